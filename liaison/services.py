@@ -1,0 +1,100 @@
+"""Writes for the core app: the working-day calendar, role groups and user profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from .models import CalendarDay, CalendarYear, Role
+
+# Django groups mirror the roles, so that admin permissions follow the role.
+ROLE_GROUP_NAMES = {role: role.label for role in Role}
+OFFICE_ADMIN_MODELS = ("department", "enterprise", "profile", "calendarday", "calendaryear")
+
+
+@dataclass
+class CalendarLoadResult:
+    created: int
+    updated: int
+    years_confirmed: list[int]
+
+
+def calendar_load_from_package(*, models=None) -> CalendarLoadResult:
+    """Copy the holiday and make-up-day schedule of the `chinesecalendar` package.
+
+    Idempotent; days entered by hand (source=manual) are left as they are. Years the
+    package covers are marked confirmed (the package follows the State Council's
+    published schedules). `models` lets a data migration pass its historical models.
+    """
+    from chinese_calendar.constants import holidays, workdays
+
+    Day = models["CalendarDay"] if models else CalendarDay
+    Year = models["CalendarYear"] if models else CalendarYear
+    wanted: dict[dt.date, tuple[str, str]] = {}
+    for day, name in holidays.items():
+        if day.weekday() < 5:  # a holiday on a weekend changes nothing
+            wanted[day] = ("holiday", str(name))
+    for day, name in workdays.items():
+        if day.weekday() >= 5:  # a make-up working day is always a weekend day
+            wanted[day] = ("workday", str(name))
+    years = sorted({day.year for day in holidays})
+    created = updated = 0
+    with transaction.atomic():
+        existing = {d.date: d for d in Day.objects.filter(date__in=wanted)}
+        new = []
+        for day, (kind, name) in sorted(wanted.items()):
+            row = existing.get(day)
+            if row is None:
+                new.append(Day(date=day, kind=kind, name=name, source="chinesecalendar"))
+            elif row.source == "chinesecalendar" and (row.kind, row.name) != (kind, name):
+                row.kind, row.name = kind, name
+                row.save(update_fields=["kind", "name"])
+                updated += 1
+        Day.objects.bulk_create(new)
+        created = len(new)
+        for year in years:
+            Year.objects.update_or_create(
+                year=year,
+                defaults={"confirmed": True, "source": "chinesecalendar"},
+            )
+    if not models:
+        from . import workdays as workdays_module
+
+        transaction.on_commit(workdays_module.invalidate)
+    return CalendarLoadResult(created=created, updated=updated, years_confirmed=years)
+
+
+def role_groups_ensure() -> dict[str, Group]:
+    """Create one group per role; the office may edit organisations and the calendar in the admin."""
+    groups = {}
+    for role, label in ROLE_GROUP_NAMES.items():
+        groups[role], _ = Group.objects.get_or_create(name=str(role.value))
+    office_perms = Permission.objects.filter(
+        content_type__app_label="liaison", content_type__model__in=OFFICE_ADMIN_MODELS
+    )
+    groups[Role.OFFICE].permissions.set(office_perms)
+    groups[Role.ADMIN].permissions.set(Permission.objects.all())
+    return groups
+
+
+def profile_set_role(*, user, role: str, enterprise=None, department=None, **fields):
+    """Give `user` a role (and its organisation), keeping groups and staff access in step."""
+    from .models import Profile
+
+    with transaction.atomic():
+        profile, _ = Profile.objects.update_or_create(
+            user=user,
+            defaults={"role": role, "enterprise": enterprise, "department": department, **fields},
+        )
+        groups = role_groups_ensure()
+        user.groups.remove(*[g for r, g in groups.items() if r != role])
+        user.groups.add(groups[Role(role)])
+        is_staff = role in (Role.OFFICE, Role.ADMIN)
+        if user.is_staff != is_staff or (role == Role.ADMIN and not user.is_superuser):
+            user.is_staff = is_staff
+            user.is_superuser = user.is_superuser or role == Role.ADMIN
+            user.save(update_fields=["is_staff", "is_superuser"])
+    return profile

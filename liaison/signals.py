@@ -1,0 +1,23 @@
+"""Keep the working-day cache in step with calendar edits, and role groups present."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
+from django.dispatch import receiver
+
+from . import workdays
+from .models import CalendarDay, CalendarYear
+
+
+@receiver([post_save, post_delete], sender=CalendarDay)
+@receiver([post_save, post_delete], sender=CalendarYear)
+def calendar_changed(**kwargs) -> None:
+    transaction.on_commit(workdays.invalidate)
+
+
+@receiver(post_migrate)
+def create_role_groups(sender, **kwargs) -> None:
+    if sender.name != "liaison":
+        return
+    from .services import role_groups_ensure
+
+    role_groups_ensure()

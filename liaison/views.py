@@ -1,0 +1,43 @@
+"""Core pages: login, the home page of each role, a health check."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import permissions, selectors
+from .models import Role
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_GET
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+HOME_TEMPLATES = {
+    Role.ENTERPRISE: "liaison/home_enterprise.html",
+    Role.DEPARTMENT_STAFF: "liaison/home_department.html",
+    Role.DEPARTMENT_HEAD: "liaison/home_department.html",
+    Role.OFFICE: "liaison/home_office.html",
+    Role.ADMIN: "liaison/home_office.html",
+    Role.LEADER: "liaison/home_leader.html",
+    Role.PRINCIPAL: "liaison/home_leader.html",
+}
+
+
+@login_required
+@require_GET
+def home(request):
+    role = permissions.role_of(request.user)
+    template = HOME_TEMPLATES.get(role, "liaison/home_none.html")
+    context = selectors.home_context(user=request.user, role=role)
+    return render(request, template, context)

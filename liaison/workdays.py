@@ -1,0 +1,151 @@
+"""The Chinese working-day calendar: Monday-Friday minus holidays plus make-up days.
+
+Exceptions live in the database (CalendarDay, CalendarYear) and are read into a
+process-local cache, so `is_working_day` is a dictionary lookup. An edit in the
+admin bumps a version number in the shared Django cache; every process
+re-reads the calendar when it sees a newer version (checked at most every
+few seconds, so the hot path never touches the cache backend).
+
+Any computation that looks at a day of a year whose schedule is not confirmed
+says so: the result carries `provisional=True`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+VERSION_KEY = "liaison:workdays:version"
+VERSION_CHECK_SECONDS = 5.0
+END_OF_DAY = dt.time(23, 59, 59)
+
+
+class WorkdayResult(NamedTuple):
+    """A computed value and whether it relied on an unconfirmed year's schedule."""
+
+    value: object
+    provisional: bool
+
+
+class _Calendar:
+    def __init__(self) -> None:
+        self.exceptions: dict[dt.date, bool] = {}
+        self.confirmed_years: frozenset[int] = frozenset()
+        self.version: object = None
+        self.loaded = False
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+
+    def load(self, version: object) -> None:
+        from .models import CalendarDay, CalendarYear
+
+        exceptions = {
+            day: kind == CalendarDay.Kind.WORKDAY
+            for day, kind in CalendarDay.objects.values_list("date", "kind")
+        }
+        confirmed = frozenset(
+            CalendarYear.objects.filter(confirmed=True).values_list("year", flat=True)
+        )
+        self.exceptions, self.confirmed_years = exceptions, confirmed
+        self.version, self.loaded = version, True
+
+    def ensure_fresh(self) -> None:
+        now = time.monotonic()
+        if self.loaded and now - self.checked_at < VERSION_CHECK_SECONDS:
+            return
+        with self.lock:
+            version = cache.get(VERSION_KEY)
+            if not self.loaded or version != self.version:
+                self.load(version)
+            self.checked_at = now
+
+
+_calendar = _Calendar()
+
+
+def invalidate() -> None:
+    """Make every process re-read the calendar (called when an exception or year changes)."""
+    try:
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception:  # a cache outage must not block an edit; the local reset still applies
+        pass
+    _calendar.loaded = False
+
+
+def is_working_day(day: dt.date) -> bool:
+    _calendar.ensure_fresh()
+    exception = _calendar.exceptions.get(day)
+    if exception is not None:
+        return exception
+    return day.weekday() < 5
+
+
+def is_year_confirmed(year: int) -> bool:
+    _calendar.ensure_fresh()
+    return year in _calendar.confirmed_years
+
+
+def _provisional(first: dt.date, last: dt.date) -> bool:
+    lo, hi = min(first, last), max(first, last)
+    confirmed = _calendar.confirmed_years
+    return any(year not in confirmed for year in range(lo.year, hi.year + 1))
+
+
+def add_working_days(start: dt.date, n: int) -> WorkdayResult:
+    """The n-th working day after `start` (start itself is not counted); n may be negative.
+
+    n == 0 gives `start` itself.
+    """
+    _calendar.ensure_fresh()
+    step = 1 if n >= 0 else -1
+    day, remaining = start, abs(n)
+    while remaining:
+        day += dt.timedelta(days=step)
+        if is_working_day(day):
+            remaining -= 1
+    return WorkdayResult(day, _provisional(start, day))
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in Asia/Shanghai of an aware datetime."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI)
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+
+
+def deadline_after(start_at: dt.datetime, n: int) -> WorkdayResult:
+    """End (23:59:59 Asia/Shanghai) of the n-th working day after the day of `start_at`.
+
+    The starting day is never counted, whether or not it is a working day:
+    dispatched Fri 2025-09-26 with n=10 gives Thu 2025-10-16 23:59:59.
+    """
+    if start_at.tzinfo is None:
+        raise ValueError("deadline_after needs an aware datetime")
+    day, provisional = add_working_days(local_date(start_at), n)
+    return WorkdayResult(end_of_day(day), provisional)
+
+
+def working_days_between(a: dt.date, b: dt.date) -> WorkdayResult:
+    """Working days in (a, b]: after a, up to and including b; negative when b < a."""
+    _calendar.ensure_fresh()
+    if a == b:
+        return WorkdayResult(0, _provisional(a, b))
+    lo, hi, sign = (a, b, 1) if a < b else (b, a, -1)
+    count, day = 0, lo
+    while day < hi:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return WorkdayResult(sign * count, _provisional(lo, hi))

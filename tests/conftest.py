@@ -1,0 +1,16 @@
+"""Shared fixtures. With REQUIRE_SERVICES=1 (CI) a missing service fails instead of skipping."""
+
+import os
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip locally when a service is absent; fail in CI, where every service must be there."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
