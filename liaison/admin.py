@@ -1,17 +1,35 @@
 """Admin for organisations, profiles and the working-day calendar, usable by the office."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile
+from . import permissions
+from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile, Role
+from .services import profile_set_role
+from .validators import normalise_credit_code
 
 User = get_user_model()
 
 admin.site.site_header = _("Liaison administration")
 admin.site.site_title = _("Liaison")
 admin.site.index_title = _("Organisations, people and calendar")
+# is_staff alone is not enough: a user whose role changed away from office keeps it
+# until someone notices, so the role decides.
+admin.site.has_permission = lambda request: permissions.can_use_admin(request.user)
+
+# Staff access, superuser status, groups and permissions follow the role
+# (profile_set_role); only a superuser may set them by hand or hand out the admin role.
+ROLE_DRIVEN_USER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def role_choices_for(request, db_field):
+    choices = db_field.get_choices()
+    if request.user.is_superuser:
+        return choices
+    return [(value, label) for value, label in choices if value != Role.ADMIN]
 
 
 @admin.register(Department)
@@ -34,12 +52,34 @@ class DepartmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ()
 
 
+class EnterpriseAdminForm(forms.ModelForm):
+    # No Meta: the admin supplies the model and fields.
+
+    def clean_credit_code(self):
+        # Before the model's unique and format checks, which compare the stored (capital) form.
+        return normalise_credit_code(self.cleaned_data["credit_code"])
+
+
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
+    form = EnterpriseAdminForm
     list_display = ("name", "credit_code", "industry", "town", "contact_person", "contact_phone")
     list_filter = ("town", "industry")
     search_fields = ("name", "credit_code", "contact_person")
     list_select_related = ("town",)
+
+
+def profile_save_through_service(profile) -> Profile:
+    """Save an admin-edited profile so that the user's groups and staff access follow its role."""
+    return profile_set_role(
+        user=profile.user,
+        role=profile.role,
+        enterprise=profile.enterprise,
+        department=profile.department,
+        title=profile.title,
+        phone=profile.phone,
+        email_notifications=profile.email_notifications,
+    )
 
 
 class ProfileInline(admin.StackedInline):
@@ -50,6 +90,11 @@ class ProfileInline(admin.StackedInline):
     min_num = 0
     max_num = 1
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = role_choices_for(request, db_field)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
@@ -58,6 +103,29 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__first_name", "user__last_name", "enterprise__name")
     list_select_related = ("user", "enterprise", "department")
     autocomplete_fields = ("enterprise",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.exclude(role=Role.ADMIN).exclude(user__is_superuser=True)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a profile to another user would leave the first user's access behind.
+        return ("user",) if obj is not None else ()
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = role_choices_for(request, db_field)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.filter(is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = profile_save_through_service(obj).pk
 
 
 admin.site.unregister(User)
@@ -74,6 +142,30 @@ class UserAdmin(BaseUserAdmin):
     def profile_role(self, obj):
         profile = getattr(obj, "profile", None)
         return profile.get_role_display() if profile else "-"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (
+                name,
+                {**opts, "fields": [f for f in opts["fields"] if f not in ROLE_DRIVEN_USER_FIELDS]},
+            )
+            for name, opts in fieldsets
+        ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        profile = Profile.objects.filter(user=form.instance).first()
+        if profile is not None:
+            profile_save_through_service(profile)
 
 
 @admin.register(CalendarDay)

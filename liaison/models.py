@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_credit_code, validate_phone
+from .validators import normalise_credit_code, validate_credit_code, validate_phone
 
 
 class Role(models.TextChoices):
@@ -108,8 +108,13 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude=None):
+        # Normalise before the validators and the uniqueness check see the code.
+        self.credit_code = normalise_credit_code(self.credit_code)
+        super().clean_fields(exclude=exclude)
+
     def save(self, *args, **kwargs):
-        self.credit_code = (self.credit_code or "").strip().upper()
+        self.credit_code = normalise_credit_code(self.credit_code)
         super().save(*args, **kwargs)
 
 

@@ -74,3 +74,86 @@ def can_see_enterprise(user, enterprise) -> bool:
     if is_enterprise_user(user):
         return user.profile.enterprise_id == enterprise.pk
     return is_department_user(user)
+
+
+# --- problems (issues app) ---------------------------------------------------------------
+
+
+def department_id_of(user) -> int | None:
+    if not is_department_user(user):
+        return None
+    return user.profile.department_id
+
+
+def enterprise_id_of(user) -> int | None:
+    if not is_enterprise_user(user):
+        return None
+    return user.profile.enterprise_id
+
+
+def can_submit_problem_for(user, enterprise) -> bool:
+    if is_office(user):
+        return True
+    return enterprise_id_of(user) == enterprise.pk
+
+
+def can_register_on_behalf(user) -> bool:
+    return is_office(user)
+
+
+def can_dispatch(user) -> bool:
+    return is_office(user)
+
+
+def can_act_as_lead(user, problem) -> bool:
+    """Acknowledge, return, request an extension, answer: the lead department only."""
+    department_id = department_id_of(user)
+    if department_id is None:
+        return False
+    return problem.lead_department_id == department_id
+
+
+def can_add_progress(user, problem) -> bool:
+    if can_act_as_lead(user, problem):
+        return True
+    department_id = department_id_of(user)
+    if department_id is None:
+        return False
+    # .all() uses a prefetch when the page made one; otherwise one small query.
+    return any(d.pk == department_id for d in problem.co_departments.all())
+
+
+def can_assign_handler(user, problem) -> bool:
+    if not is_department_head(user):
+        return False
+    return problem.lead_department_id == user.profile.department_id
+
+
+def can_decide_extension(user) -> bool:
+    return is_office(user) or is_leader(user)
+
+
+def can_evaluate(user, problem) -> bool:
+    enterprise_id = enterprise_id_of(user)
+    if enterprise_id is None:
+        return False
+    return problem.enterprise_id == enterprise_id
+
+
+def can_instruct(user) -> bool:
+    return is_leader(user)
+
+
+def can_see_internal_events(user) -> bool:
+    """Internal notes, returns and instructions are never shown to enterprise users."""
+    return role_of(user) is not None and not is_enterprise_user(user)
+
+
+def can_attach(user, problem) -> bool:
+    if problem.status in ("closed", "rejected"):
+        return False
+    if is_office(user):
+        return True
+    if can_evaluate(user, problem):
+        return True
+    return can_add_progress(user, problem)

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from .models import CalendarDay, CalendarYear, Role
 
 # Django groups mirror the roles, so that admin permissions follow the role.
 ROLE_GROUP_NAMES = {role: role.label for role in Role}
 OFFICE_ADMIN_MODELS = ("department", "enterprise", "profile", "calendarday", "calendaryear")
+# The office creates and edits accounts; the admin keeps superusers and the
+# role-driven fields (staff, groups, permissions) out of its reach.
+OFFICE_USER_PERMISSIONS = ("view_user", "add_user", "change_user")
 
 
 @dataclass
@@ -68,12 +72,13 @@ def calendar_load_from_package(*, models=None) -> CalendarLoadResult:
 
 
 def role_groups_ensure() -> dict[str, Group]:
-    """Create one group per role; the office may edit organisations and the calendar in the admin."""
+    """Create one group per role; the office may edit organisations, accounts and the calendar."""
     groups = {}
-    for role, label in ROLE_GROUP_NAMES.items():
+    for role in ROLE_GROUP_NAMES:
         groups[role], _ = Group.objects.get_or_create(name=str(role.value))
     office_perms = Permission.objects.filter(
-        content_type__app_label="liaison", content_type__model__in=OFFICE_ADMIN_MODELS
+        Q(content_type__app_label="liaison", content_type__model__in=OFFICE_ADMIN_MODELS)
+        | Q(content_type__app_label="auth", codename__in=OFFICE_USER_PERMISSIONS)
     )
     groups[Role.OFFICE].permissions.set(office_perms)
     groups[Role.ADMIN].permissions.set(Permission.objects.all())
@@ -92,9 +97,10 @@ def profile_set_role(*, user, role: str, enterprise=None, department=None, **fie
         groups = role_groups_ensure()
         user.groups.remove(*[g for r, g in groups.items() if r != role])
         user.groups.add(groups[Role(role)])
+        # Staff and superuser status follow the role both ways: a demoted admin loses both.
         is_staff = role in (Role.OFFICE, Role.ADMIN)
-        if user.is_staff != is_staff or (role == Role.ADMIN and not user.is_superuser):
-            user.is_staff = is_staff
-            user.is_superuser = user.is_superuser or role == Role.ADMIN
+        is_superuser = role == Role.ADMIN
+        if (user.is_staff, user.is_superuser) != (is_staff, is_superuser):
+            user.is_staff, user.is_superuser = is_staff, is_superuser
             user.save(update_fields=["is_staff", "is_superuser"])
     return profile

@@ -14,16 +14,26 @@ _CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{1
 # optional extension; the separator may be "-" or a space, or nothing.
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE_RE = re.compile(r"^0\d{2,3}[- ]?[2-9]\d{6,7}(?:[- ]\d{1,6})?$")
+# +86 or 0086; written internationally, a landline's area code loses its leading 0.
+_COUNTRY_CODE_RE = re.compile(r"^(?:\+|00)86[- ]?")
+# "(0573)82345678", as contact lists often write it.
+_AREA_CODE_IN_BRACKETS_RE = re.compile(r"^\((0\d{2,3})\)[- ]?")
 
 
 def credit_code_check_char(first17: str) -> str:
     """The 18th character of a unified social credit code for its first 17."""
-    total = sum(CREDIT_CODE_CHARSET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS))
+    pairs = zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    total = sum(CREDIT_CODE_CHARSET.index(c) * w for c, w in pairs)
     return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
 
 
+def normalise_credit_code(value: str) -> str:
+    """As stored: no surrounding blanks, capital letters (codes are often typed in lower case)."""
+    return (value or "").strip().upper()
+
+
 def validate_credit_code(value: str) -> None:
-    code = (value or "").strip().upper()
+    code = normalise_credit_code(value)
     if len(code) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters; this one has %(n)d."),
@@ -50,15 +60,23 @@ def validate_credit_code(value: str) -> None:
 
 
 def normalise_phone(value: str) -> str:
-    return re.sub(r"\s+", " ", (value or "").strip()).replace("—", "-").replace("－", "-")
+    phone = re.sub(r"\s+", " ", (value or "").strip())
+    for wide, narrow in (("—", "-"), ("－", "-"), ("（", "("), ("）", ")"), ("＋", "+")):
+        phone = phone.replace(wide, narrow)
+    return phone
 
 
 def validate_phone(value: str) -> None:
     phone = normalise_phone(value)
-    compact = phone.replace(" ", "").replace("-", "")
-    if compact.startswith("+86"):
-        compact = compact[3:]
-    if _MOBILE_RE.match(compact) or _LANDLINE_RE.match(phone) or _LANDLINE_RE.match(compact):
+    national = _COUNTRY_CODE_RE.sub("", phone)
+    compact = national.replace(" ", "").replace("-", "")
+    if _MOBILE_RE.match(compact):
+        return
+    if national != phone and not national.startswith("0"):
+        national = "0" + national
+        compact = "0" + compact
+    national = _AREA_CODE_IN_BRACKETS_RE.sub(r"\1-", national)
+    if _LANDLINE_RE.match(national) or _LANDLINE_RE.match(compact):
         return
     raise ValidationError(
         _(

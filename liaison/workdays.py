@@ -40,11 +40,13 @@ class _Calendar:
         self.version: object = None
         self.loaded = False
         self.checked_at = 0.0
+        self.generation = 0  # bumped by invalidate(), even while a load is running
         self.lock = threading.Lock()
 
     def load(self, version: object) -> None:
         from .models import CalendarDay, CalendarYear
 
+        generation = self.generation
         exceptions = {
             day: kind == CalendarDay.Kind.WORKDAY
             for day, kind in CalendarDay.objects.values_list("date", "kind")
@@ -53,14 +55,18 @@ class _Calendar:
             CalendarYear.objects.filter(confirmed=True).values_list("year", flat=True)
         )
         self.exceptions, self.confirmed_years = exceptions, confirmed
-        self.version, self.loaded = version, True
+        # An invalidate() that arrived while we read may describe a row we did not see.
+        self.version, self.loaded = version, generation == self.generation
 
     def ensure_fresh(self) -> None:
         now = time.monotonic()
         if self.loaded and now - self.checked_at < VERSION_CHECK_SECONDS:
             return
         with self.lock:
-            version = cache.get(VERSION_KEY)
+            try:
+                version = cache.get(VERSION_KEY)
+            except Exception:  # a cache outage must not stop deadlines; keep what we have
+                version = self.version
             if not self.loaded or version != self.version:
                 self.load(version)
             self.checked_at = now
@@ -75,6 +81,7 @@ def invalidate() -> None:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
     except Exception:  # a cache outage must not block an edit; the local reset still applies
         pass
+    _calendar.generation += 1
     _calendar.loaded = False
 
 
@@ -131,7 +138,7 @@ def deadline_after(start_at: dt.datetime, n: int) -> WorkdayResult:
     The starting day is never counted, whether or not it is a working day:
     dispatched Fri 2025-09-26 with n=10 gives Thu 2025-10-16 23:59:59.
     """
-    if start_at.tzinfo is None:
+    if start_at.utcoffset() is None:
         raise ValueError("deadline_after needs an aware datetime")
     day, provisional = add_working_days(local_date(start_at), n)
     return WorkdayResult(end_of_day(day), provisional)
