@@ -1,16 +1,9 @@
-"""
-WSGI config for liaison project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""The WSGI application that gunicorn serves (`gunicorn liaison.wsgi`)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'liaison.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liaison.settings")
 
 application = get_wsgi_application()
