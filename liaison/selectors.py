@@ -27,15 +27,18 @@ def calendar_years_needing_schedule(*, today: dt.date | None = None) -> list[int
 
 def home_context(*, user, role: str | None) -> dict:
     today = timezone.localdate()
+    from issues.selectors import home_summary
+
     context: dict = {"today": today, "today_is_working_day": workdays.is_working_day(today)}
+    context["problems"] = home_summary(user=user, role=role)
     if role == Role.ENTERPRISE:
         context["enterprise"] = Enterprise.objects.select_related("town").get(
             pk=user.profile.enterprise_id
         )
     elif role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD):
-        context["department"] = Department.objects.select_related(
-            "supervising_leader"
-        ).get(pk=user.profile.department_id)
+        context["department"] = Department.objects.select_related("supervising_leader").get(
+            pk=user.profile.department_id
+        )
     elif role in (Role.LEADER, Role.PRINCIPAL):
         context["supervised_departments"] = list(
             departments_active().filter(supervising_leader=user)

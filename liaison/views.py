@@ -1,10 +1,12 @@
-"""Core pages: login, the home page of each role, a health check."""
+"""Core pages: login and logout, the home page of each role, a health check."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import permissions, selectors
@@ -14,6 +16,16 @@ from .models import Role
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), confirming it on the login page it returns to."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # The session is flushed by now; the message travels in the messages cookie.
+        messages.success(request, _("You have logged out."))
+        return response
 
 
 @require_GET
@@ -40,4 +52,5 @@ def home(request):
     role = permissions.role_of(request.user)
     template = HOME_TEMPLATES.get(role, "liaison/home_none.html")
     context = selectors.home_context(user=request.user, role=role)
+    context["can_see_head_phone"] = permissions.can_see_head_phone(request.user)
     return render(request, template, context)

@@ -1,0 +1,110 @@
+"""Template filters for the house look: names, roles, phone links, form widgets, alerts."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms, template
+from django.contrib.messages import constants as message_constants
+from django.utils.text import capfirst
+
+from ..models import Role
+from ..validators import normalise_phone
+
+register = template.Library()
+
+# A landline with its extension: area code, number, then "-" or " " and 1-6 digits.
+_LANDLINE_EXTENSION_RE = re.compile(r"^(0\d{2,3}[- ]?[2-9]\d{6,7})[- ](\d{1,6})$")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ALERT_CLASSES = {
+    message_constants.DEBUG: "secondary",
+    message_constants.INFO: "info",
+    message_constants.SUCCESS: "success",
+    message_constants.WARNING: "warning",
+    message_constants.ERROR: "danger",
+}
+
+
+@register.filter
+def person_name(user) -> str:
+    """A user's name as people write it: 张伟 (family name first, no space), Jane Doe, or the login.
+
+    Whoever holds a role is usually known by a Chinese name, kept in last_name (姓) and
+    first_name (名); Django's get_full_name() would give "伟 张".
+    """
+    if user is None:
+        return ""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if _CJK_RE.search(first + last):
+        name = f"{last}{first}"
+    else:
+        name = f"{first} {last}".strip()
+    return name or user.get_username()
+
+
+@register.filter
+def role_label(role: str | None) -> str:
+    """The translated label of a role value ("office" -> "Liaison office")."""
+    if role in Role.values:
+        return Role(role).label
+    return ""
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """A tel: link for a phone number as validators.validate_phone accepts it.
+
+    "0573-82345678" -> "tel:057382345678"; an extension is dialled after a pause:
+    "0573-82345678-801" -> "tel:057382345678,801".
+    """
+    phone = normalise_phone(phone)
+    extension = _LANDLINE_EXTENSION_RE.match(phone)
+    if extension:
+        phone, ext = extension.group(1), extension.group(2)
+    else:
+        ext = ""
+    digits = re.sub(r"[^\d+]", "", phone)
+    if not digits:
+        return ""
+    return f"tel:{digits},{ext}" if ext else f"tel:{digits}"
+
+
+@register.filter
+def field_label(obj, field_name: str) -> str:
+    """The model field's translated verbose name, capitalised (reuses the model's wording)."""
+    return capfirst(obj._meta.get_field(field_name).verbose_name)
+
+
+@register.filter
+def form_control(bound_field):
+    """Render a form field's widget with Bootstrap's classes, marked invalid when it has errors.
+
+    Django adds aria-invalid and aria-describedby ("<id>_helptext", "<id>_error"); the
+    field template gives the help text and errors those ids.
+    """
+    css = _BOOTSTRAP_CLASS.get(widget_kind(bound_field), "form-control")
+    if bound_field.errors:
+        css += " is-invalid"
+    return bound_field.as_widget(attrs={"class": css})
+
+
+_BOOTSTRAP_CLASS = {"select": "form-select", "checkbox": "form-check-input", "radio": ""}
+
+
+@register.filter
+def widget_kind(bound_field) -> str:
+    """"checkbox", "radio", "select" or "input": how the field template lays the widget out."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+        return "radio"
+    if isinstance(widget, forms.Select):
+        return "select"
+    return "input"
+
+
+@register.filter
+def alert_class(message) -> str:
+    """Bootstrap's alert colour for a django.contrib.messages message."""
+    return _ALERT_CLASSES.get(message.level, "info")
