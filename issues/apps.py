@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IssuesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'issues'
+    name = "issues"
+    verbose_name = _("Problems")

@@ -1,3 +1,392 @@
-from django.db import models
+"""Problems raised by enterprises, their append-only timeline, attachments and extension requests.
 
-# Create your models here.
+Only `issues.workflow` writes `Problem.status`; the database enforces the invariants
+that must hold whatever code runs (valid states, a dispatched problem has a lead
+department and a deadline, one pending extension request per problem, ...).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from liaison.models import Department, Enterprise
+
+
+class Category(models.Model):
+    name_zh = models.CharField(_("name (Chinese)"), max_length=50, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    default_lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("default lead department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="default_for_categories",
+    )
+    display_order = models.PositiveIntegerField(_("display order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["display_order", "name_zh"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        language = get_language() or "zh-hans"
+        return self.name_zh if language.startswith("zh") else (self.name_en or self.name_zh)
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    DISPATCHED = "dispatched", _("Dispatched")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Answered, awaiting evaluation")
+    CLOSED = "closed", _("Concluded")
+    REJECTED = "rejected", _("Not accepted")
+
+
+OPEN_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
+CONCLUDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+ACCEPTED_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    MEETING = "meeting", _("Face-to-face meeting")
+    VISIT = "visit", _("Visit")
+    PHONE = "phone", _("Phone")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY = "basically", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+    NOT_EVALUATED = "not_evaluated", _("Not evaluated")
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number handed out per year; locked while a problem is numbered."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+
+class Problem(models.Model):
+    reference = models.CharField(_("reference"), max_length=12, unique=True)
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="problems"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="submitted_problems",
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"))
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="problems"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
+    )
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("lead department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_problems",
+    )
+    co_departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("co-departments"),
+        blank=True,
+        related_name="co_problems",
+    )
+    responsible_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible district leader"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_problems",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_problems",
+    )
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # Bumped by every transition: a form carries the version it was rendered with,
+    # so an action from a stale page is refused instead of applied to a changed problem.
+    version = models.PositiveIntegerField(default=1)
+    # One key per rendered submit form: a double-submitted form creates one problem.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    # Deadlines (DESIGN.md §5), stored so that lists and the sweep use indexes.
+    clock_started_at = models.DateTimeField(_("clock started at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    original_due_at = models.DateTimeField(_("original deadline"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning from"), null=True, blank=True)
+    deadline_provisional = models.BooleanField(_("provisional deadline"), default=False)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+
+    first_resolved_at = models.DateTimeField(_("first answered at"), null=True, blank=True)
+    last_resolved_at = models.DateTimeField(_("last answered at"), null=True, blank=True)
+    # The deadline in force when the problem was first answered: "on time" compares to it.
+    first_resolved_due_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=15, choices=Satisfaction.choices, blank=True
+    )
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    rejection_reason = models.TextField(_("reason not accepted"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="problem_status_valid"),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="problem_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__in=[*Satisfaction.values, ""]),
+                name="problem_satisfaction_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reference__regex=r"^[0-9]{4}-[0-9]{5}$"),
+                name="problem_reference_format",
+            ),
+            # Accepted problems always have a lead department and a deadline.
+            models.CheckConstraint(
+                condition=~Q(status__in=ACCEPTED_STATUSES)
+                | Q(lead_department__isnull=False, due_at__isnull=False, original_due_at__isnull=False),
+                name="problem_accepted_has_lead_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=CONCLUDED_STATUSES)
+                | Q(first_resolved_at__isnull=False, last_resolved_at__isnull=False),
+                name="problem_concluded_has_resolved_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False),
+                name="problem_closed_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.REJECTED) | ~Q(rejection_reason=""),
+                name="problem_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_level__lte=2), name="problem_escalation_level_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("pk")),
+                name="problem_not_duplicate_of_itself",
+            ),
+        ]
+        indexes = [
+            # Open problems by deadline: department lists and the deadline sweep.
+            models.Index(
+                fields=["due_at"],
+                name="problem_open_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["warn_at"],
+                name="problem_open_warn",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["lead_department", "status", "due_at"], name="problem_dept_status_due"
+            ),
+            models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
+            models.Index(fields=["status", "-created_at"], name="problem_status_created"),
+            models.Index(fields=["-created_at", "-id"], name="problem_created"),
+            models.Index(
+                fields=["responsible_leader", "status"], name="problem_leader_status"
+            ),
+            models.Index(fields=["category", "status"], name="problem_category_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_concluded(self) -> bool:
+        return self.status in CONCLUDED_STATUSES
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    DISPATCHED = "dispatched", _("Dispatched")
+    REJECTED = "rejected", _("Not accepted")
+    RETURNED = "returned", _("Returned to the office")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    PROGRESS = "progress", _("Progress")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+    EXTENSION_DENIED = "extension_denied", _("Extension denied")
+    RESOLVED = "resolved", _("Answered")
+    EVALUATED = "evaluated", _("Evaluated")
+    REOPENED = "reopened", _("Reopened")
+    AUTO_CLOSED = "auto_closed", _("Closed without evaluation")
+    INSTRUCTED = "instructed", _("Leader's instruction")
+    HANDLER_ASSIGNED = "handler_assigned", _("Handler assigned")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    WARNED = "warned", _("Deadline warning")
+    ESCALATED = "escalated", _("Escalated")
+    REMINDED = "reminded", _("Office reminded")
+
+
+class ProblemEvent(models.Model):
+    """One entry of a problem's timeline. Append-only: never edited, never deleted."""
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    is_public = models.BooleanField(_("visible to the enterprise"), default=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["problem", "created_at"], name="event_problem_created")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Problem events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Problem events are append-only")
+
+
+class Attachment(models.Model):
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    event = models.ForeignKey(
+        ProblemEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    original_name = models.CharField(_("file name"), max_length=200)
+    stored_name = models.CharField(max_length=80, unique=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    is_public = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["problem", "uploaded_at"], name="attachment_problem")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExtensionRequest(models.Model):
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    days = models.PositiveSmallIntegerField(_("working days"))
+    reason = models.TextField(_("reason"))
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days__gte=1, days__lte=10), name="extension_days_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["pending", "approved", "denied"]),
+                name="extension_decision_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["problem"],
+                condition=Q(decision="pending"),
+                name="extension_one_pending_per_problem",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                name="extension_pending",
+                condition=Q(decision="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} +{self.days}"

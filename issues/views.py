@@ -1,3 +1,454 @@
-from django.shortcuts import render
+"""Problem pages: thin views that load with a permission check, call one workflow function, redirect."""
 
-# Create your views here.
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from liaison import permissions
+
+from . import attachments as files
+from . import forms, selectors, services, workflow
+from .filters import ProblemFilter
+from .models import Attachment, ExtensionRequest, Problem, Status
+
+PAGE_SIZE = 25
+
+
+def _load(request, reference: str) -> Problem:
+    """The problem with this reference if the user may see it, else 404 (never 403)."""
+    return get_object_or_404(selectors.visible_to(request.user), reference=reference)
+
+
+def _page(request, queryset):
+    paginator = Paginator(queryset, PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _querystring_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def role_required(predicate):
+    """Only users for whom `predicate(user)` holds; others get a 404 (the page does not exist for them)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not predicate(request.user):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _version(form) -> int | None:
+    return form.cleaned_data.get("version") if form.is_valid() else None
+
+
+def _act(request, problem: Problem, action, **kwargs):
+    """Run one workflow call; report the outcome as a message; back to the problem page."""
+    try:
+        action(**kwargs)
+    except workflow.TransitionError as error:
+        messages.error(request, error.message)
+    return redirect("issues:detail", reference=problem.reference)
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def problem_list(request):
+    """All problems the user may see, filtered: the office's and leaders' main list."""
+    base = selectors.with_list_relations(selectors.visible_to(request.user))
+    problem_filter = ProblemFilter(request.GET, queryset=base.order_by("-created_at", "-id"))
+    problems = problem_filter.qs if problem_filter.is_valid() else base.none()
+    return render(
+        request,
+        "issues/problem_list.html",
+        {
+            "filter": problem_filter,
+            "page": _page(request, problems),
+            "querystring": _querystring_without_page(request),
+            "now": timezone.now(),
+            "is_enterprise": permissions.is_enterprise_user(request.user),
+        },
+    )
+
+
+@role_required(permissions.is_office)
+@require_GET
+def triage(request):
+    """New problems waiting for dispatch, and problems departments returned."""
+    submitted = selectors.with_list_relations(
+        Problem.objects.filter(status=Status.SUBMITTED)
+    ).order_by("created_at", "id")
+    returned = submitted.filter(clock_started_at__isnull=False)
+    new = submitted.filter(clock_started_at__isnull=True)
+    show = request.GET.get("show", "new")
+    queryset = returned if show == "returned" else new
+    return render(
+        request,
+        "issues/triage.html",
+        {
+            "page": _page(request, queryset),
+            "show": show,
+            "new_count": new.count(),
+            "returned_count": returned.count(),
+            "querystring": f"show={show}",
+            "now": timezone.now(),
+        },
+    )
+
+
+@role_required(permissions.can_decide_extension)
+@require_GET
+def extension_list(request):
+    pending = (
+        ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+        .select_related("problem", "problem__enterprise", "problem__lead_department", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    return render(
+        request,
+        "issues/extension_list.html",
+        {"page": _page(request, pending), "querystring": "", "now": timezone.now()},
+    )
+
+
+@role_required(permissions.is_department_user)
+@require_GET
+def department_desk(request):
+    """The department's work: to acknowledge, in progress by deadline, co-handled."""
+    department_id = permissions.department_id_of(request.user)
+    tabs = {
+        "inbox": selectors.department_inbox(department_id),
+        "in_progress": selectors.department_in_progress(department_id),
+        "co": selectors.department_co_problems(department_id),
+    }
+    tab = request.GET.get("tab", "inbox")
+    if tab not in tabs:
+        tab = "inbox"
+    counts = selectors.department_desk_counts(department_id)
+    return render(
+        request,
+        "issues/department_desk.html",
+        {
+            "tab": tab,
+            "counts": counts,
+            "page": _page(request, selectors.with_list_relations(tabs[tab])),
+            "querystring": f"tab={tab}",
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- submit ------------------------------------------------------------------------------
+
+
+def _submit(request, form_class, template: str, *, enterprise=None):
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            problem = services.problem_submit_with_files(
+                actor=request.user,
+                enterprise=data.get("enterprise") or enterprise,
+                title=data["title"],
+                description=data["description"],
+                category=data["category"],
+                channel=data.get("channel") or "web",
+                submission_key=data["submission_key"],
+                uploads=data["files"],
+            )
+        except workflow.DuplicateSubmission as duplicate:
+            messages.info(request, duplicate.message)
+            return redirect("issues:detail", reference=duplicate.problem.reference)
+        except workflow.TransitionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Problem %(ref)s was submitted. The liaison office will dispatch it.")
+                % {"ref": problem.reference},
+            )
+            return redirect("issues:detail", reference=problem.reference)
+    return render(request, template, {"form": form, "enterprise": enterprise})
+
+
+@role_required(permissions.is_enterprise_user)
+@require_http_methods(["GET", "POST"])
+def problem_submit(request):
+    enterprise = request.user.profile.enterprise
+    return _submit(request, forms.ProblemSubmitForm, "issues/problem_submit.html", enterprise=enterprise)
+
+
+@role_required(permissions.can_register_on_behalf)
+@require_http_methods(["GET", "POST"])
+def problem_register(request):
+    return _submit(request, forms.ProblemRegisterForm, "issues/problem_register.html")
+
+
+# --- the problem page --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def problem_detail(request, reference: str):
+    problem = _load(request, reference)
+    context = selectors.problem_page_context(user=request.user, problem=problem)
+    context["now"] = timezone.now()
+    return render(request, "issues/problem_detail.html", context)
+
+
+def _action_view(form_class, *, needs_problem_in_form=False):
+    """Decorator for POST-only actions on one problem: load, validate, act, redirect."""
+
+    def decorator(handler):
+        @wraps(handler)
+        @login_required
+        @require_POST
+        def view(request, reference: str):
+            problem = _load(request, reference)
+            kwargs = {"problem": problem} if needs_problem_in_form else {}
+            if form_class is forms.AssignHandlerForm:
+                kwargs = {"department": problem.lead_department}
+            form = form_class(request.POST, **kwargs)
+            if not form.is_valid():
+                for field, errors in form.errors.items():
+                    for error in errors:
+                        label = form.fields[field].label if field in form.fields else ""
+                        messages.error(request, f"{label}: {error}" if label else error)
+                return redirect("issues:detail", reference=problem.reference)
+            return handler(request, problem, form.cleaned_data)
+
+        return view
+
+    return decorator
+
+
+@_action_view(forms.DispatchForm)
+def problem_dispatch(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_dispatch,
+        problem_id=problem.pk,
+        actor=request.user,
+        lead_department=data["lead_department"],
+        co_departments=data["co_departments"],
+        responsible_leader=data["responsible_leader"],
+        note=data["note"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.RejectForm, needs_problem_in_form=True)
+def problem_reject(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_reject,
+        problem_id=problem.pk,
+        actor=request.user,
+        reason=data["reason"],
+        duplicate_of=data["duplicate_of"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.ReasonForm)
+def problem_return(request, problem, data):
+    response = _act(
+        request,
+        problem,
+        workflow.problem_return,
+        problem_id=problem.pk,
+        actor=request.user,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    # After a return the department no longer sees the problem: go back to its desk.
+    if not selectors.visible_to(request.user).filter(pk=problem.pk).exists():
+        messages.success(request, _("The problem was returned to the liaison office."))
+        return redirect("issues:department")
+    return response
+
+
+@_action_view(forms.VersionedForm)
+def problem_acknowledge(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_acknowledge,
+        problem_id=problem.pk,
+        actor=request.user,
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.ProgressForm)
+def problem_progress(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_add_progress,
+        problem_id=problem.pk,
+        actor=request.user,
+        text=data["text"],
+        is_public=data["is_public"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.ExtensionRequestForm)
+def problem_request_extension(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_request_extension,
+        problem_id=problem.pk,
+        actor=request.user,
+        days=data["days"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.ResolveForm)
+def problem_resolve(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_resolve,
+        problem_id=problem.pk,
+        actor=request.user,
+        answer=data["answer"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.EvaluateForm)
+def problem_evaluate(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_evaluate,
+        problem_id=problem.pk,
+        actor=request.user,
+        satisfaction=data["satisfaction"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.InstructForm)
+def problem_instruct(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_instruct,
+        problem_id=problem.pk,
+        actor=request.user,
+        text=data["text"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.AssignHandlerForm)
+def problem_assign_handler(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_assign_handler,
+        problem_id=problem.pk,
+        actor=request.user,
+        handler=data["handler"],
+        expected_version=data["version"],
+    )
+
+
+@login_required
+@require_POST
+def problem_attach(request, reference: str):
+    problem = _load(request, reference)
+    form = forms.AttachForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("files", []):
+            messages.error(request, error)
+        return redirect("issues:detail", reference=problem.reference)
+    return _act(
+        request,
+        problem,
+        services.problem_attach,
+        problem_id=problem.pk,
+        actor=request.user,
+        uploads=form.cleaned_data["files"],
+        is_public=form.cleaned_data["is_public"],
+    )
+
+
+@role_required(permissions.can_decide_extension)
+@require_POST
+def extension_decide(request, pk: int):
+    extension = get_object_or_404(ExtensionRequest.objects.select_related("problem"), pk=pk)
+    form = forms.ExtensionDecisionForm(request.POST)
+    back = request.POST.get("next") or reverse(
+        "issues:detail", kwargs={"reference": extension.problem.reference}
+    )
+    if not back.startswith("/"):
+        back = reverse("issues:detail", kwargs={"reference": extension.problem.reference})
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or deny."))
+        return HttpResponseRedirect(back)
+    try:
+        workflow.problem_decide_extension(
+            extension_id=extension.pk,
+            actor=request.user,
+            approve=form.cleaned_data["approve"],
+            note=form.cleaned_data["note"],
+        )
+    except workflow.TransitionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The decision was recorded."))
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk: int):
+    """Serve an attachment only to a user who may see its problem (and, if internal, internal notes)."""
+    attachment = get_object_or_404(Attachment.objects.select_related("problem"), pk=pk)
+    visible = selectors.visible_to(request.user).filter(pk=attachment.problem_id).exists()
+    if not visible:
+        raise Http404
+    if not attachment.is_public and not permissions.can_see_internal_events(request.user):
+        raise Http404
+    path = files.path_of(attachment.stored_name)
+    if not path.exists():
+        raise Http404
+    response = FileResponse(
+        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""Face-to-face and coordination meetings (models arrive with the meetings issue)."""

@@ -1,0 +1,97 @@
+"""List filters for problems (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liaison.models import Department, Enterprise
+
+from . import selectors
+from .forms import LeaderChoiceField, leader_queryset
+from .models import Category, Problem, Status
+
+
+class LeaderFilter(django_filters.ModelChoiceFilter):
+    field_class = LeaderChoiceField
+
+
+class ProblemFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        choices=Status.choices,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
+    lead_department = django_filters.ModelChoiceFilter(
+        label=_("Lead department"), queryset=Department.objects.all()
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+    responsible_leader = LeaderFilter(
+        label=_("Responsible leader"), queryset=leader_queryset()
+    )
+    enterprise = django_filters.ModelChoiceFilter(
+        label=_("Enterprise"), queryset=Enterprise.objects.all()
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue now"),
+        method="filter_overdue",
+        widget=forms.CheckboxInput,
+    )
+    due_within = django_filters.NumberFilter(
+        label=_("Due within N working days"),
+        method="filter_due_within",
+        min_value=0,
+        max_value=30,
+    )
+    submitted_after = django_filters.DateFilter(
+        label=_("Submitted from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    submitted_before = django_filters.DateFilter(
+        label=_("Submitted until"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Order"),
+        fields=(("created_at", "created"), ("due_at", "due"), ("reference", "reference")),
+        field_labels={
+            "created": _("Submitted"),
+            "due": _("Deadline"),
+            "reference": _("Reference"),
+        },
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__startswith=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(enterprise__name__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return selectors.overdue(queryset, now=timezone.now())
+
+    def filter_due_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return selectors.due_within(queryset, int(value), now=timezone.now())

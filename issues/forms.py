@@ -1,0 +1,256 @@
+"""Forms for the problem pages. Validation only: every write goes through the workflow."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from liaison.models import LEADER_ROLES, Department, Enterprise, Role
+
+from . import attachments
+from .models import Category, Channel, Problem, Satisfaction
+
+User = get_user_model()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by size, type and content."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": _accept_attr()}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            uploads = [single(item, initial) for item in data if item]
+        else:
+            uploads = [single(data, initial)] if data else []
+        if len(uploads) > attachments.MAX_PER_PROBLEM:
+            raise ValidationError(
+                _("At most %(max)d files per problem."),
+                params={"max": attachments.MAX_PER_PROBLEM},
+            )
+        errors = []
+        for upload in uploads:
+            try:
+                attachments.check_upload(upload)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return uploads
+
+
+def _accept_attr() -> str:
+    return ",".join(f".{ext}" for ext in attachments.ALLOWED)
+
+
+class VersionedForm(forms.Form):
+    """Carries the problem version the page was rendered with, to detect stale pages."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ProblemSubmitForm(forms.Form):
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=120,
+        help_text=_("One sentence: what is the difficulty?"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=None
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("What happened, what you have tried, and what help you need."),
+    )
+    files = MultipleFileField(
+        label=_("Attachments"),
+        help_text=_("Optional. Up to 10 files of at most 20 MB: PDF, images, Word or Excel."),
+    )
+
+    def clean_title(self):
+        return self.cleaned_data["title"].strip()
+
+    def clean_description(self):
+        return self.cleaned_data["description"].strip()
+
+
+class ProblemRegisterForm(ProblemSubmitForm):
+    """The office registers a problem collected by visit, phone or at a meeting."""
+
+    enterprise = forms.ModelChoiceField(label=_("Enterprise"), queryset=Enterprise.objects.all())
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in Channel if c != Channel.WEB],
+    )
+
+    field_order = ["enterprise", "channel", "title", "category", "description", "files"]
+
+
+def leader_queryset():
+    return (
+        User.objects.filter(profile__role__in=LEADER_ROLES, is_active=True)
+        .select_related("profile")
+        .order_by("profile__role", "last_name", "first_name")
+    )
+
+
+class LeaderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name() or obj.get_username()
+        return f"{name} · {obj.profile.title}" if obj.profile.title else name
+
+
+class DispatchForm(VersionedForm):
+    lead_department = forms.ModelChoiceField(
+        label=_("Lead department"), queryset=Department.objects.filter(is_active=True)
+    )
+    co_departments = forms.ModelMultipleChoiceField(
+        label=_("Co-departments"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    responsible_leader = LeaderChoiceField(
+        label=_("Responsible district leader"),
+        queryset=leader_queryset(),
+        required=False,
+        help_text=_("If empty, the lead department's supervising leader is responsible."),
+    )
+    note = forms.CharField(
+        label=_("Note to the department"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        data = super().clean()
+        lead = data.get("lead_department")
+        if lead and lead in (data.get("co_departments") or []):
+            self.add_error(
+                "co_departments", _("The lead department cannot also be a co-department.")
+            )
+        return data
+
+
+class RejectForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Reason (shown to the enterprise)"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    duplicate_of = forms.CharField(
+        label=_("Duplicate of (reference)"),
+        required=False,
+        max_length=12,
+        help_text=_("e.g. 2026-00012, if the same problem was already raised."),
+    )
+
+    def __init__(self, *args, problem: Problem | None = None, **kwargs):
+        self.problem = problem
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_of(self):
+        reference = self.cleaned_data["duplicate_of"].strip()
+        if not reference:
+            return None
+        original = Problem.objects.filter(reference=reference).first()
+        if original is None:
+            raise ValidationError(_("There is no problem %(ref)s."), params={"ref": reference})
+        if self.problem is not None and original.pk == self.problem.pk:
+            raise ValidationError(_("A problem cannot duplicate itself."))
+        return original
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ProgressForm(VersionedForm):
+    text = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    is_public = forms.BooleanField(
+        label=_("Visible to the enterprise"),
+        required=False,
+        initial=True,
+        help_text=_("Untick for an internal note that only officials see."),
+    )
+
+
+class ExtensionRequestForm(VersionedForm):
+    days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=10)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtensionDecisionForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Approve")), ("0", _("Deny"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(VersionedForm):
+    answer = forms.CharField(
+        label=_("Answer to the enterprise"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What was done and the result. The enterprise is asked to evaluate it."),
+    )
+
+
+class EvaluateForm(VersionedForm):
+    satisfaction = forms.ChoiceField(
+        label=_("Are you satisfied with the answer?"),
+        choices=[
+            (Satisfaction.SATISFIED.value, Satisfaction.SATISFIED.label),
+            (Satisfaction.BASICALLY.value, Satisfaction.BASICALLY.label),
+            (Satisfaction.UNSATISFIED.value, Satisfaction.UNSATISFIED.label),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    reason = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when unsatisfied: the problem goes back to the department."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("satisfaction") == Satisfaction.UNSATISFIED and not (
+            data.get("reason") or ""
+        ).strip():
+            self.add_error("reason", _("Say why you are not satisfied."))
+        return data
+
+
+class InstructForm(VersionedForm):
+    text = forms.CharField(label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignHandlerForm(VersionedForm):
+    handler = forms.ModelChoiceField(label=_("Handler"), queryset=User.objects.none())
+
+    def __init__(self, *args, department: Department, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = User.objects.filter(
+            is_active=True,
+            profile__department=department,
+            profile__role__in=[Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD],
+        ).order_by("last_name", "first_name")
+        self.fields["handler"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class AttachForm(forms.Form):
+    files = MultipleFileField(label=_("Add files"), required=True)
+    is_public = forms.BooleanField(label=_("Visible to the enterprise"), required=False, initial=True)

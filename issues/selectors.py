@@ -1,0 +1,227 @@
+"""Reads of problems: what each user may see, and the querysets the pages list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from liaison import permissions, workdays
+
+from .models import OPEN_STATUSES, Attachment, ExtensionRequest, Problem, ProblemEvent, Status
+
+
+def visible_to(user) -> QuerySet[Problem]:
+    """Every problem `user` may see (DESIGN.md §3); anything else is a 404."""
+    problems = Problem.objects.all()
+    if permissions.is_office(user) or permissions.is_leader(user):
+        return problems
+    department_id = permissions.department_id_of(user)
+    if department_id is not None:
+        co_problem_ids = Problem.co_departments.through.objects.filter(
+            department_id=department_id
+        ).values("problem_id")
+        return problems.filter(Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids))
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is not None:
+        return problems.filter(enterprise_id=enterprise_id)
+    return problems.none()
+
+
+def with_list_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
+    return problems.select_related("enterprise", "category", "lead_department")
+
+
+def events_visible_to(user, problem: Problem) -> QuerySet[ProblemEvent]:
+    events = problem.events.select_related("actor", "actor__profile")
+    if not permissions.can_see_internal_events(user):
+        events = events.filter(is_public=True)
+    return events.order_by("created_at", "id")
+
+
+def attachments_visible_to(user, problem: Problem) -> QuerySet[Attachment]:
+    attachments = problem.attachments.all()
+    if not permissions.can_see_internal_events(user):
+        attachments = attachments.filter(is_public=True)
+    return attachments
+
+
+def pending_extension(problem: Problem) -> ExtensionRequest | None:
+    return (
+        problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def department_inbox(department_id: int) -> QuerySet[Problem]:
+    """Dispatched to the department and not yet acknowledged, oldest deadline first."""
+    return Problem.objects.filter(
+        lead_department_id=department_id, status=Status.DISPATCHED
+    ).order_by("due_at", "id")
+
+
+def department_in_progress(department_id: int) -> QuerySet[Problem]:
+    return Problem.objects.filter(
+        lead_department_id=department_id, status=Status.IN_PROGRESS
+    ).order_by("due_at", "id")
+
+
+def department_co_problems(department_id: int) -> QuerySet[Problem]:
+    co_problem_ids = Problem.co_departments.through.objects.filter(
+        department_id=department_id
+    ).values("problem_id")
+    return Problem.objects.filter(pk__in=co_problem_ids).exclude(
+        status__in=[Status.CLOSED, Status.REJECTED]
+    ).order_by("due_at", "id")
+
+
+def overdue(problems: QuerySet[Problem], *, now: dt.datetime | None = None) -> QuerySet[Problem]:
+    return problems.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
+
+
+def due_within(
+    problems: QuerySet[Problem], working_days: int, *, now: dt.datetime | None = None
+) -> QuerySet[Problem]:
+    """Open problems not yet overdue whose deadline is within N working days from today."""
+    now = now or timezone.now()
+    last_day, _ = workdays.add_working_days(workdays.local_date(now), working_days)
+    return problems.filter(
+        status__in=OPEN_STATUSES, due_at__gte=now, due_at__lte=workdays.end_of_day(last_day)
+    )
+
+
+def department_desk_counts(department_id: int) -> dict[str, int]:
+    """The three tab counts of the department desk in one query."""
+    from django.db.models import Count
+
+    co_problem_ids = Problem.co_departments.through.objects.filter(
+        department_id=department_id
+    ).values("problem_id")
+    return Problem.objects.aggregate(
+        inbox=Count("pk", filter=Q(lead_department_id=department_id, status=Status.DISPATCHED)),
+        in_progress=Count(
+            "pk", filter=Q(lead_department_id=department_id, status=Status.IN_PROGRESS)
+        ),
+        co=Count(
+            "pk",
+            filter=Q(pk__in=co_problem_ids) & ~Q(status__in=[Status.CLOSED, Status.REJECTED]),
+        ),
+        overdue=Count(
+            "pk",
+            filter=Q(
+                lead_department_id=department_id,
+                status__in=OPEN_STATUSES,
+                due_at__lt=timezone.now(),
+            ),
+        ),
+    )
+
+
+def problem_page_context(*, user, problem: Problem) -> dict:
+    """Everything the problem page shows to `user`, with the action forms they may use."""
+    from . import forms
+
+    problem = (
+        Problem.objects.select_related(
+            "enterprise",
+            "category",
+            "lead_department",
+            "responsible_leader",
+            "handler",
+            "submitted_by",
+            "duplicate_of",
+        )
+        .prefetch_related("co_departments")
+        .get(pk=problem.pk)
+    )
+    version = {"version": problem.version}
+    status = problem.status
+    context: dict = {
+        "problem": problem,
+        "events": list(events_visible_to(user, problem)),
+        "attachments": list(attachments_visible_to(user, problem)),
+        "show_internal": permissions.can_see_internal_events(user),
+        "is_enterprise": permissions.is_enterprise_user(user),
+        "is_lead": permissions.can_act_as_lead(user, problem),
+    }
+    pending = None
+    if status == Status.IN_PROGRESS and context["show_internal"]:
+        pending = pending_extension(problem)
+    context["pending_extension"] = pending
+    actions: dict = {}
+    if status == Status.SUBMITTED and permissions.can_dispatch(user):
+        lead = problem.category.default_lead_department if problem.category else None
+        actions["dispatch"] = forms.DispatchForm(initial={**version, "lead_department": lead})
+        actions["reject"] = forms.RejectForm(initial=version, problem=problem)
+    if status == Status.DISPATCHED and context["is_lead"]:
+        actions["acknowledge"] = forms.VersionedForm(initial=version)
+        actions["return"] = forms.ReasonForm(initial=version)
+    if status == Status.IN_PROGRESS and permissions.can_add_progress(user, problem):
+        actions["progress"] = forms.ProgressForm(initial=version)
+    if status == Status.IN_PROGRESS and context["is_lead"]:
+        actions["resolve"] = forms.ResolveForm(initial=version)
+        if pending is None:
+            actions["extension"] = forms.ExtensionRequestForm(initial=version)
+    if status in OPEN_STATUSES and permissions.can_assign_handler(user, problem):
+        actions["assign"] = forms.AssignHandlerForm(
+            initial={**version, "handler": problem.handler_id},
+            department=problem.lead_department,
+        )
+    if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
+        actions["evaluate"] = forms.EvaluateForm(initial=version)
+    if (
+        status in (Status.SUBMITTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED)
+        and permissions.can_instruct(user)
+    ):
+        actions["instruct"] = forms.InstructForm(initial=version)
+    if pending is not None and permissions.can_decide_extension(user):
+        actions["decide_extension"] = forms.ExtensionDecisionForm()
+    if permissions.can_attach(user, problem):
+        actions["attach"] = forms.AttachForm()
+    context["actions"] = actions
+    return context
+
+
+def home_summary(*, user, role: str | None) -> dict[str, int]:
+    """The problem counts a role's home page shows, in one query."""
+    from django.db.models import Count
+
+    from liaison.models import Role
+
+    now = timezone.now()
+    overdue_q = Q(status__in=OPEN_STATUSES, due_at__lt=now)
+    if role == Role.ENTERPRISE:
+        problems = Problem.objects.filter(enterprise_id=permissions.enterprise_id_of(user))
+        return problems.aggregate(
+            open=Count("pk", filter=Q(status__in=[Status.SUBMITTED, *OPEN_STATUSES])),
+            to_evaluate=Count("pk", filter=Q(status=Status.RESOLVED)),
+            concluded=Count("pk", filter=Q(status__in=[Status.RESOLVED, Status.CLOSED])),
+        )
+    if role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD):
+        return department_desk_counts(permissions.department_id_of(user))
+    if role in (Role.OFFICE, Role.ADMIN):
+        pending = ExtensionRequest.objects.filter(
+            decision=ExtensionRequest.Decision.PENDING
+        ).values("problem_id")
+        return Problem.objects.aggregate(
+            new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
+            returned=Count(
+                "pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)
+            ),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            overdue=Count("pk", filter=overdue_q),
+            extensions=Count("pk", filter=Q(pk__in=pending)),
+        )
+    if role in (Role.LEADER, Role.PRINCIPAL):
+        mine = Q(responsible_leader=user) | Q(
+            responsible_leader__isnull=True, lead_department__supervising_leader=user
+        )
+        return Problem.objects.aggregate(
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            overdue=Count("pk", filter=overdue_q),
+            my_open=Count("pk", filter=mine & Q(status__in=OPEN_STATUSES)),
+            my_overdue=Count("pk", filter=mine & overdue_q),
+        )
+    return {}

@@ -1,0 +1,77 @@
+"""Template helpers for problems: the deadline marker and status badges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import template
+from django.utils import timezone
+
+from liaison import workdays
+
+from ..models import OPEN_STATUSES, Status
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    Status.SUBMITTED: "text-bg-secondary",
+    Status.DISPATCHED: "text-bg-info",
+    Status.IN_PROGRESS: "text-bg-primary",
+    Status.RESOLVED: "text-bg-success",
+    Status.CLOSED: "text-bg-dark",
+    Status.REJECTED: "text-bg-light border",
+}
+
+
+@dataclass(frozen=True)
+class DeadlineState:
+    """How a problem stands against its deadline, for display."""
+
+    due_at: dt.datetime | None
+    is_open: bool
+    overdue: bool
+    warning: bool
+    days_left: int  # working days after today up to the due day; 0 on the due day
+    days_overdue: int
+    provisional: bool
+    on_time: bool | None  # for concluded problems: answered by the deadline in force then
+
+
+def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
+    now = now or timezone.now()
+    due_at = problem.due_at
+    is_open = problem.status in OPEN_STATUSES
+    if due_at is None:
+        return DeadlineState(None, is_open, False, False, 0, 0, False, None)
+    today, due_day = workdays.local_date(now), workdays.local_date(due_at)
+    overdue = is_open and now > due_at
+    days_left = days_overdue = 0
+    if is_open and not overdue:
+        days_left = max(workdays.working_days_between(today, due_day).value, 0)
+    if overdue:
+        days_overdue = max(workdays.working_days_between(due_day, today).value, 0)
+    warning = is_open and not overdue and problem.warn_at is not None and now >= problem.warn_at
+    on_time = None
+    if problem.first_resolved_at is not None:
+        on_time = problem.first_resolved_at <= (problem.first_resolved_due_at or due_at)
+    return DeadlineState(
+        due_at=due_at,
+        is_open=is_open,
+        overdue=overdue,
+        warning=warning,
+        days_left=days_left,
+        days_overdue=days_overdue,
+        provisional=problem.deadline_provisional,
+        on_time=on_time,
+    )
+
+
+@register.inclusion_tag("issues/includes/deadline.html", takes_context=True)
+def deadline(context, problem, compact=False):
+    return {"state": deadline_state(problem, context.get("now")), "compact": compact}
+
+
+@register.filter
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "text-bg-secondary")

@@ -1,0 +1,792 @@
+"""The problem state machine: every transition of DESIGN.md §4, and the only writer of status.
+
+Each transition locks the problem row (SELECT ... FOR UPDATE; on SQLite the
+IMMEDIATE transaction serialises writers), re-checks the state and the actor's
+right on the locked row, applies the change with a conditional UPDATE guarded
+by the version it read, writes its ProblemEvent in the same transaction, and
+queues notifications for after the commit. Two clicks, two tabs or two users
+acting at once therefore apply a transition once; the loser gets a
+TransitionError saying what happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liaison import permissions, workdays
+from liaison.models import Department, Enterprise, Role
+
+from . import notifications
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    EventKind,
+    ExtensionRequest,
+    Problem,
+    ProblemEvent,
+    ReferenceCounter,
+    Satisfaction,
+    Status,
+)
+
+WARNING_WORKING_DAYS = 2
+
+
+class TransitionError(Exception):
+    """A transition that may not happen; `message` is shown to the user as it is."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class NotAllowed(TransitionError):
+    pass
+
+
+class WrongState(TransitionError):
+    pass
+
+
+class StaleProblem(TransitionError):
+    pass
+
+
+class DuplicateSubmission(TransitionError):
+    """The same form was submitted twice; `problem` is the one the first submission made."""
+
+    def __init__(self, problem) -> None:
+        super().__init__(_("This form was already submitted; the problem was saved once."))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: dt.datetime
+    warn_at: dt.datetime
+    provisional: bool
+
+
+def deadline_from(start_at: dt.datetime, working_days: int | None = None) -> Deadline:
+    """Deadline, warning time and provisional flag for a clock started at `start_at`."""
+    n = working_days or settings.LIAISON_DEADLINE_WORKING_DAYS
+    due_at, provisional = workdays.deadline_after(start_at, n)
+    return _with_warning(due_at, provisional)
+
+
+def _with_warning(due_at: dt.datetime, provisional: bool) -> Deadline:
+    due_day = workdays.local_date(due_at)
+    warn_day, warn_provisional = workdays.add_working_days(due_day, -(WARNING_WORKING_DAYS - 1))
+    return Deadline(
+        due_at=due_at,
+        warn_at=workdays.start_of_day(warn_day),
+        provisional=provisional or warn_provisional,
+    )
+
+
+def extended_deadline(due_at: dt.datetime, days: int) -> Deadline:
+    day, provisional = workdays.add_working_days(workdays.local_date(due_at), days)
+    return _with_warning(workdays.end_of_day(day), provisional)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def lock_problem(problem_id: int, expected_version: int | None = None) -> Problem:
+    """The problem, locked until the end of the transaction; StaleProblem if it moved on."""
+    try:
+        problem = Problem.objects.select_for_update().get(pk=problem_id)
+    except Problem.DoesNotExist:
+        raise NotAllowed(_("This problem does not exist.")) from None
+    if expected_version is not None and problem.version != expected_version:
+        raise StaleProblem(
+            _(
+                "This problem was changed by someone else while you were looking at it. "
+                "The page now shows its current state; please check and try again."
+            )
+        )
+    return problem
+
+
+def _require(condition: bool, message) -> None:
+    if not condition:
+        raise NotAllowed(message)
+
+
+def _require_status(problem: Problem, *statuses: str) -> None:
+    if problem.status not in statuses:
+        raise WrongState(
+            _("This cannot be done while the problem is “%(status)s”.")
+            % {"status": problem.get_status_display()}
+        )
+
+
+def _save(problem: Problem, *, fields: dict, from_status: str, now: dt.datetime) -> None:
+    """Conditional UPDATE on (id, status, version): applies once, or not at all."""
+    values = {**fields, "updated_at": now, "version": F("version") + 1}
+    changed = Problem.objects.filter(
+        pk=problem.pk, status=from_status, version=problem.version
+    ).update(**values)
+    if changed != 1:
+        raise StaleProblem(
+            _("This problem was changed by someone else meanwhile; nothing was done.")
+        )
+    for name, value in fields.items():
+        setattr(problem, name, value)
+    problem.updated_at = now
+    problem.version += 1
+
+
+def record_event(
+    problem: Problem,
+    *,
+    actor,
+    kind: str,
+    from_status: str = "",
+    to_status: str = "",
+    text: str = "",
+    is_public: bool = True,
+    data: dict | None = None,
+    now: dt.datetime | None = None,
+) -> ProblemEvent:
+    """Append `problem`'s timeline entry and notify it once the transaction commits."""
+    event = ProblemEvent.objects.create(
+        problem=problem,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+        is_public=is_public,
+        data=data or {},
+        created_at=now or timezone.now(),
+    )
+    notifications.schedule(event.pk)
+    return event
+
+
+def _next_reference(year: int) -> str:
+    """Next `YYYY-NNNNN` of the year; the counter row stays locked until commit, so no gaps."""
+    ReferenceCounter.objects.bulk_create(
+        [ReferenceCounter(year=year, last_number=0)], ignore_conflicts=True
+    )
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{year:04d}-{counter.last_number:05d}"
+
+
+def _clean_text(text: str, message) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TransitionError(message)
+    return text
+
+
+# --- transitions -----------------------------------------------------------------------
+
+
+def problem_submit(
+    *,
+    actor,
+    enterprise: Enterprise,
+    title: str,
+    description: str,
+    category: Category,
+    channel: str = Channel.WEB,
+    submission_key=None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """An enterprise raises a problem, or the office registers one on its behalf.
+
+    `submission_key` (from the form) makes a double-submitted form create one
+    problem: the second attempt raises DuplicateSubmission naming the first.
+    """
+    now = now or timezone.now()
+    _require(
+        permissions.can_submit_problem_for(actor, enterprise),
+        _("You may not submit problems for this enterprise."),
+    )
+    if channel != Channel.WEB:
+        _require(
+            permissions.is_office(actor),
+            _("Only the liaison office registers problems collected by visit, phone or meeting."),
+        )
+    title = _clean_text(title, _("A problem needs a title."))
+    description = _clean_text(description, _("A problem needs a description."))
+    if submission_key is not None:
+        existing = Problem.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            raise DuplicateSubmission(existing)
+    try:
+        with transaction.atomic():
+            problem = Problem.objects.create(
+                submission_key=submission_key,
+                reference=_next_reference(timezone.localtime(now, workdays.SHANGHAI).year),
+                enterprise=enterprise,
+                submitted_by=actor,
+                channel=channel,
+                title=title,
+                description=description,
+                category=category,
+                status=Status.SUBMITTED,
+                created_at=now,
+                updated_at=now,
+            )
+            record_event(
+                problem,
+                actor=actor,
+                kind=EventKind.SUBMITTED,
+                to_status=Status.SUBMITTED,
+                text=description,
+                data={"channel": channel},
+                now=now,
+            )
+    except IntegrityError:
+        # Two identical submissions at the same moment: the loser finds the winner.
+        existing = submission_key and Problem.objects.filter(submission_key=submission_key).first()
+        if existing:
+            raise DuplicateSubmission(existing) from None
+        raise
+    return problem
+
+
+def problem_dispatch(
+    *,
+    problem_id: int,
+    actor,
+    lead_department: Department,
+    co_departments: Iterable[Department] = (),
+    responsible_leader=None,
+    expected_version: int | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The office gives the problem to a lead department; the clock starts (or keeps running)."""
+    now = now or timezone.now()
+    co_departments = [d for d in co_departments if d.pk != lead_department.pk]
+    _require(permissions.is_office(actor), _("Only the liaison office dispatches problems."))
+    _require(lead_department.is_active, _("The lead department is not active."))
+    _require(
+        all(d.is_active for d in co_departments), _("A co-department is not active.")
+    )
+    if responsible_leader is not None:
+        _require(
+            permissions.is_leader(responsible_leader),
+            _("The responsible leader must be a district leader."),
+        )
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require_status(problem, Status.SUBMITTED)
+        fields: dict = {
+            "status": Status.DISPATCHED,
+            "lead_department": lead_department,
+            "responsible_leader": responsible_leader,
+            "handler": None,
+        }
+        if problem.clock_started_at is None:
+            # First dispatch starts the clock; after a return it keeps running.
+            deadline = deadline_from(now)
+            fields.update(
+                clock_started_at=now,
+                due_at=deadline.due_at,
+                original_due_at=deadline.due_at,
+                warn_at=deadline.warn_at,
+                deadline_provisional=deadline.provisional,
+            )
+        _save(problem, fields=fields, from_status=Status.SUBMITTED, now=now)
+        problem.co_departments.set(co_departments)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.DISPATCHED,
+            from_status=Status.SUBMITTED,
+            to_status=Status.DISPATCHED,
+            text=note.strip(),
+            data={
+                "lead_department": lead_department.pk,
+                "co_departments": [d.pk for d in co_departments],
+                "responsible_leader": getattr(responsible_leader, "pk", None),
+                "due_at": problem.due_at.isoformat(),
+            },
+            now=now,
+        )
+    return problem
+
+
+def problem_reject(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    duplicate_of: Problem | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The office does not accept the problem (out of scope, or a duplicate of another)."""
+    now = now or timezone.now()
+    _require(permissions.is_office(actor), _("Only the liaison office rejects problems."))
+    reason = _clean_text(reason, _("Give the enterprise a reason."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require_status(problem, Status.SUBMITTED)
+        if duplicate_of is not None:
+            _require(duplicate_of.pk != problem.pk, _("A problem cannot duplicate itself."))
+        _save(
+            problem,
+            fields={
+                "status": Status.REJECTED,
+                "rejection_reason": reason,
+                "duplicate_of": duplicate_of,
+                "closed_at": now,
+            },
+            from_status=Status.SUBMITTED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.REJECTED,
+            from_status=Status.SUBMITTED,
+            to_status=Status.REJECTED,
+            text=reason,
+            data={"duplicate_of": getattr(duplicate_of, "reference", None)},
+            now=now,
+        )
+    return problem
+
+
+def problem_return(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The lead department sends the problem back to the office; the clock keeps running."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, _("Say why the problem is returned."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_act_as_lead(actor, problem),
+            _("Only the lead department can return this problem."),
+        )
+        _require_status(problem, Status.DISPATCHED)
+        department_id = problem.lead_department_id
+        _save(
+            problem,
+            fields={"status": Status.SUBMITTED, "lead_department": None, "handler": None},
+            from_status=Status.DISPATCHED,
+            now=now,
+        )
+        problem.co_departments.clear()
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.RETURNED,
+            from_status=Status.DISPATCHED,
+            to_status=Status.SUBMITTED,
+            text=reason,
+            is_public=False,
+            data={"department": department_id},
+            now=now,
+        )
+    return problem
+
+
+def problem_acknowledge(
+    *, problem_id: int, actor, expected_version: int | None = None, now=None
+) -> Problem:
+    """The lead department signs for the problem (签收)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_act_as_lead(actor, problem),
+            _("Only the lead department can acknowledge this problem."),
+        )
+        _require_status(problem, Status.DISPATCHED)
+        fields = {"status": Status.IN_PROGRESS}
+        if problem.handler_id is None:
+            fields["handler"] = actor
+        _save(problem, fields=fields, from_status=Status.DISPATCHED, now=now)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.ACKNOWLEDGED,
+            from_status=Status.DISPATCHED,
+            to_status=Status.IN_PROGRESS,
+            now=now,
+        )
+    return problem
+
+
+def problem_add_progress(
+    *,
+    problem_id: int,
+    actor,
+    text: str,
+    is_public: bool,
+    expected_version: int | None = None,
+    now=None,
+) -> ProblemEvent:
+    """The lead or a co-department records progress, for the enterprise or internal."""
+    now = now or timezone.now()
+    text = _clean_text(text, _("Write what has been done."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, None)
+        _require(
+            permissions.can_add_progress(actor, problem),
+            _("Only the lead department and co-departments can add progress."),
+        )
+        _require_status(problem, Status.IN_PROGRESS)
+        # Progress does not change the state, but bumps the version so that two
+        # identical submissions (a double click) are recorded once.
+        if expected_version is not None and problem.version != expected_version:
+            raise StaleProblem(
+                _("This problem changed meanwhile (perhaps the same note was just saved).")
+            )
+        _save(problem, fields={}, from_status=Status.IN_PROGRESS, now=now)
+        return record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.PROGRESS,
+            text=text,
+            is_public=is_public,
+            data={"department": permissions.department_id_of(actor)},
+            now=now,
+        )
+
+
+def problem_request_extension(
+    *,
+    problem_id: int,
+    actor,
+    days: int,
+    reason: str,
+    expected_version: int | None = None,
+    now=None,
+) -> ExtensionRequest:
+    """The lead department asks for 1-10 more working days."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, _("Say why more time is needed."))
+    if not 1 <= int(days) <= 10:
+        raise TransitionError(_("An extension is 1 to 10 working days."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_act_as_lead(actor, problem),
+            _("Only the lead department can ask for an extension."),
+        )
+        _require_status(problem, Status.IN_PROGRESS)
+        if problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+            raise WrongState(_("An extension request is already waiting for a decision."))
+        request = ExtensionRequest.objects.create(
+            problem=problem, requested_by=actor, days=days, reason=reason, requested_at=now
+        )
+        _save(problem, fields={}, from_status=Status.IN_PROGRESS, now=now)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.EXTENSION_REQUESTED,
+            text=reason,
+            is_public=False,
+            data={"days": int(days), "extension": request.pk},
+            now=now,
+        )
+    return request
+
+
+def problem_decide_extension(
+    *,
+    extension_id: int,
+    actor,
+    approve: bool,
+    note: str = "",
+    now=None,
+) -> ExtensionRequest:
+    """The office or a district leader approves (the deadline moves) or denies a request."""
+    now = now or timezone.now()
+    _require(
+        permissions.can_decide_extension(actor),
+        _("Only the liaison office or a district leader decides extensions."),
+    )
+    problem_id = (
+        ExtensionRequest.objects.filter(pk=extension_id)
+        .values_list("problem_id", flat=True)
+        .first()
+    )
+    if problem_id is None:
+        raise NotAllowed(_("This extension request does not exist."))
+    with transaction.atomic():
+        # The problem first, then the request: every transition locks in that order
+        # (resolve updates pending requests while holding the problem), so two of them
+        # wait for each other instead of deadlocking.
+        problem = lock_problem(problem_id, None)
+        request = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
+        if request.decision != ExtensionRequest.Decision.PENDING:
+            raise WrongState(_("This extension request has already been decided."))
+        _require_status(problem, Status.IN_PROGRESS)
+        decision = (
+            ExtensionRequest.Decision.APPROVED if approve else ExtensionRequest.Decision.DENIED
+        )
+        ExtensionRequest.objects.filter(pk=request.pk, decision="pending").update(
+            decision=decision, decided_by=actor, decided_at=now, decision_note=note.strip()
+        )
+        request.decision, request.decided_by, request.decided_at = decision, actor, now
+        request.decision_note = note.strip()
+        fields: dict = {}
+        if approve:
+            deadline = extended_deadline(problem.due_at, request.days)
+            fields = {
+                "due_at": deadline.due_at,
+                "warn_at": deadline.warn_at,
+                "deadline_provisional": deadline.provisional,
+            }
+        _save(problem, fields=fields, from_status=Status.IN_PROGRESS, now=now)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.EXTENSION_APPROVED if approve else EventKind.EXTENSION_DENIED,
+            text=note.strip(),
+            is_public=approve,
+            data={
+                "days": request.days,
+                "extension": request.pk,
+                "due_at": problem.due_at.isoformat(),
+            },
+            now=now,
+        )
+    return request
+
+
+def problem_resolve(
+    *,
+    problem_id: int,
+    actor,
+    answer: str,
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """The lead department answers the enterprise; the problem counts as concluded."""
+    now = now or timezone.now()
+    answer = _clean_text(answer, _("Write the answer to the enterprise."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_act_as_lead(actor, problem),
+            _("Only the lead department can answer this problem."),
+        )
+        _require_status(problem, Status.IN_PROGRESS)
+        fields = {"status": Status.RESOLVED, "answer": answer, "last_resolved_at": now}
+        if problem.first_resolved_at is None:
+            fields.update(first_resolved_at=now, first_resolved_due_at=problem.due_at)
+        _save(problem, fields=fields, from_status=Status.IN_PROGRESS, now=now)
+        # A pending extension request is moot once the problem is answered.
+        problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).update(
+            decision=ExtensionRequest.Decision.DENIED,
+            decided_at=now,
+            decision_note="answered before a decision",
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.RESOLVED,
+            from_status=Status.IN_PROGRESS,
+            to_status=Status.RESOLVED,
+            text=answer,
+            now=now,
+        )
+    return problem
+
+
+def problem_evaluate(
+    *,
+    problem_id: int,
+    actor,
+    satisfaction: str,
+    reason: str = "",
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """The enterprise evaluates the answer: satisfied closes; unsatisfied reopens (重办)."""
+    if satisfaction == Satisfaction.UNSATISFIED:
+        return problem_reopen(
+            problem_id=problem_id,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+            now=now,
+        )
+    if satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASICALLY):
+        raise TransitionError(_("Choose satisfied, basically satisfied or unsatisfied."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_evaluate(actor, problem),
+            _("Only the enterprise that raised the problem can evaluate it."),
+        )
+        _require_status(problem, Status.RESOLVED)
+        _save(
+            problem,
+            fields={"status": Status.CLOSED, "satisfaction": satisfaction, "closed_at": now},
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.EVALUATED,
+            from_status=Status.RESOLVED,
+            to_status=Status.CLOSED,
+            text=reason.strip(),
+            data={"satisfaction": satisfaction},
+            now=now,
+        )
+    return problem
+
+
+def problem_reopen(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """Unsatisfied: back to the lead department with a fresh 10-working-day clock."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, _("Say why you are not satisfied, so the department can act."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_evaluate(actor, problem),
+            _("Only the enterprise that raised the problem can evaluate it."),
+        )
+        _require_status(problem, Status.RESOLVED)
+        deadline = deadline_from(now)
+        _save(
+            problem,
+            fields={
+                "status": Status.IN_PROGRESS,
+                "satisfaction": Satisfaction.UNSATISFIED,
+                "reopen_count": problem.reopen_count + 1,
+                "clock_started_at": now,
+                "due_at": deadline.due_at,
+                "warn_at": deadline.warn_at,
+                "deadline_provisional": deadline.provisional,
+                "escalation_level": 0,
+            },
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.REOPENED,
+            from_status=Status.RESOLVED,
+            to_status=Status.IN_PROGRESS,
+            text=reason,
+            data={"satisfaction": Satisfaction.UNSATISFIED, "due_at": deadline.due_at.isoformat()},
+            now=now,
+        )
+    return problem
+
+
+def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
+    """Close a problem answered long ago without evaluation (run by the deadline sweep)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, None)
+        if problem.status != Status.RESOLVED:
+            return None
+        _save(
+            problem,
+            fields={
+                "status": Status.CLOSED,
+                "satisfaction": Satisfaction.NOT_EVALUATED,
+                "closed_at": now,
+            },
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=None,
+            kind=EventKind.AUTO_CLOSED,
+            from_status=Status.RESOLVED,
+            to_status=Status.CLOSED,
+            data={"satisfaction": Satisfaction.NOT_EVALUATED},
+            now=now,
+        )
+    return problem
+
+
+def problem_instruct(
+    *, problem_id: int, actor, text: str, expected_version: int | None = None, now=None
+) -> ProblemEvent:
+    """A district leader's instruction (批示), visible to the departments, not the enterprise."""
+    now = now or timezone.now()
+    text = _clean_text(text, _("Write the instruction."))
+    _require(permissions.is_leader(actor), _("Only district leaders give instructions."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, None)
+        _require_status(problem, Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED)
+        if expected_version is not None and problem.version != expected_version:
+            raise StaleProblem(
+                _("This problem changed meanwhile (perhaps the same instruction was just saved).")
+            )
+        _save(problem, fields={}, from_status=problem.status, now=now)
+        return record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.INSTRUCTED,
+            text=text,
+            is_public=False,
+            now=now,
+        )
+
+
+def problem_assign_handler(
+    *, problem_id: int, actor, handler, expected_version: int | None = None, now=None
+) -> Problem:
+    """The lead department's head names who in the department handles the problem."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_assign_handler(actor, problem),
+            _("Only the head of the lead department assigns a handler."),
+        )
+        _require_status(problem, *OPEN_STATUSES)
+        profile = getattr(handler, "profile", None)
+        _require(
+            profile is not None
+            and profile.role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD)
+            and profile.department_id == problem.lead_department_id
+            and handler.is_active,
+            _("The handler must be an active member of the lead department."),
+        )
+        _save(problem, fields={"handler": handler}, from_status=problem.status, now=now)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.HANDLER_ASSIGNED,
+            text=handler.get_full_name() or handler.get_username(),
+            is_public=False,
+            data={"handler": handler.pk},
+            now=now,
+        )
+    return problem
