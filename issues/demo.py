@@ -261,22 +261,24 @@ def seed_problems(district) -> None:
     department_codes = list(by_department)
 
     plan = [state for state, count in PLAN for _ in range(count)]
-    # Oldest first, so that reference numbers rise with the submission date.
-    ages = sorted((rng.randint(1, 75) for _ in plan), reverse=True)
     rng.shuffle(plan)
+    # Open problems must be young enough to have a live or recently missed deadline;
+    # concluded ones go back about three months.
+    ages = {
+        "submitted": lambda: rng.randint(0, 4),
+        "returned": lambda: rng.randint(0, 4),
+        "dispatched": lambda: rng.choice([1, 1, 2, 3, 4, 5, 8, 12]),
+        "in_progress": lambda: rng.choice([2, 3, 4, 5, 6, 7, 8, 9, 9, 11, 14]),
+    }
+    aged = [(ages.get(state, lambda: rng.randint(1, 65))(), state) for state in plan]
+    # Oldest first, so that reference numbers rise with the submission date.
+    aged.sort(key=lambda pair: -pair[0])
     with notifications.suppressed():
-        for index, (state, age) in enumerate(zip(plan, ages, strict=True)):
+        for index, (age, state) in enumerate(aged):
             template = PROBLEMS[index % len(PROBLEMS)]
             enterprise_user = enterprise_users[(index * 7) % len(enterprise_users)]
             enterprise = enterprise_user.profile.enterprise
             category = categories[template.category]
-            # Open problems must be young enough to have a live or recently missed deadline.
-            if state in ("submitted", "returned"):
-                age = rng.randint(0, 4)
-            elif state in ("dispatched",):
-                age = rng.choice([1, 1, 2, 3, 4, 5, 8, 12])
-            elif state == "in_progress":
-                age = rng.choice([2, 3, 4, 5, 6, 7, 8, 9, 9, 11, 14])
             submitted_day = _wd(today, -age) if age else today
             submitted_at = _at(submitted_day, 9 + index % 8, (index * 13) % 60)
             now = timezone.now()

@@ -32,9 +32,7 @@ class ProblemFilter(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=Category.objects.all()
     )
-    responsible_leader = LeaderFilter(
-        label=_("Responsible leader"), queryset=leader_queryset()
-    )
+    responsible_leader = LeaderFilter(label=_("Responsible leader"), queryset=leader_queryset())
     enterprise = django_filters.ModelChoiceFilter(
         label=_("Enterprise"), queryset=Enterprise.objects.all()
     )

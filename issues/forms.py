@@ -197,7 +197,9 @@ class ExtensionDecisionForm(forms.Form):
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ResolveForm(VersionedForm):
@@ -227,9 +229,10 @@ class EvaluateForm(VersionedForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("satisfaction") == Satisfaction.UNSATISFIED and not (
-            data.get("reason") or ""
-        ).strip():
+        if (
+            data.get("satisfaction") == Satisfaction.UNSATISFIED
+            and not (data.get("reason") or "").strip()
+        ):
             self.add_error("reason", _("Say why you are not satisfied."))
         return data
 
@@ -253,4 +256,6 @@ class AssignHandlerForm(VersionedForm):
 
 class AttachForm(forms.Form):
     files = MultipleFileField(label=_("Add files"), required=True)
-    is_public = forms.BooleanField(label=_("Visible to the enterprise"), required=False, initial=True)
+    is_public = forms.BooleanField(
+        label=_("Visible to the enterprise"), required=False, initial=True
+    )

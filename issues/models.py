@@ -79,6 +79,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
 
 class Problem(models.Model):
     reference = models.CharField(_("reference"), max_length=12, unique=True)
@@ -173,7 +176,9 @@ class Problem(models.Model):
         verbose_name_plural = _("problems")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=Status.values), name="problem_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="problem_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="problem_channel_valid"
             ),
@@ -188,7 +193,11 @@ class Problem(models.Model):
             # Accepted problems always have a lead department and a deadline.
             models.CheckConstraint(
                 condition=~Q(status__in=ACCEPTED_STATUSES)
-                | Q(lead_department__isnull=False, due_at__isnull=False, original_due_at__isnull=False),
+                | Q(
+                    lead_department__isnull=False,
+                    due_at__isnull=False,
+                    original_due_at__isnull=False,
+                ),
                 name="problem_accepted_has_lead_and_deadline",
             ),
             models.CheckConstraint(
@@ -230,9 +239,7 @@ class Problem(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
-            models.Index(
-                fields=["responsible_leader", "status"], name="problem_leader_status"
-            ),
+            models.Index(fields=["responsible_leader", "status"], name="problem_leader_status"),
             models.Index(fields=["category", "status"], name="problem_category_status"),
         ]
 

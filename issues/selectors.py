@@ -72,9 +72,11 @@ def department_co_problems(department_id: int) -> QuerySet[Problem]:
     co_problem_ids = Problem.co_departments.through.objects.filter(
         department_id=department_id
     ).values("problem_id")
-    return Problem.objects.filter(pk__in=co_problem_ids).exclude(
-        status__in=[Status.CLOSED, Status.REJECTED]
-    ).order_by("due_at", "id")
+    return (
+        Problem.objects.filter(pk__in=co_problem_ids)
+        .exclude(status__in=[Status.CLOSED, Status.REJECTED])
+        .order_by("due_at", "id")
+    )
 
 
 def overdue(problems: QuerySet[Problem], *, now: dt.datetime | None = None) -> QuerySet[Problem]:
@@ -171,10 +173,12 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         )
     if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
         actions["evaluate"] = forms.EvaluateForm(initial=version)
-    if (
-        status in (Status.SUBMITTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED)
-        and permissions.can_instruct(user)
-    ):
+    if status in (
+        Status.SUBMITTED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.RESOLVED,
+    ) and permissions.can_instruct(user):
         actions["instruct"] = forms.InstructForm(initial=version)
     if pending is not None and permissions.can_decide_extension(user):
         actions["decide_extension"] = forms.ExtensionDecisionForm()
@@ -207,9 +211,7 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         ).values("problem_id")
         return Problem.objects.aggregate(
             new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
-            returned=Count(
-                "pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)
-            ),
+            returned=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)),
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
             overdue=Count("pk", filter=overdue_q),
             extensions=Count("pk", filter=Q(pk__in=pending)),

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from liaison import permissions
 
 from . import attachments as files
-from . import notifications
 from . import workflow
 from .models import Attachment, EventKind, Problem, ProblemEvent
 

@@ -1,4 +1,4 @@
-"""Problem pages: thin views that load with a permission check, call one workflow function, redirect."""
+"""Problem pages: thin views that load with a permission check, call one workflow function."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _querystring_without_page(request) -> str:
 
 
 def role_required(predicate):
-    """Only users for whom `predicate(user)` holds; others get a 404 (the page does not exist for them)."""
+    """Only users for whom `predicate(user)` holds; for others the page does not exist (404)."""
 
     def decorator(view):
         @wraps(view)
@@ -122,7 +122,9 @@ def triage(request):
 def extension_list(request):
     pending = (
         ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
-        .select_related("problem", "problem__enterprise", "problem__lead_department", "requested_by")
+        .select_related(
+            "problem", "problem__enterprise", "problem__lead_department", "requested_by"
+        )
         .order_by("requested_at", "id")
     )
     return render(
@@ -196,7 +198,9 @@ def _submit(request, form_class, template: str, *, enterprise=None):
 @require_http_methods(["GET", "POST"])
 def problem_submit(request):
     enterprise = request.user.profile.enterprise
-    return _submit(request, forms.ProblemSubmitForm, "issues/problem_submit.html", enterprise=enterprise)
+    return _submit(
+        request, forms.ProblemSubmitForm, "issues/problem_submit.html", enterprise=enterprise
+    )
 
 
 @role_required(permissions.can_register_on_behalf)
@@ -434,7 +438,7 @@ def extension_decide(request, pk: int):
 @login_required
 @require_GET
 def attachment_download(request, pk: int):
-    """Serve an attachment only to a user who may see its problem (and, if internal, internal notes)."""
+    """Serve a file only to a user who may see its problem (and, if internal, internal notes)."""
     attachment = get_object_or_404(Attachment.objects.select_related("problem"), pk=pk)
     visible = selectors.visible_to(request.user).filter(pk=attachment.problem_id).exists()
     if not visible:

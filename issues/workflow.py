@@ -221,6 +221,7 @@ def problem_submit(
             permissions.is_office(actor),
             _("Only the liaison office registers problems collected by visit, phone or meeting."),
         )
+    _require(category.is_active, _("This category is no longer in use; choose another."))
     title = _clean_text(title, _("A problem needs a title."))
     description = _clean_text(description, _("A problem needs a description."))
     if submission_key is not None:
@@ -276,9 +277,7 @@ def problem_dispatch(
     co_departments = [d for d in co_departments if d.pk != lead_department.pk]
     _require(permissions.is_office(actor), _("Only the liaison office dispatches problems."))
     _require(lead_department.is_active, _("The lead department is not active."))
-    _require(
-        all(d.is_active for d in co_departments), _("A co-department is not active.")
-    )
+    _require(all(d.is_active for d in co_departments), _("A co-department is not active."))
     if responsible_leader is not None:
         _require(
             permissions.is_leader(responsible_leader),
@@ -314,6 +313,7 @@ def problem_dispatch(
             text=note.strip(),
             data={
                 "lead_department": lead_department.pk,
+                "lead_department_name": lead_department.name,
                 "co_departments": [d.pk for d in co_departments],
                 "responsible_leader": getattr(responsible_leader, "pk", None),
                 "due_at": problem.due_at.isoformat(),
@@ -565,6 +565,7 @@ def problem_decide_extension(
                 "days": request.days,
                 "extension": request.pk,
                 "due_at": problem.due_at.isoformat(),
+                "due_date": workdays.local_date(problem.due_at).isoformat(),
             },
             now=now,
         )
@@ -699,7 +700,11 @@ def problem_reopen(
             from_status=Status.RESOLVED,
             to_status=Status.IN_PROGRESS,
             text=reason,
-            data={"satisfaction": Satisfaction.UNSATISFIED, "due_at": deadline.due_at.isoformat()},
+            data={
+                "satisfaction": Satisfaction.UNSATISFIED,
+                "due_at": deadline.due_at.isoformat(),
+                "due_date": workdays.local_date(deadline.due_at).isoformat(),
+            },
             now=now,
         )
     return problem

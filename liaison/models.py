@@ -108,14 +108,14 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.credit_code = normalise_credit_code(self.credit_code)
+        super().save(*args, **kwargs)
+
     def clean_fields(self, exclude=None):
         # Normalise before the validators and the uniqueness check see the code.
         self.credit_code = normalise_credit_code(self.credit_code)
         super().clean_fields(exclude=exclude)
-
-    def save(self, *args, **kwargs):
-        self.credit_code = normalise_credit_code(self.credit_code)
-        super().save(*args, **kwargs)
 
 
 class Profile(models.Model):
@@ -149,16 +149,16 @@ class Profile(models.Model):
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="profile_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="profile_role_valid"),
             # An enterprise user belongs to exactly one enterprise and no department;
             # department staff and heads to exactly one department; everyone else
             # (office, leaders, admin) to neither.
             models.CheckConstraint(
                 condition=(
                     Q(role=Role.ENTERPRISE, enterprise__isnull=False, department__isnull=True)
-                    | Q(role__in=DEPARTMENT_ROLES, department__isnull=False, enterprise__isnull=True)
+                    | Q(
+                        role__in=DEPARTMENT_ROLES, department__isnull=False, enterprise__isnull=True
+                    )
                     | (
                         Q(role__in=[Role.OFFICE, Role.LEADER, Role.PRINCIPAL, Role.ADMIN])
                         & Q(enterprise__isnull=True, department__isnull=True)

@@ -93,7 +93,7 @@ _BOOTSTRAP_CLASS = {"select": "form-select", "checkbox": "form-check-input", "ra
 
 @register.filter
 def widget_kind(bound_field) -> str:
-    """"checkbox", "radio", "select" or "input": how the field template lays the widget out."""
+    """ "checkbox", "radio", "select" or "input": how the field template lays the widget out."""
     widget = bound_field.field.widget
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
