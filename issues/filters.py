@@ -19,6 +19,21 @@ class LeaderFilter(django_filters.ModelChoiceFilter):
     field_class = LeaderChoiceField
 
 
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """The chosen order, then the id, so that paging shows every problem exactly once.
+
+    Many problems share a deadline or a submission time; without a last key the database
+    may order them differently for each page.
+    """
+
+    def filter(self, qs, value):
+        ordered = super().filter(qs, value)
+        keys = list(ordered.query.order_by)
+        if ordered is qs or not keys:
+            return ordered
+        return ordered.order_by(*keys, "-id" if str(keys[0]).startswith("-") else "id")
+
+
 class ProblemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text")
     status = django_filters.MultipleChoiceFilter(
@@ -59,11 +74,11 @@ class ProblemFilter(django_filters.FilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         label=_("Order"),
         fields=(("created_at", "created"), ("due_at", "due"), ("reference", "reference")),
         field_labels={
-            "created": _("Submitted"),
+            "created": _("Submission date"),
             "due": _("Deadline"),
             "reference": _("Reference"),
         },

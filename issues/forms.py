@@ -13,6 +13,7 @@ from liaison.models import LEADER_ROLES, Department, Enterprise, Role
 
 from . import attachments
 from .models import Category, Channel, Problem, Satisfaction
+from .selectors import visible_to
 
 User = get_user_model()
 
@@ -55,7 +56,19 @@ def _accept_attr() -> str:
     return ",".join(f".{ext}" for ext in attachments.ALLOWED)
 
 
-class VersionedForm(forms.Form):
+class ActionForm(forms.Form):
+    """One of the several forms of the problem page: its ids name the form.
+
+    With Django's default ids two forms there would both have `id_is_public` or
+    `id_version`, and a click on one form's label would tick the other form's box.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{type(self).__name__.lower()}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class VersionedForm(ActionForm):
     """Carries the problem version the page was rendered with, to detect stale pages."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -155,15 +168,19 @@ class RejectForm(VersionedForm):
         help_text=_("e.g. 2026-00012, if the same problem was already raised."),
     )
 
-    def __init__(self, *args, problem: Problem | None = None, **kwargs):
+    def __init__(self, *args, problem: Problem | None = None, user=None, **kwargs):
         self.problem = problem
+        self.user = user
         super().__init__(*args, **kwargs)
 
     def clean_duplicate_of(self):
         reference = self.cleaned_data["duplicate_of"].strip()
         if not reference:
             return None
-        original = Problem.objects.filter(reference=reference).first()
+        # Among the problems the user may see: the answer must not tell whether a
+        # problem they may not see exists (DESIGN.md §3).
+        problems = Problem.objects.all() if self.user is None else visible_to(self.user)
+        original = problems.filter(reference=reference).first()
         if original is None:
             raise ValidationError(_("There is no problem %(ref)s."), params={"ref": reference})
         if self.problem is not None and original.pk == self.problem.pk:
@@ -254,7 +271,7 @@ class AssignHandlerForm(VersionedForm):
         self.fields["handler"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
-class AttachForm(forms.Form):
+class AttachForm(ActionForm):
     files = MultipleFileField(label=_("Add files"), required=True)
     is_public = forms.BooleanField(
         label=_("Visible to the enterprise"), required=False, initial=True

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
@@ -256,9 +256,10 @@ class Problem(models.Model):
 
 
 class EventKind(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    DISPATCHED = "dispatched", _("Dispatched")
-    REJECTED = "rejected", _("Not accepted")
+    # Same English words as some statuses, but an event is an action: its own context.
+    SUBMITTED = "submitted", pgettext_lazy("timeline event", "Submitted")
+    DISPATCHED = "dispatched", pgettext_lazy("timeline event", "Dispatched")
+    REJECTED = "rejected", pgettext_lazy("timeline event", "Not accepted")
     RETURNED = "returned", _("Returned to the office")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     PROGRESS = "progress", _("Progress")

@@ -154,7 +154,8 @@ def problem_page_context(*, user, problem: Problem) -> dict:
     context["pending_extension"] = pending
     actions: dict = {}
     if status == Status.SUBMITTED and permissions.can_dispatch(user):
-        lead = problem.category.default_lead_department if problem.category else None
+        # The id, not the department: the form's choices hold it, no query needed.
+        lead = problem.category.default_lead_department_id
         actions["dispatch"] = forms.DispatchForm(initial={**version, "lead_department": lead})
         actions["reject"] = forms.RejectForm(initial=version, problem=problem)
     if status == Status.DISPATCHED and context["is_lead"]:
@@ -184,6 +185,9 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         actions["decide_extension"] = forms.ExtensionDecisionForm()
     if permissions.can_attach(user, problem):
         actions["attach"] = forms.AttachForm()
+        if context["is_enterprise"]:
+            # An enterprise's files are always visible to it: no choice to offer.
+            del actions["attach"].fields["is_public"]
     context["actions"] = actions
     return context
 

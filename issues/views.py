@@ -11,7 +11,9 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liaison import permissions
@@ -60,12 +62,32 @@ def _version(form) -> int | None:
     return form.cleaned_data.get("version") if form.is_valid() else None
 
 
+# What the user is told after each action succeeds, by workflow function.
+SUCCESS_MESSAGES = {
+    "problem_dispatch": gettext_lazy("The problem was dispatched; the deadline is running."),
+    "problem_reject": gettext_lazy("The problem was marked as not accepted."),
+    "problem_return": gettext_lazy("The problem was returned to the liaison office."),
+    "problem_acknowledge": gettext_lazy("Acknowledged. The problem is now in progress."),
+    "problem_add_progress": gettext_lazy("The progress note was added."),
+    "problem_request_extension": gettext_lazy("The extension request was sent for a decision."),
+    "problem_resolve": gettext_lazy("The answer was sent; the enterprise is asked to evaluate it."),
+    "problem_evaluate": gettext_lazy("Thank you: your evaluation was recorded."),
+    "problem_instruct": gettext_lazy("The instruction was recorded."),
+    "problem_assign_handler": gettext_lazy("The handler was assigned."),
+    "problem_attach": gettext_lazy("The files were added."),
+}
+
+
 def _act(request, problem: Problem, action, **kwargs):
     """Run one workflow call; report the outcome as a message; back to the problem page."""
     try:
         action(**kwargs)
     except workflow.TransitionError as error:
         messages.error(request, error.message)
+    else:
+        message = SUCCESS_MESSAGES.get(action.__name__)
+        if message:
+            messages.success(request, message)
     return redirect("issues:detail", reference=problem.reference)
 
 
@@ -101,7 +123,7 @@ def triage(request):
     ).order_by("created_at", "id")
     returned = submitted.filter(clock_started_at__isnull=False)
     new = submitted.filter(clock_started_at__isnull=True)
-    show = request.GET.get("show", "new")
+    show = "returned" if request.GET.get("show") == "returned" else "new"
     queryset = returned if show == "returned" else new
     return render(
         request,
@@ -230,7 +252,7 @@ def _action_view(form_class, *, needs_problem_in_form=False):
         @require_POST
         def view(request, reference: str):
             problem = _load(request, reference)
-            kwargs = {"problem": problem} if needs_problem_in_form else {}
+            kwargs = {"problem": problem, "user": request.user} if needs_problem_in_form else {}
             if form_class is forms.AssignHandlerForm:
                 kwargs = {"department": problem.lead_department}
             form = form_class(request.POST, **kwargs)
@@ -290,7 +312,6 @@ def problem_return(request, problem, data):
     )
     # After a return the department no longer sees the problem: go back to its desk.
     if not selectors.visible_to(request.user).filter(pk=problem.pk).exists():
-        messages.success(request, _("The problem was returned to the liaison office."))
         return redirect("issues:department")
     return response
 
@@ -413,10 +434,11 @@ def problem_attach(request, reference: str):
 def extension_decide(request, pk: int):
     extension = get_object_or_404(ExtensionRequest.objects.select_related("problem"), pk=pk)
     form = forms.ExtensionDecisionForm(request.POST)
-    back = request.POST.get("next") or reverse(
-        "issues:detail", kwargs={"reference": extension.problem.reference}
-    )
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    # Only a page of this site: "//host/" and "/\host/" start with a slash too.
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("issues:detail", kwargs={"reference": extension.problem.reference})
     if not form.is_valid():
         messages.error(request, _("Choose approve or deny."))

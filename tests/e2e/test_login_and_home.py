@@ -31,7 +31,7 @@ ROLES = [
 
 # Words from Django's own catalogues, so these hold before and after our catalogue changes.
 PASSWORD_LABEL = {"zh-hans": "密码", "en": "Password"}
-LOG_OUT = {"zh-hans": "注销", "en": "Log out"}
+LOG_OUT = {"zh-hans": "退出登录", "en": "Log out"}
 WRONG_PASSWORD = {
     "zh-hans": "请输入一个正确的",
     "en": "Please enter a correct username and password.",

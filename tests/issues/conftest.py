@@ -364,3 +364,79 @@ def ole_bytes() -> bytes:
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
+
+
+# --- pages (the view tests) ------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(db):
+    """An administrator: a Django superuser with no profile (role "admin")."""
+    user = make_user("superuser")
+    user.is_superuser = user.is_staff = True
+    user.save(update_fields=["is_superuser", "is_staff"])
+    return user
+
+
+@pytest.fixture
+def warm_calendar(db):
+    """Load the working-day calendar into the process cache, so a page count excludes it."""
+    from django.utils import timezone
+
+    from liaison import workdays
+
+    workdays.is_working_day(timezone.localdate())
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def client_as(client):
+    """The test client logged in as `user` (None: anonymous), reading pages in English."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return login
+
+
+def messages_of(response) -> list[tuple[str, str]]:
+    """(level tag, text) of the messages a followed response shows."""
+    return [(m.level_tag, str(m.message)) for m in response.context["messages"]]
+
+
+_copy_serial = itertools.count(1)
+
+
+def copy_problems(problem: Problem, n: int, **changes) -> list[Problem]:
+    """`n` copies of `problem` (state, deadlines, co-departments), written in three queries.
+
+    For lists that must show many rows cheaply; their references are 2024-NNNNN, which
+    `make_problem` (2025) never hands out.
+    """
+    fields = {
+        f.attname: getattr(problem, f.attname)
+        for f in Problem._meta.concrete_fields
+        if not f.primary_key
+    }
+    copies = []
+    for _ in range(n):
+        fields.update(reference=f"2024-{next(_copy_serial):05d}", submission_key=None)
+        copies.append(Problem(**{**fields, **changes}))
+    created = Problem.objects.bulk_create(copies)
+    co_department_ids = list(problem.co_departments.values_list("pk", flat=True))
+    through = Problem.co_departments.through
+    through.objects.bulk_create(
+        through(problem_id=copy.pk, department_id=department_id)
+        for copy in created
+        for department_id in co_department_ids
+    )
+    return created

@@ -429,14 +429,14 @@ def test_it_switches_language(client, district):
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     html = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="en">' in html
-    assert "Log out" in html and "注销" not in html
+    assert "Log out" in html and "退出登录" not in html
     assert "嘉兴禾丰涂装有限公司" in html  # the data stays as entered
 
     response = client.post(set_language, {"language": "zh-hans", "next": HOME_URL})
     assert response.url == HOME_URL
     html = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="zh-hans">' in html
-    assert "注销" in html and "Log out" not in html
+    assert "退出登录" in html and "Log out" not in html
 
 
 # --- Password change -------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""Forms of the core app: the login form with throttling of failed attempts."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# After this many failed logins for one user name from one address (or many more
+# from one address for any name), further attempts are refused for a while.
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 30
+LOCKOUT_SECONDS = 15 * 60
+
+
+def _key(kind: str, value: str) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"liaison:login-failures:{kind}:{digest}"
+
+
+def _client_address(request) -> str:
+    return (request.META.get("REMOTE_ADDR") or "unknown") if request else "unknown"
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing further attempts after repeated failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _(
+            "Too many failed attempts. Wait %(minutes)d minutes and try again, or ask the "
+            "liaison office to reset your password."
+        ),
+    }
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        address = _client_address(self.request)
+        keys = [_key("user", f"{username}|{address}"), _key("address", address)]
+        limits = [MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS]
+        counts = cache.get_many(keys)
+        if any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=True)):
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": LOCKOUT_SECONDS // 60},
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            for key in keys:
+                if cache.add(key, 1, LOCKOUT_SECONDS) is False:
+                    try:
+                        cache.incr(key)
+                    except ValueError:  # expired between add and incr
+                        cache.set(key, 1, LOCKOUT_SECONDS)
+            raise
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        address = _client_address(self.request)
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        cache.delete(_key("user", f"{username}|{address}"))
