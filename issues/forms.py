@@ -135,7 +135,8 @@ class DispatchForm(VersionedForm):
         label=_("Co-departments"),
         queryset=Department.objects.filter(is_active=True),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        # Tick boxes in a scrolling list: easier than a multiple select on a phone.
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     responsible_leader = LeaderChoiceField(
         label=_("Responsible district leader"),

@@ -150,6 +150,16 @@ class Problem(models.Model):
     warn_at = models.DateTimeField(_("warning from"), null=True, blank=True)
     deadline_provisional = models.BooleanField(_("provisional deadline"), default=False)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # Bumped whenever due_at moves (dispatch, approved extension, reopening, calendar
+    # edit): warnings and escalations are keyed on it, so each happens once per deadline.
+    deadline_version = models.PositiveIntegerField(default=0)
+    # The deadline sweep's stored times (DESIGN.md §5), each with a partial index.
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    escalate_again_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    autoclose_at = models.DateTimeField(null=True, blank=True)
 
     first_resolved_at = models.DateTimeField(_("first answered at"), null=True, blank=True)
     last_resolved_at = models.DateTimeField(_("last answered at"), null=True, blank=True)
@@ -228,10 +238,17 @@ class Problem(models.Model):
                 name="problem_open_due",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # The sweep's work queues (issues.deadlines): each partial index holds exactly
+            # the rows a rule may still act on, so a sweep with nothing new reads nothing.
             models.Index(
                 fields=["warn_at"],
-                name="problem_open_warn",
-                condition=Q(status__in=OPEN_STATUSES),
+                name="problem_open_unwarned",
+                condition=Q(status__in=OPEN_STATUSES, warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="problem_open_unescalated",
+                condition=Q(status__in=OPEN_STATUSES, escalated_at__isnull=True),
             ),
             models.Index(
                 fields=["lead_department", "status", "due_at"], name="problem_dept_status_due"
@@ -241,6 +258,21 @@ class Problem(models.Model):
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
             models.Index(fields=["responsible_leader", "status"], name="problem_leader_status"),
             models.Index(fields=["category", "status"], name="problem_category_status"),
+            models.Index(
+                fields=["escalate_again_at"],
+                name="problem_open_escalate_again",
+                condition=Q(status__in=OPEN_STATUSES, escalate_again_at__isnull=False),
+            ),
+            models.Index(
+                fields=["remind_at"],
+                name="problem_submitted_remind",
+                condition=Q(status=Status.SUBMITTED, reminded_at__isnull=True),
+            ),
+            models.Index(
+                fields=["autoclose_at"],
+                name="problem_resolved_autoclose",
+                condition=Q(status=Status.RESOLVED),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,12 +331,22 @@ class ProblemEvent(models.Model):
     text = models.TextField(_("text"), blank=True)
     is_public = models.BooleanField(_("visible to the enterprise"), default=True)
     data = models.JSONField(default=dict, blank=True)
+    # Set on events that must happen at most once (warnings, escalations, reminders):
+    # the unique constraint is the backstop behind the sweep's conditional claims.
+    dedupe_key = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["problem", "created_at"], name="event_problem_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="event_once_per_dedupe_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
@@ -398,3 +440,96 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} +{self.days}"
+
+
+class Notification(models.Model):
+    """The outbox: one message to one person on one channel, written with its event.
+
+    In-app messages are delivered by being written; e-mail and SMS are delivered by
+    Celery tasks that retry, and re-queued by a periodic task if the broker was down.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In the app")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=30)
+    event = models.ForeignKey(
+        ProblemEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # For messages not tied to one event (the daily digest): once per key and person.
+    dedupe_key = models.CharField(max_length=60, blank=True, default="")
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    body_html = models.TextField(blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "recipient", "channel"],
+                condition=Q(event__isnull=False),
+                name="notification_once_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "channel", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["in_app", "email", "sms"]),
+                name="notification_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sent", "failed", "skipped"]),
+                name="notification_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_inbox",
+                condition=Q(channel="in_app"),
+            ),
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread",
+                condition=Q(channel="in_app", read_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="notification_pending",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.channel} {self.subject}"

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from liaison import permissions, workdays
+from liaison.models import Role
 
-from .models import OPEN_STATUSES, Attachment, ExtensionRequest, Problem, ProblemEvent, Status
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    EventKind,
+    ExtensionRequest,
+    Problem,
+    ProblemEvent,
+    Status,
+)
 
 
 def visible_to(user) -> QuerySet[Problem]:
@@ -53,6 +62,41 @@ def pending_extension(problem: Problem) -> ExtensionRequest | None:
         .select_related("requested_by")
         .first()
     )
+
+
+def escalated_to(user) -> QuerySet[Problem]:
+    """Open escalated problems that are `user`'s to act on, most overdue first.
+
+    A district leader: those escalated to them (the responsible leader, else the lead
+    department's supervising leader). A principal leader: those, and every problem at
+    the second level. The office: all. Each row says whether an extension request
+    waits for a decision (`has_pending_extension`).
+    """
+    escalated = Problem.objects.filter(status__in=OPEN_STATUSES, escalation_level__gte=1)
+    if not permissions.is_office(user):
+        if not permissions.is_leader(user):
+            return escalated.none()
+        mine = Q(responsible_leader=user) | Q(
+            responsible_leader__isnull=True, lead_department__supervising_leader=user
+        )
+        if permissions.role_of(user) == Role.PRINCIPAL:
+            mine |= Q(escalation_level__gte=2)
+        escalated = escalated.filter(mine)
+    pending = ExtensionRequest.objects.filter(
+        problem=OuterRef("pk"), decision=ExtensionRequest.Decision.PENDING
+    )
+    return (
+        with_list_relations(escalated)
+        .select_related("responsible_leader")
+        .annotate(has_pending_extension=Exists(pending))
+        .order_by("due_at", "id")
+    )
+
+
+def last_escalation(events: list[ProblemEvent]) -> ProblemEvent | None:
+    """The latest escalation among a problem's (already loaded) timeline events."""
+    escalations = [e for e in events if e.kind == EventKind.ESCALATED]
+    return escalations[-1] if escalations else None
 
 
 def department_inbox(department_id: int) -> QuerySet[Problem]:
@@ -101,7 +145,9 @@ def department_desk_counts(department_id: int) -> dict[str, int]:
     co_problem_ids = Problem.co_departments.through.objects.filter(
         department_id=department_id
     ).values("problem_id")
-    return Problem.objects.aggregate(
+    # The WHERE keeps the aggregate to this department's rows (index on lead_department).
+    mine = Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids)
+    return Problem.objects.filter(mine).aggregate(
         inbox=Count("pk", filter=Q(lead_department_id=department_id, status=Status.DISPATCHED)),
         in_progress=Count(
             "pk", filter=Q(lead_department_id=department_id, status=Status.IN_PROGRESS)
@@ -148,6 +194,9 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         "is_enterprise": permissions.is_enterprise_user(user),
         "is_lead": permissions.can_act_as_lead(user, problem),
     }
+    context["last_escalation"] = (
+        last_escalation(context["events"]) if context["show_internal"] else None
+    )
     pending = None
     if status == Status.IN_PROGRESS and context["show_internal"]:
         pending = pending_extension(problem)
@@ -196,8 +245,6 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
     """The problem counts a role's home page shows, in one query."""
     from django.db.models import Count
 
-    from liaison.models import Role
-
     now = timezone.now()
     overdue_q = Q(status__in=OPEN_STATUSES, due_at__lt=now)
     if role == Role.ENTERPRISE:
@@ -213,7 +260,10 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         pending = ExtensionRequest.objects.filter(
             decision=ExtensionRequest.Decision.PENDING
         ).values("problem_id")
-        return Problem.objects.aggregate(
+        # Every figure counts unconcluded problems: the WHERE lets the database skip
+        # the (many) concluded ones.
+        unconcluded = Problem.objects.filter(status__in=[Status.SUBMITTED, *OPEN_STATUSES])
+        return unconcluded.aggregate(
             new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
             returned=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)),
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
@@ -224,10 +274,17 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         mine = Q(responsible_leader=user) | Q(
             responsible_leader__isnull=True, lead_department__supervising_leader=user
         )
-        return Problem.objects.aggregate(
+        if role == Role.PRINCIPAL:
+            escalated_q = Q(status__in=OPEN_STATUSES) & (
+                Q(escalation_level__gte=2) | (mine & Q(escalation_level__gte=1))
+            )
+        else:
+            escalated_q = mine & Q(status__in=OPEN_STATUSES, escalation_level__gte=1)
+        return Problem.objects.filter(status__in=OPEN_STATUSES).aggregate(
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
             overdue=Count("pk", filter=overdue_q),
             my_open=Count("pk", filter=mine & Q(status__in=OPEN_STATUSES)),
             my_overdue=Count("pk", filter=mine & overdue_q),
+            my_escalations=Count("pk", filter=escalated_q),
         )
     return {}

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from liaison import permissions
 
 from . import attachments as files
-from . import forms, selectors, services, workflow
+from . import forms, notifications, selectors, services, workflow
 from .filters import ProblemFilter
-from .models import Attachment, ExtensionRequest, Problem, Status
+from .models import Attachment, ExtensionRequest, Notification, Problem, Status
 
 PAGE_SIZE = 25
 
@@ -40,6 +40,17 @@ def _querystring_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def _safe_next(request, fallback: str) -> str:
+    """The "next" page the form names if it is on this site, else `fallback`."""
+    back = request.POST.get("next", "")
+    # Only a page of this site: "//host/" and "/\host/" start with a slash too.
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return fallback
 
 
 def role_required(predicate):
@@ -153,6 +164,26 @@ def extension_list(request):
         request,
         "issues/extension_list.html",
         {"page": _page(request, pending), "querystring": "", "now": timezone.now()},
+    )
+
+
+def _can_see_escalations(user) -> bool:
+    return permissions.is_leader(user) or permissions.is_office(user)
+
+
+@role_required(_can_see_escalations)
+@require_GET
+def escalation_list(request):
+    """A leader's escalated problems ("my escalations"), most overdue first, to act on."""
+    return render(
+        request,
+        "issues/escalation_list.html",
+        {
+            "page": _page(request, selectors.escalated_to(request.user)),
+            "querystring": "",
+            "now": timezone.now(),
+            "is_office": permissions.is_office(request.user),
+        },
     )
 
 
@@ -434,12 +465,9 @@ def problem_attach(request, reference: str):
 def extension_decide(request, pk: int):
     extension = get_object_or_404(ExtensionRequest.objects.select_related("problem"), pk=pk)
     form = forms.ExtensionDecisionForm(request.POST)
-    back = request.POST.get("next", "")
-    # Only a page of this site: "//host/" and "/\host/" start with a slash too.
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("issues:detail", kwargs={"reference": extension.problem.reference})
+    back = _safe_next(
+        request, reverse("issues:detail", kwargs={"reference": extension.problem.reference})
+    )
     if not form.is_valid():
         messages.error(request, _("Choose approve or deny."))
         return HttpResponseRedirect(back)
@@ -478,3 +506,93 @@ def attachment_download(request, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The user's in-app notifications, newest first, unread ones marked."""
+    return render(
+        request,
+        "issues/notifications.html",
+        {
+            "page": _page(request, notifications.inbox(request.user)),
+            "querystring": "",
+            "unread_count": notifications.unread_count(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def notification_badge(request):
+    """The bell's unread count, loaded by htmx so that pages do not pay for it."""
+    return render(
+        request,
+        "issues/includes/notification_badge.html",
+        {"unread_count": notifications.unread_count(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one notification read; with "open", go on to the page it is about."""
+    url = (
+        Notification.objects.filter(pk=pk, recipient=request.user, channel="in_app")
+        .values_list("url", flat=True)
+        .first()
+    )
+    if url is None:
+        raise Http404
+    notifications.mark_read(user=request.user, notification_id=pk)
+    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
+    if request.POST.get("open") and url and safe:
+        return HttpResponseRedirect(url)
+    return HttpResponseRedirect(_safe_next(request, reverse("issues:notifications")))
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = notifications.mark_read(user=request.user)
+    if count:
+        messages.success(request, _("All notifications are marked as read."))
+    return HttpResponseRedirect(_safe_next(request, reverse("issues:notifications")))
+
+
+OUTBOX_STATES = {"failed": [Notification.State.FAILED], "pending": [Notification.State.PENDING]}
+
+
+@role_required(permissions.is_office)
+@require_GET
+def notification_outbox(request):
+    """E-mails and SMS that failed or are still waiting: the office checks delivery here."""
+    show = request.GET.get("show", "failed")
+    if show not in OUTBOX_STATES:
+        show = "failed"
+    undelivered = notifications.undelivered()
+    return render(
+        request,
+        "issues/notification_outbox.html",
+        {
+            "page": _page(request, undelivered.filter(state__in=OUTBOX_STATES[show])),
+            "show": show,
+            "failed_count": undelivered.filter(state=Notification.State.FAILED).count(),
+            "pending_count": undelivered.filter(state=Notification.State.PENDING).count(),
+            "querystring": f"show={show}",
+        },
+    )
+
+
+@role_required(permissions.is_office)
+@require_POST
+def notification_retry(request, pk: int):
+    if notifications.retry_failed(notification_id=pk):
+        messages.success(request, _("The message will be sent again."))
+    else:
+        messages.info(request, _("This message is no longer waiting to be sent again."))
+    return HttpResponseRedirect(_safe_next(request, reverse("issues:outbox")))

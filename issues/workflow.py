@@ -3,20 +3,22 @@
 Each transition locks the problem row (SELECT ... FOR UPDATE; on SQLite the
 IMMEDIATE transaction serialises writers), re-checks the state and the actor's
 right on the locked row, applies the change with a conditional UPDATE guarded
-by the version it read, writes its ProblemEvent in the same transaction, and
-queues notifications for after the commit. Two clicks, two tabs or two users
-acting at once therefore apply a transition once; the loser gets a
-TransitionError saying what happened.
+by the version it read, and writes its ProblemEvent and the event's outbox rows
+(issues.notifications) in the same transaction; delivery is queued after the
+commit. Two clicks, two tabs or two users acting at once therefore apply a
+transition once; the loser gets a TransitionError saying what happened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,12 @@ from .models import (
 )
 
 WARNING_WORKING_DAYS = 2
+# Left `submitted` longer than this, the office is reminded (DESIGN.md §5).
+TRIAGE_WORKING_DAYS = 1
+# Still open this long after the first escalation, it goes to the principal leaders.
+SECOND_ESCALATION_WORKING_DAYS = 5
+# Answered and not evaluated this long, the problem closes as "not evaluated".
+AUTO_CLOSE_WORKING_DAYS = 5
 
 
 class TransitionError(Exception):
@@ -96,6 +104,54 @@ def _with_warning(due_at: dt.datetime, provisional: bool) -> Deadline:
 def extended_deadline(due_at: dt.datetime, days: int) -> Deadline:
     day, provisional = workdays.add_working_days(workdays.local_date(due_at), days)
     return _with_warning(workdays.end_of_day(day), provisional)
+
+
+def remind_at_from(moment: dt.datetime) -> dt.datetime:
+    """When the office is reminded of a problem left `submitted` since `moment`."""
+    return workdays.deadline_after(moment, TRIAGE_WORKING_DAYS).value
+
+
+def autoclose_at_from(resolved_at: dt.datetime) -> dt.datetime:
+    """When an answer given at `resolved_at` and not evaluated closes by itself."""
+    return workdays.deadline_after(resolved_at, AUTO_CLOSE_WORKING_DAYS).value
+
+
+def deadline_moved_fields(problem: Problem, deadline: Deadline, *, now: dt.datetime) -> dict:
+    """The stored times when the deadline in force moves (extension, calendar edit).
+
+    A new deadline version: its warning and escalations may happen once more. If the
+    new deadline is still ahead, the problem is no longer overdue: the warning and the
+    pending escalations are cleared (escalation_level stays, as history). If it has
+    already passed, nothing is cleared, so the problem is not escalated twice for the
+    same lateness.
+    """
+    fields: dict = {
+        "due_at": deadline.due_at,
+        "warn_at": deadline.warn_at,
+        "deadline_provisional": deadline.provisional,
+    }
+    if deadline.due_at == problem.due_at:
+        return fields
+    fields["deadline_version"] = problem.deadline_version + 1
+    if deadline.due_at > now:
+        fields.update(warned_at=None, escalated_at=None, escalate_again_at=None)
+    return fields
+
+
+def fresh_clock_fields(problem: Problem, *, now: dt.datetime) -> dict:
+    """A new 10-working-day clock from `now`: dispatch (first time) and reopening."""
+    deadline = deadline_from(now)
+    return {
+        "clock_started_at": now,
+        "due_at": deadline.due_at,
+        "warn_at": deadline.warn_at,
+        "deadline_provisional": deadline.provisional,
+        "deadline_version": problem.deadline_version + 1,
+        "warned_at": None,
+        "escalated_at": None,
+        "escalate_again_at": None,
+        "escalation_level": 0,
+    }
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -158,7 +214,7 @@ def record_event(
     data: dict | None = None,
     now: dt.datetime | None = None,
 ) -> ProblemEvent:
-    """Append `problem`'s timeline entry and notify it once the transaction commits."""
+    """Append `problem`'s timeline entry and write its notifications in the same transaction."""
     event = ProblemEvent.objects.create(
         problem=problem,
         actor=actor,
@@ -170,7 +226,7 @@ def record_event(
         data=data or {},
         created_at=now or timezone.now(),
     )
-    notifications.schedule(event.pk)
+    notifications.event_recorded(event)
     return event
 
 
@@ -242,6 +298,7 @@ def problem_submit(
                 status=Status.SUBMITTED,
                 created_at=now,
                 updated_at=now,
+                remind_at=remind_at_from(now),
             )
             record_event(
                 problem,
@@ -291,17 +348,12 @@ def problem_dispatch(
             "lead_department": lead_department,
             "responsible_leader": responsible_leader,
             "handler": None,
+            "remind_at": None,
         }
         if problem.clock_started_at is None:
             # First dispatch starts the clock; after a return it keeps running.
-            deadline = deadline_from(now)
-            fields.update(
-                clock_started_at=now,
-                due_at=deadline.due_at,
-                original_due_at=deadline.due_at,
-                warn_at=deadline.warn_at,
-                deadline_provisional=deadline.provisional,
-            )
+            fields.update(fresh_clock_fields(problem, now=now))
+            fields["original_due_at"] = fields["due_at"]
         _save(problem, fields=fields, from_status=Status.SUBMITTED, now=now)
         problem.co_departments.set(co_departments)
         record_event(
@@ -386,7 +438,13 @@ def problem_return(
         department_id = problem.lead_department_id
         _save(
             problem,
-            fields={"status": Status.SUBMITTED, "lead_department": None, "handler": None},
+            fields={
+                "status": Status.SUBMITTED,
+                "lead_department": None,
+                "handler": None,
+                "remind_at": remind_at_from(now),
+                "reminded_at": None,
+            },
             from_status=Status.DISPATCHED,
             now=now,
         )
@@ -549,11 +607,7 @@ def problem_decide_extension(
         fields: dict = {}
         if approve:
             deadline = extended_deadline(problem.due_at, request.days)
-            fields = {
-                "due_at": deadline.due_at,
-                "warn_at": deadline.warn_at,
-                "deadline_provisional": deadline.provisional,
-            }
+            fields = deadline_moved_fields(problem, deadline, now=now)
         _save(problem, fields=fields, from_status=Status.IN_PROGRESS, now=now)
         record_event(
             problem,
@@ -590,7 +644,12 @@ def problem_resolve(
             _("Only the lead department can answer this problem."),
         )
         _require_status(problem, Status.IN_PROGRESS)
-        fields = {"status": Status.RESOLVED, "answer": answer, "last_resolved_at": now}
+        fields = {
+            "status": Status.RESOLVED,
+            "answer": answer,
+            "last_resolved_at": now,
+            "autoclose_at": autoclose_at_from(now),
+        }
         if problem.first_resolved_at is None:
             fields.update(first_resolved_at=now, first_resolved_due_at=problem.due_at)
         _save(problem, fields=fields, from_status=Status.IN_PROGRESS, now=now)
@@ -642,7 +701,12 @@ def problem_evaluate(
         _require_status(problem, Status.RESOLVED)
         _save(
             problem,
-            fields={"status": Status.CLOSED, "satisfaction": satisfaction, "closed_at": now},
+            fields={
+                "status": Status.CLOSED,
+                "satisfaction": satisfaction,
+                "closed_at": now,
+                "autoclose_at": None,
+            },
             from_status=Status.RESOLVED,
             now=now,
         )
@@ -677,18 +741,14 @@ def problem_reopen(
             _("Only the enterprise that raised the problem can evaluate it."),
         )
         _require_status(problem, Status.RESOLVED)
-        deadline = deadline_from(now)
         _save(
             problem,
             fields={
                 "status": Status.IN_PROGRESS,
                 "satisfaction": Satisfaction.UNSATISFIED,
                 "reopen_count": problem.reopen_count + 1,
-                "clock_started_at": now,
-                "due_at": deadline.due_at,
-                "warn_at": deadline.warn_at,
-                "deadline_provisional": deadline.provisional,
-                "escalation_level": 0,
+                "autoclose_at": None,
+                **fresh_clock_fields(problem, now=now),
             },
             from_status=Status.RESOLVED,
             now=now,
@@ -702,8 +762,8 @@ def problem_reopen(
             text=reason,
             data={
                 "satisfaction": Satisfaction.UNSATISFIED,
-                "due_at": deadline.due_at.isoformat(),
-                "due_date": workdays.local_date(deadline.due_at).isoformat(),
+                "due_at": problem.due_at.isoformat(),
+                "due_date": workdays.local_date(problem.due_at).isoformat(),
             },
             now=now,
         )
@@ -723,6 +783,7 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
                 "status": Status.CLOSED,
                 "satisfaction": Satisfaction.NOT_EVALUATED,
                 "closed_at": now,
+                "autoclose_at": None,
             },
             from_status=Status.RESOLVED,
             now=now,
@@ -737,6 +798,127 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
             now=now,
         )
     return problem
+
+
+class ClaimLost(Exception):
+    """A set-based UPDATE changed fewer rows than were claimed; the caller rolls back."""
+
+
+def record_events_once(events: list[ProblemEvent]) -> list[ProblemEvent]:
+    """Insert timeline events that carry a dedupe_key, in one statement; skip those recorded.
+
+    INSERT ... SELECT over a JSON array ... ON CONFLICT DO NOTHING RETURNING: one query
+    whatever the number of events (bulk_create would split it into batches on SQLite),
+    and the unique (problem, dedupe_key) constraint is the backstop behind the caller's
+    claims: an event already recorded, by an earlier run or a concurrent one, is not
+    written again, and is not returned, so nobody is notified twice. Returns the events
+    inserted, with their ids.
+    """
+    if not events:
+        return []
+    if any(not event.dedupe_key for event in events):
+        raise ValueError("record_events_once needs a dedupe_key on every event")
+    ops = connection.ops
+    table = ops.quote_name(ProblemEvent._meta.db_table)
+    columns = (
+        "problem_id",
+        "actor_id",
+        "created_at",
+        "kind",
+        "from_status",
+        "to_status",
+        "text",
+        "is_public",
+        "data",
+        "dedupe_key",
+    )
+    payload = json.dumps(
+        [
+            [
+                e.problem_id,
+                e.actor_id,
+                str(ops.adapt_datetimefield_value(e.created_at)),
+                e.kind,
+                e.from_status,
+                e.to_status,
+                e.text,
+                e.is_public,
+                e.data or {},
+                e.dedupe_key,
+            ]
+            for e in events
+        ],
+        cls=DjangoJSONEncoder,
+    )
+    if connection.vendor == "postgresql":
+        casts = ("bigint", "integer", "timestamptz", *["text"] * 4, "boolean", None, "text")
+        values = ", ".join(
+            f"(v->{i})::jsonb" if cast is None else f"(v->>{i})::{cast}"
+            for i, cast in enumerate(casts)
+        )
+        source = "json_array_elements(%s::json) AS r(v)"
+    else:
+        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        source = "json_each(%s)"
+    column_list = ", ".join(ops.quote_name(c) for c in columns)
+    # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+    sql = (
+        f"INSERT INTO {table} ({column_list}) SELECT {values} FROM {source} "
+        "WHERE true ON CONFLICT DO NOTHING RETURNING id, problem_id, dedupe_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payload])
+        inserted = {(problem_id, key): pk for pk, problem_id, key in cursor.fetchall()}
+    recorded = []
+    for event in events:
+        pk = inserted.get((event.problem_id, event.dedupe_key))
+        if pk is not None:
+            event.pk = event.id = pk
+            event._state.adding, event._state.db = False, connection.alias
+            recorded.append(event)
+    return recorded
+
+
+AUTO_CLOSE_DEDUPE_KEY = "autoclose"
+
+
+def problems_auto_close(problem_ids: list[int], *, now: dt.datetime) -> list[ProblemEvent]:
+    """Close, in one UPDATE, answered problems whose evaluation time ran out.
+
+    Set-based twin of `problem_auto_close`, called by the deadline sweep inside its
+    transaction with the ids it claimed (locked): the UPDATE repeats the condition, so a
+    problem evaluated meanwhile is not touched. Returns the AUTO_CLOSED events written.
+    """
+    if not problem_ids:
+        return []
+    changed = Problem.objects.filter(
+        pk__in=problem_ids, status=Status.RESOLVED, autoclose_at__lt=now
+    ).update(
+        status=Status.CLOSED,
+        satisfaction=Satisfaction.NOT_EVALUATED,
+        closed_at=now,
+        autoclose_at=None,
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    if changed != len(problem_ids):
+        raise ClaimLost(f"auto-close: {changed} of {len(problem_ids)} claimed problems changed")
+    return record_events_once(
+        [
+            ProblemEvent(
+                problem_id=problem_id,
+                actor=None,
+                kind=EventKind.AUTO_CLOSED,
+                from_status=Status.RESOLVED,
+                to_status=Status.CLOSED,
+                is_public=True,
+                data={"satisfaction": Satisfaction.NOT_EVALUATED},
+                dedupe_key=AUTO_CLOSE_DEDUPE_KEY,
+                created_at=now,
+            )
+            for problem_id in problem_ids
+        ]
+    )
 
 
 def problem_instruct(

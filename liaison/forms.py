@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -64,3 +66,14 @@ class LoginForm(AuthenticationForm):
         address = _client_address(self.request)
         username = (self.cleaned_data.get("username") or "").strip().lower()
         cache.delete(_key("user", f"{username}|{address}"))
+
+
+class NotificationSettingsForm(forms.Form):
+    """What a user chooses about notifications: e-mail on or off, and its language."""
+
+    email_notifications = forms.BooleanField(
+        label=_("Send me notifications by e-mail"),
+        required=False,
+        help_text=_("Notifications always appear under the bell, whatever you choose here."),
+    )
+    language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)

@@ -144,6 +144,12 @@ class Profile(models.Model):
     title = models.CharField(_("job title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
     email_notifications = models.BooleanField(_("email notifications"), default=True)
+    language = models.CharField(
+        _("language for e-mails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
+    )
 
     class Meta:
         verbose_name = _("profile")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
@@ -65,10 +66,41 @@ def calendar_load_from_package(*, models=None) -> CalendarLoadResult:
                 defaults={"confirmed": True, "source": "chinesecalendar"},
             )
     if not models:
-        from . import workdays as workdays_module
-
-        transaction.on_commit(workdays_module.invalidate)
+        calendar_changed()
     return CalendarLoadResult(created=created, updated=updated, years_confirmed=years)
+
+
+class _AfterCalendarCommit:
+    """Run once after the commit: re-read the calendar everywhere, recompute stored deadlines."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        from issues.deadlines import deadlines_recompute  # issues builds on this app
+
+        from . import workdays
+
+        workdays.invalidate()
+        deadlines_recompute()
+
+
+_calendar_state = threading.local()
+
+
+def calendar_changed() -> None:
+    """After the transaction that edited the calendar commits: every process re-reads the
+    calendar, and the stored deadlines of unfinished problems are recomputed.
+
+    Scheduled once per transaction, however many days and years it edits.
+    """
+    pending = getattr(_calendar_state, "pending", None)
+    run_on_commit = transaction.get_connection().run_on_commit
+    if pending is not None and not pending.done and any(f is pending for _, f, _ in run_on_commit):
+        return
+    _calendar_state.pending = pending = _AfterCalendarCommit()
+    transaction.on_commit(pending, robust=True)
 
 
 def role_groups_ensure() -> dict[str, Group]:

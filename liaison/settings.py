@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -173,6 +174,23 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE = {
+    "enforce-deadlines": {
+        "task": "issues.tasks.enforce_deadlines",
+        "schedule": env.int("LIAISON_SWEEP_SECONDS", default=120),
+    },
+    "requeue-pending-notifications": {
+        "task": "issues.tasks.requeue_pending_notifications",
+        "schedule": 300,
+    },
+    "daily-digest": {
+        "task": "issues.tasks.send_daily_digest",
+        # Every day at 08:30; the task itself does nothing on days that are not working days.
+        "schedule": crontab(hour=8, minute=30),
+    },
+}
+
 # Email: console in development, SMTP from EMAIL_URL / EMAIL_* in production.
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
@@ -180,6 +198,13 @@ EMAIL_CONFIG = env.email_url(
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Liaison <liaison@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# The address people use to reach the site, for links in e-mails.
+LIAISON_SITE_URL = env.str("LIAISON_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# SMS delivery: a dotted path to a backend class; the default writes to the log.
+LIAISON_SMS_BACKEND = env.str(
+    "LIAISON_SMS_BACKEND", default="issues.notifications.LoggingSmsBackend"
+)
 
 # Working days: how many a problem has, and when it is warned.
 LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default=10)

@@ -1,17 +1,17 @@
-"""Keep the working-day cache in step with calendar edits, and role groups present."""
+"""Keep the working-day cache and stored deadlines in step with calendar edits; role groups."""
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from . import workdays
 from .models import CalendarDay, CalendarYear
 
 
 @receiver([post_save, post_delete], sender=CalendarDay)
 @receiver([post_save, post_delete], sender=CalendarYear)
 def calendar_changed(**kwargs) -> None:
-    transaction.on_commit(workdays.invalidate)
+    from .services import calendar_changed
+
+    calendar_changed()
 
 
 @receiver(post_migrate)

@@ -21,6 +21,7 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
+    path("accounts/notifications/", views.notification_settings, name="notification_settings"),
     path("problems/", include("issues.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
+
+from issues import notifications
 
 from . import permissions, selectors
-from .forms import LoginForm
+from .forms import LoginForm, NotificationSettingsForm
 from .models import Role
 
 
@@ -56,3 +58,23 @@ def home(request):
     context = selectors.home_context(user=request.user, role=role)
     context["can_see_head_phone"] = permissions.can_see_head_phone(request.user)
     return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    """The user's notification choices: e-mail on or off, and the e-mails' language."""
+    profile = getattr(request.user, "profile", None)
+    if profile is None:  # an administrator without a role has nothing to choose
+        return render(request, "liaison/notification_settings.html", {"form": None})
+    initial = {"email_notifications": profile.email_notifications, "language": profile.language}
+    form = NotificationSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        notifications.preferences_set(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your notification settings were saved."))
+        return redirect("notification_settings")
+    return render(
+        request,
+        "liaison/notification_settings.html",
+        {"form": form, "has_email": bool(request.user.email)},
+    )

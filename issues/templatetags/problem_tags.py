@@ -41,7 +41,10 @@ class DeadlineState:
 def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
     now = now or timezone.now()
     due_at = problem.due_at
-    is_open = problem.status in OPEN_STATUSES
+    # A problem returned to the office keeps its running clock: it can be overdue too.
+    is_open = problem.status in OPEN_STATUSES or (
+        problem.status == Status.SUBMITTED and due_at is not None
+    )
     if due_at is None:
         return DeadlineState(None, is_open, False, False, 0, 0, False, None)
     today, due_day = workdays.local_date(now), workdays.local_date(due_at)

@@ -226,7 +226,7 @@ def test_office_cannot_give_the_admin_role(office_client):
     response = post(
         office_client,
         reverse("admin:liaison_profile_add"),
-        {"user": someone.pk, "role": "admin", "email_notifications": "on"},
+        {"user": someone.pk, "role": "admin", "email_notifications": "on", "language": "zh-hans"},
     )
 
     assert response.status_code == 200
@@ -242,7 +242,12 @@ def test_profile_added_in_the_admin_gets_its_group(office_client, department):
     response = post(
         office_client,
         reverse("admin:liaison_profile_add"),
-        {"user": someone.pk, "role": "department_head", "department": department.pk},
+        {
+            "user": someone.pk,
+            "role": "department_head",
+            "department": department.pk,
+            "language": "en",
+        },
     )
 
     assert response.status_code == 302
@@ -256,7 +261,7 @@ def test_role_changed_in_the_admin_takes_staff_access_away(office_client, client
     response = post(
         office_client,
         reverse("admin:liaison_profile_change", args=[colleague.profile.pk]),
-        {"role": "leader", "email_notifications": "on"},
+        {"role": "leader", "email_notifications": "on", "language": "zh-hans"},
     )
 
     assert response.status_code == 302
@@ -293,6 +298,7 @@ def test_role_changed_in_the_user_page_inline_keeps_groups_in_step(
         "profile-0-title": "",
         "profile-0-phone": "0573-82345678",
         "profile-0-email_notifications": "on",
+        "profile-0-language": "zh-hans",
     }
 
     response = post(

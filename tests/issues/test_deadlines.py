@@ -1,0 +1,609 @@
+"""The deadline sweep against the working-day calendar, with time frozen.
+
+Calendar facts used (2025, from the data migration): 1-8 October is the National Day
+holiday, Sunday 28 September and Saturday 11 October are make-up working days.
+Dispatched Fri 2025-09-26 10:00 → due Thu 2025-10-16 23:59:59, warning from
+Wed 2025-10-15 00:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from issues import deadlines, workflow
+from issues.models import EventKind, Notification, Problem, ProblemEvent, Satisfaction, Status
+from liaison.models import CalendarDay, CalendarYear, Role
+
+from .conftest import NOW, at, copy_problems, make_user
+
+DUE = at("2025-10-16 23:59:59")
+WARN = at("2025-10-15 00:00")
+ESCALATED = at("2025-10-17 00:00:01")
+# Five working days after Fri 17 October: Mon 20 ... Fri 24 October.
+ESCALATE_AGAIN = at("2025-10-24 23:59:59")
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(office, leader, principal, lead_head):
+    """Everyone the sweep may tell: office, supervising leader, principal, lead head."""
+    return {"office": office, "leader": leader, "principal": principal, "head": lead_head}
+
+
+def sweep(moment: dt.datetime) -> dict:
+    with time_machine.travel(moment, tick=False):
+        return deadlines.sweep().as_dict()
+
+
+def events(problem, kind) -> list[ProblemEvent]:
+    return list(ProblemEvent.objects.filter(problem=problem, kind=kind).order_by("pk"))
+
+
+def told(event) -> set[str]:
+    """Usernames with an in-app notification of `event`."""
+    return set(
+        Notification.objects.filter(event=event, channel="in_app").values_list(
+            "recipient__username", flat=True
+        )
+    )
+
+
+def fresh(problem) -> Problem:
+    return Problem.objects.get(pk=problem.pk)
+
+
+# --- stored times --------------------------------------------------------------------------
+
+
+def test_it_stores_the_times_on_dispatch(make_problem):
+    problem = make_problem(Status.DISPATCHED)
+
+    assert (problem.due_at, problem.warn_at) == (DUE, WARN)
+    assert problem.deadline_version == 1
+    assert problem.warned_at is problem.escalated_at is None
+    assert problem.remind_at is None
+
+
+def test_it_reminds_counting_a_make_up_sunday(make_problem):
+    problem = make_problem(Status.SUBMITTED)
+
+    # Fri 26 Sep: the next working day is Sunday 28 September (调休).
+    assert problem.remind_at == at("2025-09-28 23:59:59")
+
+
+def test_it_closes_after_five_working_days_across_the_holiday(make_problem):
+    problem = make_problem(Status.RESOLVED)
+
+    # Answered Fri 26 Sep: Sun 28, Mon 29, Tue 30 Sep, Thu 9, Fri 10 Oct.
+    assert problem.autoclose_at == at("2025-10-10 23:59:59")
+
+
+# --- the warning -----------------------------------------------------------------------
+
+
+def test_it_does_nothing_before_the_warning_time(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+
+    assert sweep(at("2025-10-14 23:59"))["warned"] == 0
+
+    assert events(problem, EventKind.WARNED) == []
+
+
+def test_it_warns_the_lead_head_once(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+
+    assert sweep(at("2025-10-15 00:01"))["warned"] == 1
+    assert sweep(at("2025-10-15 09:00"))["warned"] == 0
+
+    [event] = events(problem, EventKind.WARNED)
+    assert event.dedupe_key == "warn:1"
+    assert event.is_public is False
+    assert told(event) == {"lead_head"}
+    assert fresh(problem).warned_at == at("2025-10-15 00:01")
+
+
+# --- escalation ------------------------------------------------------------------------
+
+
+def test_it_does_not_escalate_on_the_due_day(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+
+    assert sweep(DUE)["escalated"] == 0
+
+    assert fresh(problem).escalation_level == 0
+
+
+def test_it_escalates_to_the_supervising_leader_once(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+
+    first = sweep(ESCALATED)
+    second = sweep(ESCALATED + dt.timedelta(minutes=5))
+
+    assert (first["escalated"], second["escalated"]) == (1, 0)
+    problem = fresh(problem)
+    assert problem.escalation_level == 1
+    assert problem.escalated_at == ESCALATED
+    assert problem.escalate_again_at == ESCALATE_AGAIN
+    [event] = events(problem, EventKind.ESCALATED)
+    assert event.dedupe_key == "escalate1:1"
+    assert event.is_public is False
+    assert event.data["level"] == 1
+    assert event.data["recipients"] == ["leader"]
+    assert told(event) == {"leader", "office", "lead_head"}
+
+
+def test_it_escalates_to_the_responsible_leader_when_set(make_problem, people, office):
+    responsible = make_user("responsible", Role.LEADER)
+    problem = make_problem(Status.SUBMITTED)
+    workflow.problem_dispatch(
+        problem_id=problem.pk,
+        actor=office,
+        lead_department=people["head"].profile.department,
+        responsible_leader=responsible,
+        now=NOW,
+    )
+
+    sweep(ESCALATED)
+
+    [event] = events(problem, EventKind.ESCALATED)
+    assert event.data["recipients"] == ["responsible"]
+    assert told(event) == {"responsible", "office", "lead_head"}
+
+
+def test_an_overdue_problem_never_warned_is_escalated_not_warned(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+
+    result = sweep(ESCALATED)
+
+    assert (result["warned"], result["escalated"]) == (0, 1)
+    assert fresh(problem).warned_at == ESCALATED
+    assert sweep(ESCALATED + dt.timedelta(hours=1))["warned"] == 0
+
+
+def test_it_escalates_to_the_principals_five_working_days_later_once(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+
+    assert sweep(ESCALATE_AGAIN)["escalated_again"] == 0
+    assert sweep(ESCALATE_AGAIN + dt.timedelta(seconds=2))["escalated_again"] == 1
+    assert sweep(at("2025-10-30 10:00"))["escalated_again"] == 0
+
+    problem = fresh(problem)
+    assert problem.escalation_level == 2
+    assert problem.escalate_again_at is None
+    first, second = events(problem, EventKind.ESCALATED)
+    assert second.dedupe_key == "escalate2:1"
+    assert second.data["recipients"] == ["principal"]
+    assert told(second) == {"principal", "office"}
+
+
+def test_it_does_not_escalate_a_resolved_problem(make_problem, people):
+    problem = make_problem(Status.RESOLVED)
+
+    sweep(ESCALATED)
+
+    assert events(problem, EventKind.ESCALATED) == []
+
+
+# Rule: an approved extension starts a new deadline version. If the new deadline is
+# ahead, the problem stops being overdue: its warning and pending escalations are
+# cleared (escalation_level stays as history). When the new deadline passes too, it is
+# escalated again, once (key escalate1:{new version}); the principals' 5-day clock
+# starts from that new escalation.
+def test_an_extension_after_escalation_ends_overdue_until_the_new_deadline(
+    make_problem, people, lead_staff, leader
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+    request = workflow.problem_request_extension(
+        problem_id=problem.pk, actor=lead_staff, days=10, reason="需协调", now=ESCALATED
+    )
+    approved_at = at("2025-10-17 10:00")
+    workflow.problem_decide_extension(
+        extension_id=request.pk, actor=leader, approve=True, now=approved_at
+    )
+
+    problem = fresh(problem)
+    # Thu 16 Oct + 10 working days: Thu 30 October.
+    assert problem.due_at == at("2025-10-30 23:59:59")
+    assert problem.due_at > approved_at  # no longer overdue
+    assert (problem.escalation_level, problem.deadline_version) == (1, 2)
+    assert problem.escalated_at is problem.escalate_again_at is problem.warned_at is None
+
+    # Past the first escalation's 5 working days, before the new deadline: nothing.
+    result = sweep(ESCALATE_AGAIN + dt.timedelta(seconds=2))
+    assert (result["escalated"], result["escalated_again"]) == (0, 0)
+    assert sweep(at("2025-10-29 00:01"))["warned"] == 1
+    assert sweep(at("2025-10-30 23:00"))["escalated"] == 0
+    # The new deadline passes: escalated again, once.
+    assert sweep(at("2025-10-31 00:00:01"))["escalated"] == 1
+    assert sweep(at("2025-10-31 08:00"))["escalated"] == 0
+    keys = [e.dedupe_key for e in events(problem, EventKind.ESCALATED)]
+    assert keys == ["escalate1:1", "escalate1:2"]
+    assert [e.dedupe_key for e in events(problem, EventKind.WARNED)] == ["warn:2"]
+
+
+def test_an_extension_that_ends_in_the_past_does_not_escalate_twice(
+    make_problem, people, lead_staff, leader
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+    request = workflow.problem_request_extension(
+        problem_id=problem.pk, actor=lead_staff, days=1, reason="需协调", now=ESCALATED
+    )
+    workflow.problem_decide_extension(
+        extension_id=request.pk, actor=leader, approve=True, now=at("2025-10-27 10:00")
+    )
+
+    assert fresh(problem).escalated_at == ESCALATED  # still late: kept
+    assert sweep(at("2025-10-27 11:00"))["escalated"] == 0
+
+
+def test_reopening_starts_a_fresh_clock_that_can_warn_and_escalate_again(
+    make_problem, people, enterprise_user, lead_staff
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+    workflow.problem_resolve(
+        problem_id=problem.pk, actor=lead_staff, answer="已处理", now=at("2025-10-20 09:00")
+    )
+    workflow.problem_reopen(
+        problem_id=problem.pk, actor=enterprise_user, reason="未解决", now=at("2025-10-21 09:00")
+    )
+
+    problem = fresh(problem)
+    assert (problem.escalation_level, problem.deadline_version) == (0, 2)
+    assert problem.escalated_at is problem.warned_at is problem.autoclose_at is None
+    # Tue 21 Oct + 10 working days: Tue 4 November.
+    assert problem.due_at == at("2025-11-04 23:59:59")
+
+    assert sweep(at("2025-11-03 00:01"))["warned"] == 1
+    assert sweep(at("2025-11-05 00:00:01"))["escalated"] == 1
+    assert [e.dedupe_key for e in events(problem, EventKind.ESCALATED)] == [
+        "escalate1:1",
+        "escalate1:2",
+    ]
+
+
+# --- reminders and auto-close ----------------------------------------------------------
+
+
+def test_it_reminds_the_office_once_of_a_problem_left_submitted(make_problem, people):
+    problem = make_problem(Status.SUBMITTED)
+
+    assert sweep(at("2025-09-28 23:00"))["reminded"] == 0
+    assert sweep(at("2025-09-29 00:00:01"))["reminded"] == 1
+    assert sweep(at("2025-09-29 09:00"))["reminded"] == 0
+
+    [event] = events(problem, EventKind.REMINDED)
+    assert told(event) == {"office"}
+    assert event.is_public is False
+
+
+def test_a_returned_problem_reminds_the_office_again(make_problem, people, lead_staff, office):
+    problem = make_problem(Status.SUBMITTED)
+    sweep(at("2025-09-29 00:00:01"))
+    workflow.problem_dispatch(
+        problem_id=problem.pk,
+        actor=office,
+        lead_department=lead_staff.profile.department,
+        now=at("2025-09-29 09:00"),
+    )
+    workflow.problem_return(
+        problem_id=problem.pk, actor=lead_staff, reason="非本部门职责", now=at("2025-09-29 10:00")
+    )
+
+    assert fresh(problem).remind_at == at("2025-09-30 23:59:59")
+    assert sweep(at("2025-10-09 08:00"))["reminded"] == 1
+
+    assert len(events(problem, EventKind.REMINDED)) == 2
+
+
+def test_it_closes_an_answer_not_evaluated_in_five_working_days(make_problem, people):
+    problem = make_problem(Status.RESOLVED)
+
+    assert sweep(at("2025-10-10 23:00"))["auto_closed"] == 0
+    assert sweep(at("2025-10-11 00:00:01"))["auto_closed"] == 1
+    assert sweep(at("2025-10-11 09:00"))["auto_closed"] == 0
+
+    problem = fresh(problem)
+    assert problem.status == Status.CLOSED
+    assert problem.satisfaction == Satisfaction.NOT_EVALUATED
+    assert problem.closed_at == at("2025-10-11 00:00:01")
+    [event] = events(problem, EventKind.AUTO_CLOSED)
+    assert event.is_public is True
+    assert (event.from_status, event.to_status) == (Status.RESOLVED, Status.CLOSED)
+    assert told(event) == {"enterprise_user"}
+
+
+def test_an_evaluated_problem_is_not_auto_closed(make_problem, people):
+    problem = make_problem(Status.CLOSED)
+
+    assert sweep(at("2025-10-20 00:00"))["auto_closed"] == 0
+
+    assert fresh(problem).satisfaction == Satisfaction.SATISFIED
+
+
+# --- exactly once ----------------------------------------------------------------------
+
+
+def test_it_writes_one_event_and_one_set_of_notifications_when_run_twice(make_problem, people):
+    problems = [make_problem(Status.IN_PROGRESS) for _ in range(3)]
+
+    sweep(ESCALATED)
+    escalations = Notification.objects.filter(kind=EventKind.ESCALATED)
+    after_first = escalations.count()
+    sweep(ESCALATED)
+
+    for problem in problems:
+        assert len(events(problem, EventKind.ESCALATED)) == 1
+    assert escalations.count() == after_first == 3 * 3  # leader, office, head; in-app only
+
+
+def test_the_unique_key_backstops_an_event_already_recorded(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+    # As if a bug reset the marker: the sweep claims the problem again.
+    Problem.objects.filter(pk=problem.pk).update(escalated_at=None)
+
+    assert sweep(ESCALATED + dt.timedelta(minutes=1))["escalated"] == 0
+
+    assert len(events(problem, EventKind.ESCALATED)) == 1
+
+
+class Crash(BaseException):
+    """A worker killed mid-sweep: not an error the sweep could catch."""
+
+
+def test_a_sweep_killed_after_the_first_rule_is_finished_by_the_next(
+    make_problem, people, monkeypatch
+):
+    overdue = [make_problem(Status.IN_PROGRESS) for _ in range(2)]
+    resolved = make_problem(Status.RESOLVED)
+    # Ten working days in: overdue ones to escalate, the answer to auto-close.
+    moment = ESCALATED
+
+    def crash(now, batch_size):
+        raise Crash
+
+    rules = list(deadlines.RULES)
+    crashing = [(name, crash if name == "warned" else rule) for name, rule in rules]
+    monkeypatch.setattr(deadlines, "RULES", crashing)
+    with pytest.raises(Crash):
+        sweep(moment)
+    # The escalation committed before the crash; the auto-close did not run.
+    assert all(fresh(p).escalation_level == 1 for p in overdue)
+    assert fresh(resolved).status == Status.RESOLVED
+
+    monkeypatch.setattr(deadlines, "RULES", rules)
+    result = sweep(moment + dt.timedelta(minutes=2))
+
+    assert (result["escalated"], result["auto_closed"]) == (0, 1)
+    for problem in overdue:
+        assert len(events(problem, EventKind.ESCALATED)) == 1
+    assert fresh(resolved).status == Status.CLOSED
+
+
+def test_a_failing_rule_is_reported_and_the_others_still_run(make_problem, people, monkeypatch):
+    problem = make_problem(Status.RESOLVED)
+
+    def broken(now, batch_size):
+        raise RuntimeError("broken rule")
+
+    monkeypatch.setattr(deadlines, "RULES", [("escalated", broken), *deadlines.RULES[2:]])
+    result = sweep(at("2025-10-11 00:00:01"))
+
+    assert result["failed"] == ["escalated"]
+    assert result["auto_closed"] == 1
+    assert fresh(problem).status == Status.CLOSED
+
+
+# --- query count -----------------------------------------------------------------------
+
+# The sweep's queries when only the escalation rule has work, whatever the number of
+# problems: escalate_again's claim (nothing); escalation: claim, recipients, UPDATE,
+# INSERT of the events, then write_for_events: problems, people, INSERT of the outbox;
+# warn, remind and auto-close: one claim each (nothing). Each rule runs in its own
+# transaction: inside the test's transaction, a SAVEPOINT and a RELEASE each.
+ESCALATION_SWEEP_QUERIES = 1 + 4 + 3 + 3 + 5 * 2
+IDLE_SWEEP_QUERIES = 5 + 5 * 2
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_the_sweep_makes_the_same_number_of_queries_for_10_and_1000(
+    make_problem, people, django_assert_num_queries, warm_calendar, n
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    copy_problems(problem, n - 1)
+
+    with time_machine.travel(ESCALATED, tick=False):
+        with django_assert_num_queries(ESCALATION_SWEEP_QUERIES):
+            result = deadlines.sweep()
+
+    assert result.escalated == n
+    assert Notification.objects.filter(kind=EventKind.ESCALATED).count() == 3 * n
+
+
+def test_a_sweep_with_nothing_due_reads_one_query_per_rule(
+    make_problem, people, django_assert_num_queries, warm_calendar
+):
+    make_problem(Status.IN_PROGRESS)
+
+    with time_machine.travel(at("2025-10-01 10:00"), tick=False):
+        with django_assert_num_queries(IDLE_SWEEP_QUERIES):
+            deadlines.sweep()
+
+
+# --- calendar edits --------------------------------------------------------------------
+
+
+def test_a_calendar_edit_moves_the_stored_deadline(
+    make_problem, people, django_capture_on_commit_callbacks
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    late = make_problem(Status.RESOLVED)
+
+    # Thu 9 October becomes a holiday: everything after it moves by one working day.
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=dt.date(2025, 10, 9), kind="holiday", name="test")
+
+    problem = fresh(problem)
+    assert problem.due_at == at("2025-10-17 23:59:59")
+    assert problem.warn_at == at("2025-10-16 00:00")
+    assert problem.original_due_at == at("2025-10-17 23:59:59")
+    assert problem.deadline_version == 2
+    assert fresh(late).autoclose_at == at("2025-10-11 23:59:59")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.filter(date=dt.date(2025, 10, 9)).delete()
+
+    assert fresh(problem).due_at == DUE
+
+
+def test_a_calendar_edit_keeps_approved_extensions(
+    make_problem, people, lead_staff, leader, django_capture_on_commit_callbacks
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    request = workflow.problem_request_extension(
+        problem_id=problem.pk, actor=lead_staff, days=3, reason="需协调", now=at("2025-10-10 09:00")
+    )
+    workflow.problem_decide_extension(
+        extension_id=request.pk, actor=leader, approve=True, now=at("2025-10-10 10:00")
+    )
+    assert fresh(problem).due_at == at("2025-10-21 23:59:59")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=dt.date(2025, 10, 20), kind="holiday", name="test")
+
+    assert fresh(problem).due_at == at("2025-10-22 23:59:59")
+
+
+def test_confirming_a_year_updates_provisional_deadlines(
+    make_problem, people, django_capture_on_commit_callbacks
+):
+    CalendarYear.objects.filter(year=2025).update(confirmed=False)
+    from liaison import workdays
+
+    workdays.invalidate()
+    problem = make_problem(Status.IN_PROGRESS)
+    assert fresh(problem).deadline_provisional is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        year = CalendarYear.objects.get(year=2025)
+        year.confirmed = True
+        year.save(update_fields=["confirmed"])
+
+    assert fresh(problem).deadline_provisional is False
+
+
+# --- the command -----------------------------------------------------------------------
+
+
+def test_the_command_runs_the_sweep_and_prints_the_counts(make_problem, people, capsys):
+    make_problem(Status.IN_PROGRESS)
+
+    with time_machine.travel(ESCALATED, tick=False):
+        call_command("enforce_deadlines")
+
+    out = capsys.readouterr().out
+    assert "escalated: 1" in out
+    assert "warned: 0" in out
+
+
+# --- the leader's queue and the problem page --------------------------------------------
+
+
+@pytest.fixture
+def escalated(make_problem, people):
+    """Two overdue problems, escalated; the first is then escalated to level 2.
+
+    The second was dispatched Mon 22 September: due Sat 11 October (a make-up day).
+    """
+    first = make_problem(Status.IN_PROGRESS)
+    second = make_problem(Status.DISPATCHED, now=at("2025-09-22 10:00"))
+    sweep(ESCALATED + dt.timedelta(days=1))
+    Problem.objects.filter(pk=first.pk).update(escalate_again_at=at("2025-10-20 00:00"))
+    sweep(at("2025-10-20 00:00:01"))
+    return fresh(first), fresh(second)
+
+
+def test_the_leader_sees_their_escalations_most_overdue_first(escalated, client_as, leader):
+    first, second = escalated
+
+    with time_machine.travel(at("2025-10-21 10:00"), tick=False):
+        response = client_as(leader).get("/problems/escalations/")
+
+    assert response.status_code == 200
+    assert [p.reference for p in response.context["page"].object_list] == [
+        second.reference,
+        first.reference,
+    ]
+    page = response.content.decode()
+    assert "overdue by 7 working days" in page
+    assert "overdue by 3 working days" in page
+
+
+def test_the_principal_sees_only_the_second_level(escalated, client_as, principal):
+    first, _ = escalated
+
+    response = client_as(principal).get("/problems/escalations/")
+
+    assert [p.reference for p in response.context["page"].object_list] == [first.reference]
+
+
+def test_another_leader_sees_none(escalated, client_as):
+    other = make_user("other_leader", Role.LEADER)
+
+    response = client_as(other).get("/problems/escalations/")
+
+    assert list(response.context["page"].object_list) == []
+
+
+@pytest.mark.parametrize("role_fixture", ["lead_head", "enterprise_user"])
+def test_the_queue_does_not_exist_for_others(escalated, client_as, request, role_fixture):
+    user = request.getfixturevalue(role_fixture)
+
+    assert client_as(user).get("/problems/escalations/").status_code == 404
+
+
+def test_the_queue_makes_a_fixed_number_of_queries(
+    escalated, client_as, leader, django_assert_num_queries, warm_calendar
+):
+    first, _ = escalated
+    copy_problems(first, 30)
+    client = client_as(leader)
+    client.get("/problems/escalations/")  # session, calendar and templates warmed
+
+    # session, user, profile (context processor), count, page of problems.
+    with django_assert_num_queries(5):
+        client.get("/problems/escalations/")
+
+
+def test_the_problem_page_says_to_whom_it_was_escalated(escalated, client_as, office):
+    first, _ = escalated
+
+    page = client_as(office).get(f"/problems/{first.reference}/").content.decode()
+
+    assert "Escalated (level 2)" in page
+    assert "Level 1, to leader" in page
+    assert "Level 2, to principal" in page
+
+
+def test_the_enterprise_does_not_see_the_escalation(escalated, client_as, enterprise_user):
+    first, _ = escalated
+
+    page = client_as(enterprise_user).get(f"/problems/{first.reference}/").content.decode()
+
+    assert "Escalated" not in page
+
+
+def test_the_leader_home_links_to_the_escalations(escalated, client_as, leader):
+    page = client_as(leader).get("/").content.decode()
+
+    assert 'href="/problems/escalations/"' in page
+    assert "escalated to me" in page
