@@ -269,6 +269,8 @@ def seed_problems(district) -> None:
         "returned": lambda: rng.randint(0, 4),
         "dispatched": lambda: rng.choice([1, 1, 2, 3, 4, 5, 8, 12]),
         "in_progress": lambda: rng.choice([2, 3, 4, 5, 6, 7, 8, 9, 9, 11, 14]),
+        # Answered recently enough to be still waiting for the enterprise's evaluation.
+        "resolved": lambda: rng.randint(2, 7),
     }
     aged = [(ages.get(state, lambda: rng.randint(1, 65))(), state) for state in plan]
     # Oldest first, so that reference numbers rise with the submission date.

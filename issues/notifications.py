@@ -69,8 +69,12 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
 }
 # The office sees new problems on its triage page: a bell entry is enough.
 IN_APP_ONLY_KINDS = frozenset({EventKind.SUBMITTED})
-# Urgent enough for a text message to those who have a phone number.
+# Urgent enough for a text message to the leaders they go to, if they have a phone.
 SMS_KINDS = frozenset({EventKind.ESCALATED})
+SMS_ROLES = frozenset({Role.LEADER, Role.PRINCIPAL})
+# The deadline sweep's kinds: the office, told of every one of them, follows them on its
+# pages and in the bell; one e-mail per problem would bury its inbox.
+SWEEP_KINDS = frozenset({EventKind.WARNED, EventKind.ESCALATED, EventKind.REMINDED})
 DIGEST_KIND = "digest"
 
 # Delivery.
@@ -203,6 +207,7 @@ class _Person:
     wants_email: bool
     phone: str
     is_enterprise: bool
+    role: str = ""
 
 
 def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
@@ -237,13 +242,18 @@ def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
     for event, users in pairs:
         problem = problems[event.problem_id]
         actor = people.get(event.actor_id)
+        # Recipients who read the same language get the same text: render it once.
+        messages: dict[tuple, Message] = {}
         for user_id in dict.fromkeys(_pk(u) for u in users):
             person = people.get(user_id)
             if person is None or user_id == event.actor_id:
                 continue
             if person.is_enterprise and not event.is_public:
                 continue  # enterprise users never see internal events
-            message = renderer.render(event, problem, actor, person)
+            variant = (person.language, person.is_enterprise)
+            message = messages.get(variant)
+            if message is None:
+                message = messages[variant] = renderer.render(event, problem, actor, person)
             for channel in _channels(event.kind, person):
                 rows.append(
                     _Row(
@@ -254,12 +264,25 @@ def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
                         problem_id=problem.pk,
                         dedupe_key="",
                         subject=message.subject,
-                        body=message.sms if channel == SMS else message.text,
-                        body_html=message.html if channel == EMAIL else "",
+                        body=_body_for(channel, message),
+                        # The HTML part is rendered when the e-mail is sent (see
+                        # _send_email): storing it for every row would make the
+                        # sweep's single INSERT many times larger.
+                        body_html="",
                         url=message.path,
                     )
                 )
     return _write(rows, now)
+
+
+def _body_for(channel: str, message: Message) -> str:
+    """E-mail: the whole text. SMS: subject and link. In the app: the first paragraph
+    only (the page links to the problem; the e-mail's details and footer are noise there)."""
+    if channel == SMS:
+        return message.sms
+    if channel == IN_APP:
+        return message.text.split("\n\n", 1)[0].strip()
+    return message.text
 
 
 def _pk(user) -> int:
@@ -270,9 +293,11 @@ def _channels(kind: str, person: _Person) -> list[str]:
     channels = [IN_APP]
     if kind in IN_APP_ONLY_KINDS:
         return channels
+    if kind in SWEEP_KINDS and person.role == Role.OFFICE:
+        return channels
     if person.email and person.wants_email:
         channels.append(EMAIL)
-    if kind in SMS_KINDS and person.phone:
+    if kind in SMS_KINDS and person.phone and person.role in SMS_ROLES:
         channels.append(SMS)
     return channels
 
@@ -310,6 +335,7 @@ def _people(user_ids: Iterable[int]) -> dict[int, _Person]:
             wants_email=True if wants_email is None else wants_email,
             phone=row["profile__phone"] or "",
             is_enterprise=row["profile__role"] == Role.ENTERPRISE,
+            role=row["profile__role"] or "",
         )
     return people
 
@@ -581,9 +607,25 @@ def _send_email(notification: Notification) -> None:
         to=[address],
         headers={"Auto-Submitted": "auto-generated"},
     )
-    if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
+    html = notification.body_html or html_of(notification)
+    if html:
+        message.attach_alternative(html, "text/html")
     message.send()
+
+
+def html_of(notification: Notification) -> str:
+    """The HTML part of an event's e-mail, rendered at sending time in the recipient's language."""
+    if notification.event_id is None:
+        return ""
+    event = ProblemEvent.objects.get(pk=notification.event_id)
+    problem = Problem.objects.select_related("enterprise", "lead_department").get(
+        pk=event.problem_id
+    )
+    people = _people({notification.recipient_id, *([event.actor_id] if event.actor_id else [])})
+    person = people.get(notification.recipient_id)
+    if person is None:
+        return ""
+    return _EventRenderer().render(event, problem, people.get(event.actor_id), person).html
 
 
 class LoggingSmsBackend:
