@@ -460,19 +460,32 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Not sent")
 
+    # The sweep writes tens of thousands of rows at once: no single-column index on the
+    # foreign keys, whose lookups the composite indexes below already serve.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=30)
     event = models.ForeignKey(
-        ProblemEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        ProblemEvent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,
     )
     problem = models.ForeignKey(
-        Problem, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Problem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,
     )
     # For messages not tied to one event (the daily digest): once per key and person.
     dedupe_key = models.CharField(max_length=60, blank=True, default="")

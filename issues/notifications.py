@@ -423,9 +423,21 @@ def _insert_ignoring_duplicates(rows: list[_Row], now: dt.datetime) -> list[tupl
 class Message:
     subject: str
     text: str
-    html: str
     sms: str
     path: str
+    # The HTML part is only needed when an e-mail is sent: filled in on demand.
+    html_skeleton: str = ""
+    html_values: tuple = ()
+    rendered_html: str = ""
+
+    @property
+    def html(self) -> str:
+        if self.rendered_html:
+            return self.rendered_html
+        values = dict(self.html_values)
+        values = {**values, "text": linebreaks(escape(values.get("text", "")))}
+        values = {k: v if k == "text" else escape(v) for k, v in values.items()}
+        return _fill(self.html_skeleton, values)
 
 
 # Stand-ins rendered into a template once per (kind, language, variant), then replaced
@@ -450,6 +462,8 @@ def _token(name: str) -> str:
 class _EventRenderer:
     def __init__(self) -> None:
         self._skeletons: dict[tuple, tuple[str, str, str]] = {}
+        self._paths: dict[int, str] = {}
+        self._dates: dict[tuple, str] = {}
         self.site_url = site_url()
 
     def render(self, event: ProblemEvent, problem: Problem, actor, person: _Person) -> Message:
@@ -458,9 +472,14 @@ class _EventRenderer:
         skeleton = self._skeletons.get(key)
         if skeleton is None:
             skeleton = self._skeletons[key] = _render_skeleton(*key)
-        path = reverse("issues:detail", args=[problem.reference])
-        with translation.override(person.language):
-            due_date = _date(problem.due_at)
+        path = self._paths.get(problem.pk)
+        if path is None:
+            path = self._paths[problem.pk] = reverse("issues:detail", args=[problem.reference])
+        date_key = (person.language, problem.due_at)
+        due_date = self._dates.get(date_key)
+        if due_date is None:
+            with translation.override(person.language):
+                due_date = self._dates[date_key] = _date(problem.due_at)
         values = {
             "reference": problem.reference,
             "title": problem.title,
@@ -473,15 +492,14 @@ class _EventRenderer:
             "days": str(event.data.get("days", "")),
         }
         subject, body, html = skeleton
-        html_values = {**values, "text": linebreaks(escape(text))}
-        html_values = {k: v if k == "text" else escape(v) for k, v in html_values.items()}
         subject = " ".join(_fill(subject, values).split())[:200]
         return Message(
             subject=subject,
             text=_fill(body, values),
-            html=_fill(html, html_values),
             sms=f"{subject} {values['url']}"[:300],
             path=path,
+            html_skeleton=html,
+            html_values=tuple(values.items()),
         )
 
 
@@ -832,7 +850,7 @@ def _render_digest(person: _Person, problems: list[dict], today: dt.date, now) -
         return Message(
             subject=" ".join(subject.split())[:200],
             text=render_to_string("emails/digest.txt", context),
-            html=render_to_string("emails/digest.html", context),
+            rendered_html=render_to_string("emails/digest.html", context),
             sms="",
             path=reverse("home"),
         )
