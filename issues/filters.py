@@ -35,7 +35,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 
 class ProblemFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"),
         choices=Status.choices,

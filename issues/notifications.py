@@ -468,6 +468,8 @@ class _EventRenderer:
 
     def render(self, event: ProblemEvent, problem: Problem, actor, person: _Person) -> Message:
         text = event.text if (event.is_public or not person.is_enterprise) else ""
+        if not person.is_enterprise and not text:
+            text = (event.data or {}).get("internal_note", "")
         key = (event.kind, person.language, bool(text), person.is_enterprise)
         skeleton = self._skeletons.get(key)
         if skeleton is None:

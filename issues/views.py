@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from .filters import ProblemFilter
 from .models import Attachment, ExtensionRequest, Notification, Problem, Status
 
 PAGE_SIZE = 25
+ENTERPRISE_FILTERS = frozenset({"q", "status", "category", "ordering", "page"})
 
 
 def _load(request, reference: str) -> Problem:
@@ -110,7 +111,15 @@ def _act(request, problem: Problem, action, **kwargs):
 def problem_list(request):
     """All problems the user may see, filtered: the office's and leaders' main list."""
     base = selectors.with_list_relations(selectors.visible_to(request.user))
-    problem_filter = ProblemFilter(request.GET, queryset=base.order_by("-created_at", "-id"))
+    data = request.GET
+    if permissions.is_enterprise_user(request.user):
+        # An enterprise filters its own problems by text, status and category only:
+        # the other filters (leader, department, ...) would tell it internal facts.
+        data = data.copy()
+        for key in list(data):
+            if key not in ENTERPRISE_FILTERS:
+                del data[key]
+    problem_filter = ProblemFilter(data, queryset=base.order_by("-created_at", "-id"))
     problems = problem_filter.qs if problem_filter.is_valid() else base.none()
     return render(
         request,
@@ -526,10 +535,15 @@ def notification_list(request):
     )
 
 
-@login_required
 @require_GET
 def notification_badge(request):
-    """The bell's unread count, loaded by htmx so that pages do not pay for it."""
+    """The bell's unread count, loaded by htmx so that pages do not pay for it.
+
+    Signed out meanwhile (another tab, an expired session): 286 tells htmx to stop
+    polling, instead of a redirect that would paste the login page into the bell.
+    """
+    if not request.user.is_authenticated:
+        return HttpResponse(status=286)
     return render(
         request,
         "issues/includes/notification_badge.html",

@@ -362,8 +362,10 @@ def problem_dispatch(
             kind=EventKind.DISPATCHED,
             from_status=Status.SUBMITTED,
             to_status=Status.DISPATCHED,
-            text=note.strip(),
+            # The event is public (the enterprise sees where its problem went); the
+            # office's note is for the department only, so it lives in `data`.
             data={
+                "internal_note": note.strip(),
                 "lead_department": lead_department.pk,
                 "lead_department_name": lead_department.name,
                 "co_departments": [d.pk for d in co_departments],
@@ -613,9 +615,11 @@ def problem_decide_extension(
             problem,
             actor=actor,
             kind=EventKind.EXTENSION_APPROVED if approve else EventKind.EXTENSION_DENIED,
-            text=note.strip(),
+            # An approval is public (the enterprise sees the new deadline), but the
+            # decider's note is for the officials only.
             is_public=approve,
             data={
+                "internal_note": note.strip(),
                 "days": request.days,
                 "extension": request.pk,
                 "due_at": problem.due_at.isoformat(),

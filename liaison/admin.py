@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
+from .forms import AdminLoginForm
 from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile, Role
 from .services import profile_set_role
 from .validators import normalise_credit_code
@@ -14,6 +15,7 @@ from .validators import normalise_credit_code
 User = get_user_model()
 
 admin.site.site_header = _("Liaison administration")
+admin.site.login_form = AdminLoginForm
 admin.site.site_title = _("Liaison")
 admin.site.index_title = _("Organisations, people and calendar")
 # is_staff alone is not enough: a user whose role changed away from office keeps it

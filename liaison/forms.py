@@ -6,6 +6,7 @@ import hashlib
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -24,11 +25,24 @@ def _key(kind: str, value: str) -> str:
 
 
 def _client_address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "unknown") if request else "unknown"
+    """The client's address; behind N trusted proxies (LIAISON_TRUSTED_PROXIES), the
+    address the nearest trusted proxy saw, from X-Forwarded-For."""
+    if request is None:
+        return "unknown"
+    proxies = getattr(settings, "LIAISON_TRUSTED_PROXIES", 0)
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form, refusing further attempts after repeated failures."""
+class ThrottledLoginMixin:
+    """Refuse further attempts after repeated failures (the site's and the admin's login)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -66,6 +80,21 @@ class LoginForm(AuthenticationForm):
         address = _client_address(self.request)
         username = (self.cleaned_data.get("username") or "").strip().lower()
         cache.delete(_key("user", f"{username}|{address}"))
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's login form."""
+
+    error_messages = ThrottledLoginMixin.error_messages
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form, throttled like the site's (staff accounts matter most)."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": ThrottledLoginMixin.error_messages["throttled"],
+    }
 
 
 class NotificationSettingsForm(forms.Form):

@@ -206,6 +206,10 @@ LIAISON_SMS_BACKEND = env.str(
     "LIAISON_SMS_BACKEND", default="issues.notifications.LoggingSmsBackend"
 )
 
+# How many reverse proxies in front of the app add to X-Forwarded-For (0: none, use
+# REMOTE_ADDR). Login throttling counts failures per client address.
+LIAISON_TRUSTED_PROXIES = env.int("LIAISON_TRUSTED_PROXIES", default=0)
+
 # Working days: how many a problem has, and when it is warned.
 LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default=10)
 

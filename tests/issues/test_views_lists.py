@@ -180,7 +180,21 @@ def test_it_does_not_widen_an_enterprises_list_by_filter(
 ):
     response = client_as(enterprise_user).get(LIST_URL, {"enterprise": other_enterprise.pk})
 
-    assert listed(response) == []
+    # The enterprise filter is not offered to enterprises and is ignored: only its own.
+    own = set(
+        Problem.objects.filter(enterprise=enterprise_user.profile.enterprise).values_list(
+            "reference", flat=True
+        )
+    )
+    assert set(listed(response)) <= own
+
+
+def test_it_ignores_internal_filters_for_an_enterprise(client_as, enterprise_user, leader, spread):
+    everything = listed(client_as(enterprise_user).get(LIST_URL))
+
+    response = client_as(enterprise_user).get(LIST_URL, {"responsible_leader": leader.pk})
+
+    assert listed(response) == everything
 
 
 def test_it_lists_nothing_for_a_user_without_a_role(client_as, no_profile_user, spread):

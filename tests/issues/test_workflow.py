@@ -250,7 +250,9 @@ def test_it_dispatches_and_starts_the_clock(
         to_status=Status.DISPATCHED,
         now=NOW,
     )
-    assert event.text == "请尽快对接"
+    # The office's note is for the department: kept out of the public text.
+    assert event.text == ""
+    assert event.data["internal_note"] == "请尽快对接"
     assert event.data["lead_department"] == lead_department.pk
     assert event.data["co_departments"] == [co_department.pk]
 

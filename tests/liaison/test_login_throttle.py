@@ -68,3 +68,35 @@ def test_it_counts_per_user_name(client, alice):
         fail(client, username="bob")
     response = client.post(LOGIN_URL, {"username": "alice", "password": "right-password-123"})
     assert response.status_code == 302
+
+
+def test_it_throttles_the_admin_login_too(client, db):
+    get_user_model().objects.create_user("staffer", password="right-password-123", is_staff=True)
+    admin_login = reverse("admin:login")
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        client.post(admin_login, {"username": "staffer", "password": "wrong"})
+    response = client.post(
+        admin_login,
+        {"username": "staffer", "password": "right-password-123"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_counts_per_client_behind_a_trusted_proxy(client, alice, settings):
+    settings.LIAISON_TRUSTED_PROXIES = 1
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        client.post(
+            LOGIN_URL,
+            {"username": "alice", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+    # Another client behind the same proxy is not locked out by the first one's failures.
+    response = client.post(
+        LOGIN_URL,
+        {"username": "alice", "password": "right-password-123"},
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    assert response.status_code == 302
