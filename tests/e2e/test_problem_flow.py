@@ -315,13 +315,13 @@ def test_it_saves_a_form_sent_twice_once_without_our_script(
 ):
     """Before our deferred script runs, a second click sends the form again: the server keeps one.
 
-    The server is slowed down so that the second request arrives while the first is
+    The server is slowed down (1 s) so that the second request surely arrives while the first is
     still being handled, as on a busy day.
     """
     submit = services.problem_submit_with_files
 
     def slow_submit(**kwargs):
-        time.sleep(0.4)
+        time.sleep(1.0)
         return submit(**kwargs)
 
     monkeypatch.setattr(services, "problem_submit_with_files", slow_submit)
