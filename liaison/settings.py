@@ -87,6 +87,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default must work from a fresh clone without any set-up step.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Tests use a file too, not SQLite's shared-cache memory database, whose table locks
+    # fail at once ("database table is locked") where a file waits its busy timeout:
+    # two requests at the same moment (the double-submit browser test) behave as in use.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-liaison.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets the web server, worker and beat read while one writes.
