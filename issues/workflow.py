@@ -213,9 +213,11 @@ def record_event(
     is_public: bool = True,
     data: dict | None = None,
     now: dt.datetime | None = None,
+    dedupe_key: str = "",
 ) -> ProblemEvent:
     """Append `problem`'s timeline entry and write its notifications in the same transaction."""
     event = ProblemEvent.objects.create(
+        dedupe_key=dedupe_key,
         problem=problem,
         actor=actor,
         kind=kind,
@@ -775,7 +777,11 @@ def problem_reopen(
 
 
 def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
-    """Close a problem answered long ago without evaluation (run by the deadline sweep)."""
+    """Close one answered problem without evaluation (e.g. by hand from a shell).
+
+    The deadline sweep uses the set-based `problems_auto_close`; both record the event
+    under the same dedupe key, so a problem is never auto-closed twice.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         problem = lock_problem(problem_id, None)
@@ -800,6 +806,7 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
             to_status=Status.CLOSED,
             data={"satisfaction": Satisfaction.NOT_EVALUATED},
             now=now,
+            dedupe_key=AUTO_CLOSE_DEDUPE_KEY,
         )
     return problem
 
