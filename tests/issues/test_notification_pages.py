@@ -273,3 +273,13 @@ def test_a_user_without_a_role_has_nothing_to_choose(client_as, db):
 
 def test_the_settings_need_a_login(client_as, db):
     assert client_as(None).get(SETTINGS).status_code == 302
+
+
+def test_the_settings_page_runs_a_fixed_number_of_queries(
+    client_as, lead_head, django_assert_num_queries
+):
+    client = client_as(lead_head)
+    client.get(SETTINGS)  # session and templates warmed
+    # 1 session, 2 user, 3 profile (role and current choices)
+    with django_assert_num_queries(3):
+        assert client.get(SETTINGS).status_code == 200
