@@ -172,6 +172,16 @@ class Problem(models.Model):
     )
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     rejection_reason = models.TextField(_("reason not accepted"), blank=True)
+    # The face-to-face meeting the problem was raised for (DESIGN.md §6): dispatched
+    # before the meeting is held, its clock starts on the meeting's date.
+    meeting = models.ForeignKey(
+        "meetings.Meeting",
+        verbose_name=_("face-to-face meeting"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="problems",
+    )
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("duplicate of"),
@@ -200,13 +210,21 @@ class Problem(models.Model):
                 condition=Q(reference__regex=r"^[0-9]{4}-[0-9]{5}$"),
                 name="problem_reference_format",
             ),
-            # Accepted problems always have a lead department and a deadline.
+            # Accepted problems always have a lead department and a deadline, except one
+            # dispatched for a face-to-face meeting not yet held: its clock waits.
             models.CheckConstraint(
                 condition=~Q(status__in=ACCEPTED_STATUSES)
                 | Q(
                     lead_department__isnull=False,
                     due_at__isnull=False,
                     original_due_at__isnull=False,
+                )
+                | Q(
+                    status=Status.DISPATCHED,
+                    lead_department__isnull=False,
+                    meeting__isnull=False,
+                    clock_started_at__isnull=True,
+                    due_at__isnull=True,
                 ),
                 name="problem_accepted_has_lead_and_deadline",
             ),
@@ -258,6 +276,7 @@ class Problem(models.Model):
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
             models.Index(fields=["responsible_leader", "status"], name="problem_leader_status"),
             models.Index(fields=["category", "status"], name="problem_category_status"),
+            models.Index(fields=["meeting", "status"], name="problem_meeting_status"),
             models.Index(
                 fields=["escalate_again_at"],
                 name="problem_open_escalate_again",
@@ -308,6 +327,12 @@ class EventKind(models.TextChoices):
     WARNED = "warned", _("Deadline warning")
     ESCALATED = "escalated", _("Escalated")
     REMINDED = "reminded", _("Office reminded")
+    # Meetings (meetings app).
+    MEETING_HELD = "meeting_held", _("Raised at the face-to-face meeting")
+    ANSWERED_ON_SITE = "answered_on_site", _("Answered at the meeting")
+    COORDINATION_CONVENED = "coordination", _("Coordination meeting convened")
+    ACTION_ITEM_ADDED = "action_item_added", _("Action item decided")
+    ACTION_ITEM_DONE = "action_item_done", _("Action item done")
 
 
 class ProblemEvent(models.Model):

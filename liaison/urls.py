@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/notifications/", views.notification_settings, name="notification_settings"),
     path("problems/", include("issues.urls")),
+    path("meetings/", include("meetings.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

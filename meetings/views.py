@@ -1,1 +1,3 @@
-"""Meeting pages."""
+"""Meetings views."""
+
+urlpatterns: list = []

@@ -25,6 +25,8 @@ from issues.demo import seed_problems
 from liaison import demo_data
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
+from meetings.demo import seed_meetings
+from meetings.demo_coordination import seed_coordination
 
 User = get_user_model()
 M = TypeVar("M", bound=models.Model)
@@ -212,6 +214,8 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_department_users,
     seed_enterprises,
     seed_problems,
+    seed_meetings,
+    seed_coordination,
 )
 
 

@@ -1,0 +1,11 @@
+"""Meetings URLs, each part owned by its own views module."""
+
+from . import coordination_views, list_views, views
+
+app_name = "meetings"
+
+urlpatterns = [
+    *views.urlpatterns,
+    *coordination_views.urlpatterns,
+    *list_views.urlpatterns,
+]
