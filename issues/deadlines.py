@@ -14,7 +14,8 @@ of queries, whatever the number of problems:
 4. record: one INSERT of the ProblemEvents, each with a dedupe key unique per problem
    (the database's backstop: a rule can never write its event twice);
 5. notify: one call to `notifications.write_for_events`, which writes the outbox in
-   the same transaction.
+   the same transaction; someone told about more than GROUP_ABOVE problems in one run
+   gets one message listing them.
 
 Dedupe keys: `warn:{v}`, `escalate1:{v}`, `escalate2:{v}` where v is the problem's
 `deadline_version` (bumped when a clock starts or the deadline moves: dispatch,
@@ -57,6 +58,9 @@ logger = logging.getLogger(__name__)
 # At most this many problems per rule and run; the rest wait for the next run (a few
 # minutes later), so one run's memory and lock time stay bounded.
 BATCH_SIZE = 20_000
+# A person told about more problems than this in one rule's run gets one message that
+# lists them (notifications.write_for_events), not one message per problem.
+GROUP_ABOVE = 3
 
 
 @dataclass
@@ -167,7 +171,8 @@ def _record_and_notify(events_with_recipients: list[tuple[ProblemEvent, list]]) 
     }
     recorded = workflow.record_events_once([event for event, _ in events_with_recipients])
     notifications.write_for_events(
-        [(event, recipients_by_key[(event.problem_id, event.dedupe_key)]) for event in recorded]
+        [(event, recipients_by_key[(event.problem_id, event.dedupe_key)]) for event in recorded],
+        group_above=GROUP_ABOVE,
     )
     return len(recorded)
 

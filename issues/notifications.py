@@ -33,6 +33,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.translation import ngettext
 from django.utils.html import escape, linebreaks
 from django.utils.module_loading import import_string
 
@@ -210,7 +211,9 @@ class _Person:
     role: str = ""
 
 
-def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
+def write_for_events(
+    pairs: Sequence[tuple[ProblemEvent, Iterable]], *, group_above: int | None = None
+) -> int:
     """Write the outbox rows for each (event, recipients) pair; return how many were new.
 
     In-app always; e-mail to those with an address who want e-mail; SMS for urgent
@@ -219,6 +222,11 @@ def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
     queries whatever the number of pairs (problems, people, one INSERT), and a re-run
     writes nothing twice (the unique constraints, ON CONFLICT DO NOTHING). Delivery
     is queued after the commit.
+
+    With `group_above` (the deadline sweep), a person told about more than that many
+    events of one kind in this call gets one message listing them ("37 problems were
+    escalated to you") instead of one message per problem: a leader's phone should
+    not ring 37 times, and 10,000 escalations stay a few hundred rows.
     """
     pairs = [(event, list(users)) for event, users in pairs]
     if not pairs:
@@ -226,53 +234,197 @@ def write_for_events(pairs: Sequence[tuple[ProblemEvent, Iterable]]) -> int:
     if any(event.pk is None for event, _ in pairs):
         raise ValueError("write_for_events needs saved events")
     now = timezone.now()
-    # One query whatever the number (in_bulk would split it into batches of 999 on SQLite).
-    problem_ids = list({event.problem_id for event, _ in pairs})
-    problems = {
-        problem.pk: problem
-        for problem in Problem.objects.select_related("enterprise", "lead_department").filter(
-            pk__in=problem_ids
-        )
-    }
     user_ids = {_pk(u) for _, users in pairs for u in users}
     user_ids |= {event.actor_id for event, _ in pairs if event.actor_id}
     people = _people(user_ids)
-    renderer = _EventRenderer()
-    rows = []
+    # Who is told about what: (event, person) once each, in the order given.
+    told: list[tuple[ProblemEvent, _Person]] = []
     for event, users in pairs:
-        problem = problems[event.problem_id]
-        actor = people.get(event.actor_id)
-        # Recipients who read the same language get the same text: render it once.
-        messages: dict[tuple, Message] = {}
         for user_id in dict.fromkeys(_pk(u) for u in users):
             person = people.get(user_id)
             if person is None or user_id == event.actor_id:
                 continue
             if person.is_enterprise and not event.is_public:
                 continue  # enterprise users never see internal events
-            variant = (person.language, person.is_enterprise)
-            message = messages.get(variant)
-            if message is None:
-                message = messages[variant] = renderer.render(event, problem, actor, person)
-            for channel in _channels(event.kind, person):
-                rows.append(
-                    _Row(
-                        recipient_id=user_id,
-                        channel=channel,
-                        kind=event.kind,
-                        event_id=event.pk,
-                        problem_id=problem.pk,
-                        dedupe_key="",
-                        subject=message.subject,
-                        body=_body_for(channel, message),
-                        # The HTML part is rendered when the e-mail is sent (see
-                        # _send_email): storing it for every row would make the
-                        # sweep's single INSERT many times larger.
-                        body_html="",
-                        url=message.path,
-                    )
+            told.append((event, person))
+    groups: dict[tuple, list[ProblemEvent]] = {}
+    if group_above is not None:
+        for event, person in told:
+            groups.setdefault((person.pk, *_group_of(event)), []).append(event)
+        groups = {key: events for key, events in groups.items() if len(events) > group_above}
+    singles = [
+        (event, person) for event, person in told if (person.pk, *_group_of(event)) not in groups
+    ]
+    # One query whatever the number (in_bulk would split it into batches of 999 on
+    # SQLite); for a group only the problems its message lists.
+    problem_ids = {event.problem_id for event, _ in singles}
+    for events in groups.values():
+        problem_ids.update(event.problem_id for event in events[:GROUP_LISTED])
+    problems = {
+        problem.pk: problem
+        for problem in Problem.objects.select_related("enterprise", "lead_department").filter(
+            pk__in=list(problem_ids)
+        )
+    }
+    renderer = _EventRenderer()
+    rows = []
+    # Recipients who read the same language get the same text: render it once per event.
+    messages: dict[tuple, Message] = {}
+    for event, person in singles:
+        problem = problems[event.problem_id]
+        variant = (event.pk, person.language, person.is_enterprise)
+        message = messages.get(variant)
+        if message is None:
+            actor = people.get(event.actor_id)
+            message = messages[variant] = renderer.render(event, problem, actor, person)
+        for channel in _channels(event.kind, person):
+            rows.append(
+                _Row(
+                    recipient_id=person.pk,
+                    channel=channel,
+                    kind=event.kind,
+                    event_id=event.pk,
+                    problem_id=problem.pk,
+                    dedupe_key="",
+                    subject=message.subject,
+                    body=_body_for(channel, message),
+                    # The HTML part is rendered when the e-mail is sent (see
+                    # _send_email): storing it for every row would make the
+                    # sweep's single INSERT many times larger.
+                    body_html="",
+                    url=message.path,
                 )
+            )
+    for (user_id, kind, level), events in groups.items():
+        person = people[user_id]
+        message = _render_group(person, kind, level, events, problems, now)
+        # Each event is new (recorded once): the smallest id names this batch for good.
+        key = f"{kind}:{level}:group:{min(event.pk for event in events)}"
+        for channel in _channels(kind, person):
+            rows.append(
+                _Row(
+                    recipient_id=user_id,
+                    channel=channel,
+                    kind=kind,
+                    event_id=None,
+                    problem_id=None,
+                    dedupe_key=key,
+                    subject=message.subject,
+                    body=_group_body(channel, message),
+                    body_html=message.html if channel == EMAIL else "",
+                    url=message.path,
+                )
+            )
     return _write(rows, now)
+
+
+# A grouped message lists this many problems and says how many more there are.
+GROUP_LISTED = 20
+
+
+def _group_body(channel: str, message: Message) -> str:
+    """E-mail: the whole text. SMS: the headline and link. In the app: the list, no footer."""
+    if channel == SMS:
+        return message.sms
+    if channel == IN_APP:
+        return message.text.split("\n--\n", 1)[0].strip()
+    return message.text
+
+
+def _group_of(event: ProblemEvent) -> tuple[str, int]:
+    """What a grouped message is about: the kind, and the escalation level for escalations."""
+    return event.kind, int((event.data or {}).get("level") or 0)
+
+
+def _group_page(person: _Person, kind: str) -> str:
+    """Where a grouped message points: the page of this person's that lists those problems."""
+    if person.role in (Role.LEADER, Role.PRINCIPAL):
+        return reverse("issues:escalations")
+    if person.role in DEPARTMENT_ROLES:
+        return reverse("issues:department")
+    if kind == EventKind.REMINDED:
+        return reverse("issues:triage")
+    if kind == EventKind.WARNED:
+        return reverse("issues:list") + "?due_within=2"
+    return reverse("issues:list") + "?overdue=true"
+
+
+def _group_headline(kind: str, level: int, count: int, person: _Person) -> str:
+    if kind == EventKind.WARNED:
+        return ngettext(
+            "%(count)d problem of your department is due within 2 working days.",
+            "%(count)d problems of your department are due within 2 working days.",
+            count,
+        ) % {"count": count}
+    if kind == EventKind.ESCALATED and level >= 2:
+        return ngettext(
+            "%(count)d problem is still open 5 working days after its escalation and was "
+            "escalated to the principal leaders.",
+            "%(count)d problems are still open 5 working days after their escalation and "
+            "were escalated to the principal leaders.",
+            count,
+        ) % {"count": count}
+    if kind == EventKind.ESCALATED and person.role == Role.LEADER:
+        return ngettext(
+            "%(count)d problem passed its deadline and was escalated to you.",
+            "%(count)d problems passed their deadline and were escalated to you.",
+            count,
+        ) % {"count": count}
+    if kind == EventKind.ESCALATED:
+        return ngettext(
+            "%(count)d problem passed its deadline and was escalated to a district leader.",
+            "%(count)d problems passed their deadline and were escalated to district leaders.",
+            count,
+        ) % {"count": count}
+    if kind == EventKind.REMINDED:
+        return ngettext(
+            "%(count)d problem has waited more than 1 working day to be dispatched.",
+            "%(count)d problems have waited more than 1 working day to be dispatched.",
+            count,
+        ) % {"count": count}
+    label = EventKind(kind).label if kind in EventKind.values else kind
+    return ngettext("%(count)d problem: %(kind)s.", "%(count)d problems: %(kind)s.", count) % {
+        "count": count,
+        "kind": label,
+    }
+
+
+def _render_group(
+    person: _Person, kind: str, level: int, events: list[ProblemEvent], problems: dict, now
+) -> Message:
+    base = site_url()
+    path = _group_page(person, kind)
+    with translation.override(person.language):
+        items = []
+        for event in events[:GROUP_LISTED]:
+            problem = problems[event.problem_id]
+            items.append(
+                {
+                    "reference": problem.reference,
+                    "title": problem.title,
+                    "enterprise": problem.enterprise.name,
+                    "department": problem.lead_department.name if problem.lead_department else "",
+                    "due_date": _date(problem.due_at),
+                    "url": base + reverse("issues:detail", args=[problem.reference]),
+                }
+            )
+        headline = _group_headline(kind, level, len(events), person)
+        context = {
+            "LANGUAGE_CODE": person.language,
+            "name": person.name,
+            "headline": headline,
+            "problems": items,
+            "more": len(events) - len(items),
+            "url": base + path,
+        }
+        subject = " ".join(render_to_string("emails/group_subject.txt", context).split())
+        return Message(
+            subject=subject[:200],
+            text=render_to_string("emails/group.txt", context),
+            rendered_html=render_to_string("emails/group.html", context),
+            sms=f"{headline} {base + path}"[:300],
+            path=path,
+        )
 
 
 def _body_for(channel: str, message: Message) -> str:

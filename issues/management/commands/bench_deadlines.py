@@ -76,7 +76,9 @@ class Command(BaseCommand):
                     )
                 self.measure("sweep, newly overdue", problems, repeats, now, undo=True, expect=due)
                 # The same without writing the outbox: the sweep's own share of the time.
-                with mock.patch.object(notifications, "write_for_events", lambda pairs: 0):
+                with mock.patch.object(
+                    notifications, "write_for_events", lambda pairs, **kwargs: 0
+                ):
                     self.measure(
                         "sweep, newly overdue, no outbox",
                         problems,
