@@ -13,6 +13,15 @@ def enforce_deadlines() -> dict:
     return deadlines.sweep().as_dict()
 
 
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def recompute_deadlines() -> int:
+    """After a calendar edit: the stored times of unfinished problems (idempotent)."""
+    from liaison import workdays
+
+    workdays.invalidate()  # this worker process may hold the old calendar
+    return deadlines.deadlines_recompute()
+
+
 @shared_task(
     bind=True,
     acks_late=True,

@@ -11,6 +11,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def send_or_false(task, args: tuple = ()) -> bool:
+    """Queue `task` now or report that the broker is down; never waits, never raises.
+
+    Web requests call this after their commit: kombu's connection retries would hold
+    the request for seconds, so they are off, and the caller decides what to do
+    instead (leave an outbox row for the requeue task, or do the work in-process).
+    """
+    import logging
+
+    options = {**(app.conf.broker_transport_options or {}), "max_retries": 0}
+    try:
+        with app.connection_for_write(transport_options=options) as connection:
+            task.apply_async(args, connection=connection, retry=False)
+    except Exception as error:
+        logging.getLogger(__name__).warning("could not queue %s: %s", task.name, error)
+        return False
+    return True
+
+
 def _ensure_local_folders() -> None:
     """The embedded default (file-system broker and result store) needs its folders to exist."""
     from django.conf import settings

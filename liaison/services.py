@@ -78,12 +78,18 @@ class _AfterCalendarCommit:
 
     def __call__(self) -> None:
         self.done = True
-        from issues.deadlines import deadlines_recompute  # issues builds on this app
+        # issues builds on this app: imported here, not at the top.
+        from issues.deadlines import deadlines_recompute
+        from issues.tasks import recompute_deadlines
 
         from . import workdays
+        from .celery import send_or_false
 
         workdays.invalidate()
-        deadlines_recompute()
+        # Recomputing every unfinished problem can take a while: the worker does it. If
+        # the broker is down, this process does it now rather than leave stale times.
+        if not send_or_false(recompute_deadlines):
+            deadlines_recompute()
 
 
 _calendar_state = threading.local()

@@ -14,3 +14,14 @@ def require_service(available: bool, reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def celery_eager():
+    """Queued tasks run at once, in this process (as a worker would run them)."""
+    from liaison.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous

@@ -9,12 +9,13 @@ Wed 2025-10-15 00:00.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
-from issues import deadlines, workflow
+from issues import deadlines, notifications, workflow
 from issues.models import EventKind, Notification, Problem, ProblemEvent, Satisfaction, Status
 from liaison.models import CalendarDay, CalendarYear, Role
 
@@ -426,7 +427,10 @@ def test_the_sweep_makes_the_same_number_of_queries_for_10_and_1000(
             result = deadlines.sweep()
 
     assert result.escalated == n
-    assert Notification.objects.filter(kind=EventKind.ESCALATED).count() == 3 * n
+    # More than GROUP_ABOVE each: leader, office and head get one message listing them.
+    told = Notification.objects.filter(kind=EventKind.ESCALATED)
+    assert told.count() == 3
+    assert {row.subject.split()[0] for row in told} == {str(n)}
 
 
 def test_a_sweep_with_nothing_due_reads_one_query_per_rule(
@@ -443,7 +447,7 @@ def test_a_sweep_with_nothing_due_reads_one_query_per_rule(
 
 
 def test_a_calendar_edit_moves_the_stored_deadline(
-    make_problem, people, django_capture_on_commit_callbacks
+    make_problem, people, django_capture_on_commit_callbacks, celery_eager
 ):
     problem = make_problem(Status.IN_PROGRESS)
     late = make_problem(Status.RESOLVED)
@@ -466,7 +470,7 @@ def test_a_calendar_edit_moves_the_stored_deadline(
 
 
 def test_a_calendar_edit_keeps_approved_extensions(
-    make_problem, people, lead_staff, leader, django_capture_on_commit_callbacks
+    make_problem, people, lead_staff, leader, django_capture_on_commit_callbacks, celery_eager
 ):
     problem = make_problem(Status.IN_PROGRESS)
     request = workflow.problem_request_extension(
@@ -484,7 +488,7 @@ def test_a_calendar_edit_keeps_approved_extensions(
 
 
 def test_confirming_a_year_updates_provisional_deadlines(
-    make_problem, people, django_capture_on_commit_callbacks
+    make_problem, people, django_capture_on_commit_callbacks, celery_eager
 ):
     CalendarYear.objects.filter(year=2025).update(confirmed=False)
     from liaison import workdays
@@ -499,6 +503,49 @@ def test_confirming_a_year_updates_provisional_deadlines(
         year.save(update_fields=["confirmed"])
 
     assert fresh(problem).deadline_provisional is False
+
+
+@pytest.fixture
+def calendar_restored():
+    """The calendar this process caches is re-read after the test's edits are rolled back."""
+    yield
+    from liaison import workdays
+
+    workdays.invalidate()
+
+
+def test_a_calendar_edit_queues_the_recompute_for_the_worker(
+    make_problem, people, django_capture_on_commit_callbacks, monkeypatch, calendar_restored
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    queued = []
+    monkeypatch.setattr(
+        "liaison.celery.send_or_false", lambda task, args=(): queued.append(task.name) or True
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=dt.date(2025, 10, 9), kind="holiday", name="test")
+
+    assert queued == ["issues.tasks.recompute_deadlines"]
+    assert fresh(problem).due_at == DUE  # not yet: the worker does it
+
+
+def test_with_the_broker_down_a_calendar_edit_recomputes_at_once(
+    make_problem, people, django_capture_on_commit_callbacks, caplog, calendar_restored
+):
+    from liaison.celery import app
+
+    problem = make_problem(Status.IN_PROGRESS)
+    previous = app.conf.get("broker_write_url")
+    app.conf.broker_write_url = "redis://127.0.0.1:1/0"
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            CalendarDay.objects.create(date=dt.date(2025, 10, 9), kind="holiday", name="test")
+    finally:
+        app.conf.broker_write_url = previous
+
+    assert "could not queue issues.tasks.recompute_deadlines" in caplog.text
+    assert fresh(problem).due_at == at("2025-10-17 23:59:59")
 
 
 # --- the command -----------------------------------------------------------------------
@@ -607,3 +654,84 @@ def test_the_leader_home_links_to_the_escalations(escalated, client_as, leader):
 
     assert 'href="/problems/escalations/"' in page
     assert "escalated to me" in page
+
+
+# --- grouped messages --------------------------------------------------------------------
+
+
+def _with_contacts(user, *, email: str, phone: str = "", language: str = "en"):
+    user.email = email
+    user.save(update_fields=["email"])
+    user.profile.phone = phone
+    user.profile.language = language
+    user.profile.save(update_fields=["phone", "language"])
+    return user
+
+
+def test_up_to_the_threshold_each_problem_has_its_own_message(make_problem, people):
+    problems = [make_problem(Status.IN_PROGRESS) for _ in range(deadlines.GROUP_ABOVE)]
+
+    sweep(ESCALATED)
+
+    for problem in problems:
+        (event,) = events(problem, EventKind.ESCALATED)
+        assert told(event) == {"leader", "office", "lead_head"}
+    assert not Notification.objects.exclude(dedupe_key="").exists()
+
+
+def test_above_the_threshold_each_person_gets_one_message_listing_the_problems(
+    make_problem, people
+):
+    leader = _with_contacts(people["leader"], email="leader@example.gov.cn", phone="13800000009")
+    _with_contacts(people["head"], email="head@example.gov.cn", language="zh-hans")
+    n = deadlines.GROUP_ABOVE + 2
+    problems = [make_problem(Status.IN_PROGRESS) for _ in range(n)]
+
+    sweep(ESCALATED)
+
+    mine = Notification.objects.filter(recipient=leader, kind=EventKind.ESCALATED)
+    assert sorted(mine.values_list("channel", flat=True)) == ["email", "in_app", "sms"]
+    in_app = mine.get(channel="in_app")
+    assert in_app.subject == f"{n} problems passed their deadline and were escalated to you."
+    assert in_app.url == "/problems/escalations/"
+    assert in_app.event_id is None and in_app.problem_id is None
+    email = mine.get(channel="email")
+    assert all(problem.reference in email.body for problem in problems)
+    assert all(problem.reference in email.body_html for problem in problems)
+    assert "http://127.0.0.1:8000/problems/escalations/" in mine.get(channel="sms").body
+    head_email = Notification.objects.get(
+        recipient=people["head"], channel="email", kind=EventKind.ESCALATED
+    )
+    assert head_email.url == "/problems/department/"
+    assert head_email.subject.startswith(f"{n} ")
+    assert "升级" in head_email.subject  # in the head's language
+    # The office follows the sweep in the app only.
+    office = Notification.objects.filter(recipient=people["office"])
+    assert list(office.values_list("channel", flat=True)) == ["in_app"]
+    # Each problem's timeline still names the leader it went to.
+    for problem in problems:
+        (event,) = events(problem, EventKind.ESCALATED)
+        assert event.data["recipients"]
+
+
+def test_a_grouped_message_lists_twenty_and_counts_the_rest(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+    copy_problems(problem, 24)
+
+    sweep(ESCALATED)
+
+    message = Notification.objects.get(recipient=people["leader"], channel="in_app")
+    assert message.subject.startswith("25 ")
+    assert len(re.findall(r"/problems/\d{4}-\d{5}/", message.body)) == notifications.GROUP_LISTED
+    assert "notification settings" not in message.body
+    assert "and 5 more" in message.body
+
+
+def test_grouped_messages_are_written_once_when_the_sweep_runs_again(make_problem, people):
+    problem = make_problem(Status.IN_PROGRESS)
+    copy_problems(problem, 9)
+
+    sweep(ESCALATED)
+    sweep(ESCALATED + dt.timedelta(minutes=2))
+
+    assert Notification.objects.filter(kind=EventKind.ESCALATED).count() == 3
