@@ -323,11 +323,12 @@ GROUP_LISTED = 20
 
 
 def _group_body(channel: str, message: Message) -> str:
-    """E-mail: the whole text. SMS: the headline and link. In the app: the list, no footer."""
+    """E-mail: the whole text. SMS: the headline and link. In the app: the problems, one
+    per line (the subject already says what happened; the page links to the list)."""
     if channel == SMS:
         return message.sms
     if channel == IN_APP:
-        return message.text.split("\n--\n", 1)[0].strip()
+        return message.in_app
     return message.text
 
 
@@ -418,8 +419,15 @@ def _render_group(
             "url": base + path,
         }
         subject = " ".join(render_to_string("emails/group_subject.txt", context).split())
+        lines = [f"{item['reference']} {item['title']}" for item in items]
+        if context["more"]:
+            lines.append(
+                ngettext("… and %(more)d more.", "… and %(more)d more.", context["more"])
+                % {"more": context["more"]}
+            )
         return Message(
             subject=subject[:200],
+            in_app="\n".join(lines),
             text=render_to_string("emails/group.txt", context),
             rendered_html=render_to_string("emails/group.html", context),
             sms=f"{headline} {base + path}"[:300],
@@ -578,6 +586,7 @@ class Message:
     sms: str
     path: str
     # The HTML part is only needed when an e-mail is sent: filled in on demand.
+    in_app: str = ""  # a grouped message's text in the app
     html_skeleton: str = ""
     html_values: tuple = ()
     rendered_html: str = ""

@@ -715,6 +715,7 @@ def test_above_the_threshold_each_person_gets_one_message_listing_the_problems(
 
 
 def test_a_grouped_message_lists_twenty_and_counts_the_rest(make_problem, people):
+    _with_contacts(people["leader"], email="leader@example.gov.cn")
     problem = make_problem(Status.IN_PROGRESS)
     copy_problems(problem, 24)
 
@@ -722,8 +723,10 @@ def test_a_grouped_message_lists_twenty_and_counts_the_rest(make_problem, people
 
     message = Notification.objects.get(recipient=people["leader"], channel="in_app")
     assert message.subject.startswith("25 ")
-    assert len(re.findall(r"/problems/\d{4}-\d{5}/", message.body)) == notifications.GROUP_LISTED
+    assert len(re.findall(r"^\d{4}-\d{5} ", message.body, re.M)) == notifications.GROUP_LISTED
     assert "notification settings" not in message.body
+    email = Notification.objects.get(recipient=people["leader"], channel="email")
+    assert len(re.findall(r"/problems/\d{4}-\d{5}/", email.body)) == notifications.GROUP_LISTED
     assert "and 5 more" in message.body
 
 
