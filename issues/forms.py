@@ -74,7 +74,21 @@ class VersionedForm(ActionForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+def meeting_label(meeting) -> str:
+    return _("No. %(number)s · %(date)s · %(theme)s") % {
+        "number": meeting.number,
+        "date": meeting.local_date.isoformat(),
+        "theme": meeting.theme,
+    }
+
+
 class ProblemSubmitForm(forms.Form):
+    """`meetings`: the face-to-face meetings the problem may be raised for (one query).
+
+    Offered as plain choices built from that list: a ModelChoiceField would read the
+    meetings again to render them and once more to check the choice.
+    """
+
     submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     title = forms.CharField(
         label=_("Title"),
@@ -94,6 +108,30 @@ class ProblemSubmitForm(forms.Form):
         help_text=_("Optional. Up to 10 files of at most 20 MB: PDF, images, Word or Excel."),
     )
 
+    field_order = ["meeting", "title", "category", "description", "files"]
+
+    def __init__(self, *args, meetings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meetings = {meeting.pk: meeting for meeting in (meetings or [])}
+        if self.meetings:
+            self.fields["meeting"] = forms.TypedChoiceField(
+                label=_("Face-to-face meeting"),
+                choices=[("", _("— Not for a meeting —"))]
+                + [(pk, meeting_label(m)) for pk, m in self.meetings.items()],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                help_text=_(
+                    "Raised for a meeting: the department prepares its answer and the "
+                    "10-working-day clock starts on the meeting's date."
+                ),
+            )
+            self.order_fields(self.field_order)
+
+    def clean_meeting(self):
+        pk = self.cleaned_data.get("meeting")
+        return self.meetings.get(pk) if pk is not None else None
+
     def clean_title(self):
         return self.cleaned_data["title"].strip()
 
@@ -110,7 +148,7 @@ class ProblemRegisterForm(ProblemSubmitForm):
         choices=[(c.value, c.label) for c in Channel if c != Channel.WEB],
     )
 
-    field_order = ["enterprise", "channel", "title", "category", "description", "files"]
+    field_order = ["enterprise", "channel", "meeting", "title", "category", "description", "files"]
 
 
 def leader_queryset():

@@ -33,9 +33,9 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import ngettext
 from django.utils.html import escape, linebreaks
 from django.utils.module_loading import import_string
+from django.utils.translation import ngettext
 
 from liaison import workdays
 from liaison.models import DEPARTMENT_ROLES, Role
@@ -67,6 +67,11 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     EventKind.EXTENSION_DENIED: ("lead_heads", "requester"),
     EventKind.INSTRUCTED: ("lead_heads", "handler"),
     EventKind.HANDLER_ASSIGNED: ("handler",),
+    # Coordination meetings (meetings.coordination): the departments called to it and the
+    # enterprise; an action item's department; its convener when an item is done.
+    EventKind.COORDINATION_CONVENED: ("lead_heads", "coordination_heads", "enterprise"),
+    EventKind.ACTION_ITEM_ADDED: ("action_item_heads",),
+    EventKind.ACTION_ITEM_DONE: ("convener",),
 }
 # The office sees new problems on its triage page: a bell entry is enough.
 IN_APP_ONLY_KINDS = frozenset({EventKind.SUBMITTED})
@@ -77,6 +82,8 @@ SMS_ROLES = frozenset({Role.LEADER, Role.PRINCIPAL})
 # pages and in the bell; one e-mail per problem would bury its inbox.
 SWEEP_KINDS = frozenset({EventKind.WARNED, EventKind.ESCALATED, EventKind.REMINDED})
 DIGEST_KIND = "digest"
+# Templates of a dispatch before its face-to-face meeting is held (the clock waits).
+EARLY_DISPATCH = "dispatched_early"
 
 # Delivery.
 MAX_ATTEMPTS = 7  # the first try and Celery's 6 retries (issues.tasks.deliver_notification)
@@ -161,6 +168,19 @@ def recipients_for(event: ProblemEvent) -> list:
             wanted |= Q(supervised_departments__pk=department_id)
         elif leader_id is not None:
             wanted |= Q(pk=leader_id)
+    coordination = event.data.get("coordination_meeting")
+    if "coordination_heads" in audiences and coordination:
+        wanted |= Q(
+            profile__role=Role.DEPARTMENT_HEAD,
+            profile__department__coordination_meetings=coordination,
+        )
+    if "action_item_heads" in audiences and event.data.get("action_item"):
+        wanted |= Q(
+            profile__role=Role.DEPARTMENT_HEAD,
+            profile__department__action_items=event.data["action_item"],
+        )
+    if "convener" in audiences and coordination:
+        wanted |= Q(convened_meetings=coordination)
     if "requester" in audiences and event.data.get("extension"):
         wanted |= Q(pk__in=_requester_of(event.data["extension"]))
     users = list(
@@ -631,7 +651,10 @@ class _EventRenderer:
         text = event.text if (event.is_public or not person.is_enterprise) else ""
         if not person.is_enterprise and not text:
             text = (event.data or {}).get("internal_note", "")
-        key = (event.kind, person.language, bool(text), person.is_enterprise)
+        kind = event.kind
+        if kind == EventKind.DISPATCHED and problem.due_at is None:
+            kind = EARLY_DISPATCH  # for a meeting not yet held: no deadline to name yet
+        key = (kind, person.language, bool(text), person.is_enterprise)
         skeleton = self._skeletons.get(key)
         if skeleton is None:
             skeleton = self._skeletons[key] = _render_skeleton(*key)
@@ -676,14 +699,19 @@ def _render_skeleton(
     kind: str, language: str, has_text: bool, for_enterprise: bool
 ) -> tuple[str, str, str]:
     context = {name: _token(name) for name in _FIELDS}
+    label_kind = EventKind.DISPATCHED if kind == EARLY_DISPATCH else kind
     with translation.override(language):
         context.update(
             LANGUAGE_CODE=language,
-            kind_label=str(EventKind(kind).label) if kind in EventKind.values else kind,
+            kind_label=(
+                str(EventKind(label_kind).label) if label_kind in EventKind.values else kind
+            ),
             has_text=has_text,
             for_enterprise=for_enterprise,
             text="" if not has_text else _token("text"),
         )
+        if kind == EARLY_DISPATCH:
+            context["due_date"] = ""
         return (
             # Kinds without their own templates (e.g. a new sweep kind) use the generic ones.
             render_to_string([f"emails/{kind}_subject.txt", "emails/event_subject.txt"], context),

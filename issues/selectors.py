@@ -39,7 +39,8 @@ def visible_to(user) -> QuerySet[Problem]:
 
 
 def with_list_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
-    return problems.select_related("enterprise", "category", "lead_department")
+    # The meeting: a problem dispatched early shows "clock starts at the meeting on ...".
+    return problems.select_related("enterprise", "category", "lead_department", "meeting")
 
 
 def events_visible_to(user, problem: Problem) -> QuerySet[ProblemEvent]:
@@ -180,6 +181,7 @@ def problem_page_context(*, user, problem: Problem) -> dict:
             "handler",
             "submitted_by",
             "duplicate_of",
+            "meeting",
         )
         .prefetch_related("co_departments")
         .get(pk=problem.pk)
@@ -197,6 +199,11 @@ def problem_page_context(*, user, problem: Problem) -> dict:
     context["last_escalation"] = (
         last_escalation(context["events"]) if context["show_internal"] else None
     )
+    if context["show_internal"]:
+        # Coordination meetings and their action items: one query, two if it has any.
+        from meetings.coordination import problem_coordination
+
+        context["coordination"] = problem_coordination(user=user, problem=problem)
     pending = None
     if status == Status.IN_PROGRESS and context["show_internal"]:
         pending = pending_extension(problem)
@@ -207,7 +214,8 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         lead = problem.category.default_lead_department_id
         actions["dispatch"] = forms.DispatchForm(initial={**version, "lead_department": lead})
         actions["reject"] = forms.RejectForm(initial=version, problem=problem)
-    if status == Status.DISPATCHED and context["is_lead"]:
+    # Dispatched early for a meeting not yet held: acknowledged once its clock starts.
+    if status == Status.DISPATCHED and context["is_lead"] and problem.due_at is not None:
         actions["acknowledge"] = forms.VersionedForm(initial=version)
         actions["return"] = forms.ReasonForm(initial=version)
     if status == Status.IN_PROGRESS and permissions.can_add_progress(user, problem):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liaison import permissions
+from meetings import selectors as meeting_selectors
 
 from . import attachments as files
 from . import forms, notifications, selectors, services, workflow
@@ -93,11 +94,16 @@ SUCCESS_MESSAGES = {
 def _act(request, problem: Problem, action, **kwargs):
     """Run one workflow call; report the outcome as a message; back to the problem page."""
     try:
-        action(**kwargs)
+        result = action(**kwargs)
     except workflow.TransitionError as error:
         messages.error(request, error.message)
     else:
         message = SUCCESS_MESSAGES.get(action.__name__)
+        if action is workflow.problem_dispatch and result.due_at is None:
+            message = _(
+                "The problem was dispatched so the department can prepare; its deadline "
+                "starts when the face-to-face meeting of %(date)s is held."
+            ) % {"date": result.meeting.local_date.isoformat()}
         if message:
             messages.success(request, message)
     return redirect("issues:detail", reference=problem.reference)
@@ -210,6 +216,8 @@ def department_desk(request):
     if tab not in tabs:
         tab = "inbox"
     counts = selectors.department_desk_counts(department_id)
+    from meetings.coordination import department_open_items
+
     return render(
         request,
         "issues/department_desk.html",
@@ -219,6 +227,8 @@ def department_desk(request):
             "page": _page(request, selectors.with_list_relations(tabs[tab])),
             "querystring": f"tab={tab}",
             "now": timezone.now(),
+            # The coordination meetings' tasks for the department, to tick off here.
+            "action_items": department_open_items(department_id, user=request.user),
         },
     )
 
@@ -226,8 +236,13 @@ def department_desk(request):
 # --- submit ------------------------------------------------------------------------------
 
 
-def _submit(request, form_class, template: str, *, enterprise=None):
-    form = form_class(request.POST or None, request.FILES or None)
+def _submit(request, form_class, template: str, *, enterprise=None, meetings=()):
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        meetings=meetings,
+        initial={"meeting": request.GET.get("meeting")},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -238,6 +253,7 @@ def _submit(request, form_class, template: str, *, enterprise=None):
                 description=data["description"],
                 category=data["category"],
                 channel=data.get("channel") or "web",
+                meeting=data.get("meeting"),
                 submission_key=data["submission_key"],
                 uploads=data["files"],
             )
@@ -261,14 +277,23 @@ def _submit(request, form_class, template: str, *, enterprise=None):
 def problem_submit(request):
     enterprise = request.user.profile.enterprise
     return _submit(
-        request, forms.ProblemSubmitForm, "issues/problem_submit.html", enterprise=enterprise
+        request,
+        forms.ProblemSubmitForm,
+        "issues/problem_submit.html",
+        enterprise=enterprise,
+        meetings=meeting_selectors.open_for_submission(enterprise=enterprise),
     )
 
 
 @role_required(permissions.can_register_on_behalf)
 @require_http_methods(["GET", "POST"])
 def problem_register(request):
-    return _submit(request, forms.ProblemRegisterForm, "issues/problem_register.html")
+    return _submit(
+        request,
+        forms.ProblemRegisterForm,
+        "issues/problem_register.html",
+        meetings=meeting_selectors.open_for_submission(enterprise=None),
+    )
 
 
 # --- the problem page --------------------------------------------------------------------

@@ -250,6 +250,64 @@ def _clean_text(text: str, message) -> str:
     return text
 
 
+def _check_meeting_for_submit(actor, enterprise: Enterprise, meeting) -> None:
+    """A problem is raised for a meeting its enterprise is invited to, before it is over.
+
+    An enterprise submits only for a planned meeting; the office may also register
+    problems raised at a meeting already held (their clock starts when dispatched).
+    """
+    from django.db.models import Exists, OuterRef
+
+    from meetings.models import Invitation, Meeting
+
+    # Read afresh: the form that offered the meeting may be older than its last change.
+    status, invited = (
+        Meeting.objects.filter(pk=meeting.pk)
+        .annotate(
+            invited=Exists(Invitation.objects.filter(meeting=OuterRef("pk"), enterprise=enterprise))
+        )
+        .values_list("status", "invited")
+        .get()
+    )
+    allowed = [Meeting.Status.PLANNED]
+    if permissions.is_office(actor):
+        allowed.append(Meeting.Status.HELD)
+    _require(
+        status in allowed,
+        _("Meeting %(meeting)s is already held; problems can no longer be submitted for it.")
+        % {"meeting": meeting}
+        if status == Meeting.Status.HELD
+        else _("Meeting %(meeting)s is closed; problems can no longer be raised for it.")
+        % {"meeting": meeting},
+    )
+    _require(
+        invited,
+        _("%(enterprise)s is not invited to meeting %(meeting)s.")
+        % {"enterprise": enterprise.name, "meeting": meeting},
+    )
+
+
+def _meeting_waits(problem: Problem) -> bool:
+    """Whether the problem's face-to-face meeting is still planned: its clock waits for it.
+
+    The meeting row is locked, so that marking it held (which locks it first, then
+    starts the clocks of its dispatched problems) cannot slip between this check and
+    the dispatch: a problem is dispatched either before (its clock is started there)
+    or after (its clock starts now).
+    """
+    if problem.meeting_id is None or problem.clock_started_at is not None:
+        return False
+    from meetings.models import Meeting
+
+    status = (
+        Meeting.objects.select_for_update()
+        .filter(pk=problem.meeting_id)
+        .values_list("status", flat=True)
+        .get()
+    )
+    return status == Meeting.Status.PLANNED
+
+
 # --- transitions -----------------------------------------------------------------------
 
 
@@ -262,12 +320,14 @@ def problem_submit(
     category: Category,
     channel: str = Channel.WEB,
     submission_key=None,
+    meeting=None,
     now: dt.datetime | None = None,
 ) -> Problem:
     """An enterprise raises a problem, or the office registers one on its behalf.
 
     `submission_key` (from the form) makes a double-submitted form create one
     problem: the second attempt raises DuplicateSubmission naming the first.
+    `meeting`: the face-to-face meeting the problem is raised for (DESIGN.md §6).
     """
     now = now or timezone.now()
     _require(
@@ -282,6 +342,8 @@ def problem_submit(
     _require(category.is_active, _("This category is no longer in use; choose another."))
     title = _clean_text(title, _("A problem needs a title."))
     description = _clean_text(description, _("A problem needs a description."))
+    if meeting is not None:
+        _check_meeting_for_submit(actor, enterprise, meeting)
     if submission_key is not None:
         existing = Problem.objects.filter(submission_key=submission_key).first()
         if existing is not None:
@@ -297,6 +359,7 @@ def problem_submit(
                 title=title,
                 description=description,
                 category=category,
+                meeting=meeting,
                 status=Status.SUBMITTED,
                 created_at=now,
                 updated_at=now,
@@ -308,7 +371,7 @@ def problem_submit(
                 kind=EventKind.SUBMITTED,
                 to_status=Status.SUBMITTED,
                 text=description,
-                data={"channel": channel},
+                data={"channel": channel, **({"meeting": meeting.pk} if meeting else {})},
                 now=now,
             )
     except IntegrityError:
@@ -331,7 +394,12 @@ def problem_dispatch(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Problem:
-    """The office gives the problem to a lead department; the clock starts (or keeps running)."""
+    """The office gives the problem to a lead department; the clock starts (or keeps running).
+
+    A problem raised for a face-to-face meeting that is still planned is dispatched
+    early, so the department can prepare its answer: its clock starts on the meeting's
+    date when the meeting is marked held (meetings.services.meeting_mark_held).
+    """
     now = now or timezone.now()
     co_departments = [d for d in co_departments if d.pk != lead_department.pk]
     _require(permissions.is_office(actor), _("Only the liaison office dispatches problems."))
@@ -352,7 +420,7 @@ def problem_dispatch(
             "handler": None,
             "remind_at": None,
         }
-        if problem.clock_started_at is None:
+        if problem.clock_started_at is None and not _meeting_waits(problem):
             # First dispatch starts the clock; after a return it keeps running.
             fields.update(fresh_clock_fields(problem, now=now))
             fields["original_due_at"] = fields["due_at"]
@@ -372,7 +440,8 @@ def problem_dispatch(
                 "lead_department_name": lead_department.name,
                 "co_departments": [d.pk for d in co_departments],
                 "responsible_leader": getattr(responsible_leader, "pk", None),
-                "due_at": problem.due_at.isoformat(),
+                "due_at": problem.due_at.isoformat() if problem.due_at else None,
+                "clock_waits_for_meeting": problem.due_at is None,
             },
             now=now,
         )
@@ -479,6 +548,14 @@ def problem_acknowledge(
             _("Only the lead department can acknowledge this problem."),
         )
         _require_status(problem, Status.DISPATCHED)
+        # Dispatched early for a face-to-face meeting: handling starts with the clock.
+        _require(
+            problem.due_at is not None,
+            _(
+                "This problem is for a face-to-face meeting not yet held: it can be "
+                "acknowledged once the meeting is held and its clock starts."
+            ),
+        )
         fields = {"status": Status.IN_PROGRESS}
         if problem.handler_id is None:
             fields["handler"] = actor
@@ -650,30 +727,154 @@ def problem_resolve(
             _("Only the lead department can answer this problem."),
         )
         _require_status(problem, Status.IN_PROGRESS)
-        fields = {
-            "status": Status.RESOLVED,
-            "answer": answer,
-            "last_resolved_at": now,
-            "autoclose_at": autoclose_at_from(now),
-        }
-        if problem.first_resolved_at is None:
-            fields.update(first_resolved_at=now, first_resolved_due_at=problem.due_at)
-        _save(problem, fields=fields, from_status=Status.IN_PROGRESS, now=now)
-        # A pending extension request is moot once the problem is answered.
-        problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).update(
-            decision=ExtensionRequest.Decision.DENIED,
-            decided_at=now,
-            decision_note="answered before a decision",
+        _resolve_locked(problem, actor=actor, answer=answer, now=now)
+    return problem
+
+
+def _resolve_locked(problem: Problem, *, actor, answer: str, now: dt.datetime) -> None:
+    """Answer a locked open problem: resolved, with its RESOLVED event (resolve, on site)."""
+    from_status = problem.status
+    fields = {
+        "status": Status.RESOLVED,
+        "answer": answer,
+        "last_resolved_at": now,
+        "autoclose_at": autoclose_at_from(now),
+    }
+    if problem.first_resolved_at is None:
+        fields.update(first_resolved_at=now, first_resolved_due_at=problem.due_at)
+    _save(problem, fields=fields, from_status=from_status, now=now)
+    # A pending extension request is moot once the problem is answered.
+    problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).update(
+        decision=ExtensionRequest.Decision.DENIED,
+        decided_at=now,
+        decision_note="answered before a decision",
+    )
+    record_event(
+        problem,
+        actor=actor,
+        kind=EventKind.RESOLVED,
+        from_status=from_status,
+        to_status=Status.RESOLVED,
+        text=answer,
+        now=now,
+    )
+
+
+# --- face-to-face meetings (DESIGN.md §6) ----------------------------------------------
+
+MEETING_HELD_DEDUPE_KEY = "meeting_held"
+
+
+def problems_start_meeting_clock(*, meeting, actor, now: dt.datetime) -> list[int]:
+    """Start the clock of every problem dispatched early for `meeting`, on its date.
+
+    Called by meetings.services.meeting_mark_held inside its transaction, with the
+    meeting row locked. Every such problem gets the same start (the meeting's time),
+    hence the same deadline: one SELECT ... FOR UPDATE of the ids, one UPDATE, one
+    INSERT of the MEETING_HELD timeline entries, whatever the number of problems.
+    A problem whose clock already runs (dispatched after the meeting was held, or
+    returned and dispatched again) is not touched. Returns the ids started.
+    """
+    waiting = Problem.objects.filter(
+        meeting=meeting, status=Status.DISPATCHED, clock_started_at__isnull=True
+    )
+    ids = list(waiting.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return []
+    start = meeting.starts_at
+    deadline = deadline_from(start)
+    changed = waiting.filter(pk__in=ids).update(
+        clock_started_at=start,
+        due_at=deadline.due_at,
+        original_due_at=deadline.due_at,
+        warn_at=deadline.warn_at,
+        deadline_provisional=deadline.provisional,
+        deadline_version=F("deadline_version") + 1,
+        warned_at=None,
+        escalated_at=None,
+        escalate_again_at=None,
+        escalation_level=0,
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    if changed != len(ids):
+        raise ClaimLost(f"meeting clock: {changed} of {len(ids)} claimed problems changed")
+    data = {
+        "meeting": meeting.pk,
+        "clock_started_at": start.isoformat(),
+        "due_at": deadline.due_at.isoformat(),
+        "due_date": workdays.local_date(deadline.due_at).isoformat(),
+    }
+    events = record_events_once(
+        [
+            ProblemEvent(
+                problem_id=problem_id,
+                actor=actor,
+                kind=EventKind.MEETING_HELD,
+                text=str(meeting),
+                is_public=True,
+                data=data,
+                dedupe_key=MEETING_HELD_DEDUPE_KEY,
+                created_at=now,
+            )
+            for problem_id in ids
+        ]
+    )
+    if not notifications.is_suppressed():
+        for event in events:
+            transaction.on_commit(lambda pk=event.pk: notifications.event_committed(pk))
+    return ids
+
+
+def problem_answer_on_site(
+    *,
+    problem_id: int,
+    actor,
+    answer: str,
+    resolve: bool = False,
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """An answer given at the face-to-face meeting: a public timeline entry.
+
+    With `resolve` the problem was fully answered there: it is concluded on the spot
+    (answered, awaiting the enterprise's evaluation), from dispatched or in progress.
+    The liaison office, which keeps the meeting's record, or the lead department may
+    record it, once the meeting is marked held.
+    """
+    from meetings.models import Meeting
+
+    now = now or timezone.now()
+    answer = _clean_text(answer, _("Write the answer given at the meeting."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_answer_on_site(actor, problem),
+            _(
+                "Only the liaison office and the lead department record answers given "
+                "at the meeting."
+            ),
         )
+        _require_status(problem, *OPEN_STATUSES)
+        meeting_status = (
+            Meeting.objects.filter(pk=problem.meeting_id).values_list("status", flat=True).first()
+        )
+        _require(
+            meeting_status == Meeting.Status.HELD,
+            _("Answers given at a meeting are recorded once the meeting is marked held."),
+        )
+        if not resolve:
+            _save(problem, fields={}, from_status=problem.status, now=now)
         record_event(
             problem,
             actor=actor,
-            kind=EventKind.RESOLVED,
-            from_status=Status.IN_PROGRESS,
-            to_status=Status.RESOLVED,
+            kind=EventKind.ANSWERED_ON_SITE,
             text=answer,
+            data={"meeting": problem.meeting_id, "resolved": bool(resolve)},
             now=now,
         )
+        if resolve:
+            _resolve_locked(problem, actor=actor, answer=answer, now=now)
     return problem
 
 

@@ -157,3 +157,33 @@ def can_attach(user, problem) -> bool:
     if can_evaluate(user, problem):
         return True
     return can_add_progress(user, problem)
+
+
+# --- face-to-face meetings (meetings app) ------------------------------------------------
+
+
+def can_manage_meetings(user) -> bool:
+    """Create, edit, invite, mark held and close face-to-face meetings."""
+    return is_office(user)
+
+
+def can_see_handling_list(user) -> bool:
+    """The handling list names every enterprise and internal responsibility: officials only."""
+    return role_of(user) is not None and not is_enterprise_user(user)
+
+
+def can_answer_on_site(user, problem) -> bool:
+    """Record an answer given at the meeting: the office keeps the record, or the lead."""
+    if is_office(user):
+        return True
+    return can_act_as_lead(user, problem)
+
+
+# --- leaders' dashboard (liaison.dashboard) ----------------------------------------------
+
+
+def can_view_dashboard(user) -> bool:
+    """The office and the leaders see the district; a department head their department."""
+    if can_see_all_departments(user):
+        return True
+    return is_department_head(user)

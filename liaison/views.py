@@ -57,6 +57,11 @@ def home(request):
     template = HOME_TEMPLATES.get(role, "liaison/home_none.html")
     context = selectors.home_context(user=request.user, role=role)
     context["can_see_head_phone"] = permissions.can_see_head_phone(request.user)
+    if role in (Role.LEADER, Role.PRINCIPAL):
+        from meetings.coordination import leader_action_items
+
+        # The action items of the leader's coordination meetings: open, and overdue.
+        context["action_items"] = leader_action_items(user=request.user)
     return render(request, template, context)
 
 

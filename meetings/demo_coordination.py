@@ -1,7 +1,175 @@
-"""Demo coordination meetings with action items (a step of seed_demo)."""
+"""Demo coordination meetings with action items (a step of seed_demo, after the problems).
+
+Two meetings, made through the services with past times, for the most escalated and
+most overdue open demo problems: one held a week ago (an item done, one overdue, one
+still running), one held yesterday (items due next week). Does nothing when any
+coordination meeting exists, so a second run adds nothing.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
+
+from issues import notifications
+from issues.models import OPEN_STATUSES, Problem
+from liaison import permissions, workdays
+
+from . import coordination
+from .models import CoordinationMeeting
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=workdays.SHANGHAI)
+
+
+def _convener(problem: Problem, fallback):
+    for leader in (problem.responsible_leader, problem.lead_department.supervising_leader):
+        if leader is not None and permissions.is_leader(leader):
+            return leader
+    return fallback
+
+
+def _other_department(district, *, besides: set[int]):
+    for code in ("gd", "zrzy", "fgj", "xzsp"):
+        department = district.departments.get(code)
+        if department is not None and department.is_active and department.pk not in besides:
+            return department
+    return None
+
 
 def seed_coordination(district) -> None:
-    """Two coordination meetings with action items (filled in by the meetings issue)."""
+    """Two coordination meetings with action items for escalated or overdue open problems."""
+    if CoordinationMeeting.objects.exists():
+        return
+    problems = list(
+        Problem.objects.filter(status__in=OPEN_STATUSES, lead_department__is_active=True)
+        .select_related(
+            "lead_department__supervising_leader__profile", "responsible_leader__profile"
+        )
+        .order_by("-escalation_level", "due_at", "pk")[:3]
+    )
+    if len(problems) < 2:
+        return
+    fallback = district.users.get("principal1")
+    today = workdays.local_date(timezone.now())
+    with notifications.suppressed():
+        _held_last_week(district, problems[:2], today, fallback)
+        _held_yesterday(district, problems[2:] or problems[:1], today, fallback)
+
+
+def _held_last_week(district, problems, today, fallback) -> None:
+    first, second = problems
+    leader = _convener(first, fallback)
+    day = today - dt.timedelta(days=7)
+    starts_at = _at(day, 14, 30)
+    leads = [first.lead_department, second.lead_department]
+    other = _other_department(district, besides={d.pk for d in leads})
+    meeting = coordination.coordination_convene(
+        actor=leader,
+        title="危废处置与用能保障专题协调会",
+        starts_at=starts_at,
+        venue="区行政中心 3 号楼 305 会议室",
+        problems=problems,
+        departments=[*dict.fromkeys(leads), *([other] if other else [])],
+        enterprises=[first.enterprise, second.enterprise],
+        now=starts_at - dt.timedelta(days=1),
+    )
+    held_at = starts_at + dt.timedelta(hours=2)
+    coordination.coordination_mark_held(
+        meeting_id=meeting.pk,
+        actor=leader,
+        decisions=(
+            "一、主办单位三日内对接持证处置单位，明确收运计划；\n"
+            "二、相关部门同步梳理企业用能需求，一周内反馈；\n"
+            "三、两周后召开专题协调会听取落实情况。"
+        ),
+        now=held_at,
+    )
+    done = coordination.action_item_add(
+        meeting_id=meeting.pk,
+        actor=leader,
+        department=first.lead_department,
+        problem=first,
+        task="对接两家持证处置单位，三日内明确收运计划并告知企业。",
+        due_date=day + dt.timedelta(days=3),
+        now=held_at,
+    )
+    head = district.users.get(f"{_code(district, first.lead_department)}_head")
+    if head is not None:
+        coordination.action_item_complete(
+            item_id=done.pk,
+            actor=head,
+            note="已与市危废处置中心签订收运协议，首次收运已完成。",
+            now=_at(day + dt.timedelta(days=2), 16),
+        )
+    coordination.action_item_add(
+        meeting_id=meeting.pk,
+        actor=leader,
+        department=second.lead_department,
+        problem=second,
+        task="梳理企业诉求涉及的审批事项，形成办理时间表报区领导。",
+        due_date=today - dt.timedelta(days=2),  # not done: overdue on the leader's list
+        now=held_at,
+    )
+    if other is not None:
+        coordination.action_item_add(
+            meeting_id=meeting.pk,
+            actor=leader,
+            department=other,
+            task="配合主办单位做好企业用能保障，一周内书面反馈。",
+            due_date=today + dt.timedelta(days=4),
+            now=held_at,
+        )
+    district.created["coordinationmeeting"] += 1
+
+
+def _held_yesterday(district, problems, today, fallback) -> None:
+    [problem] = problems[:1]
+    leader = _convener(problem, fallback)
+    day = today - dt.timedelta(days=1)
+    starts_at = _at(day, 9, 30)
+    other = _other_department(district, besides={problem.lead_department_id})
+    meeting = coordination.coordination_convene(
+        actor=leader,
+        title="企业诉求专题协调会",
+        starts_at=starts_at,
+        venue="企业现场",
+        problems=[problem],
+        departments=[problem.lead_department, *([other] if other else [])],
+        enterprises=[problem.enterprise],
+        now=starts_at - dt.timedelta(days=1),
+    )
+    held_at = starts_at + dt.timedelta(hours=1, minutes=30)
+    coordination.coordination_mark_held(
+        meeting_id=meeting.pk,
+        actor=leader,
+        decisions="现场会商明确：主办单位牵头，相关部门配合，一周内拿出解决方案。",
+        now=held_at,
+    )
+    coordination.action_item_add(
+        meeting_id=meeting.pk,
+        actor=leader,
+        department=problem.lead_department,
+        task="牵头制定解决方案，一周内向企业书面答复。",
+        due_date=today + dt.timedelta(days=6),
+        now=held_at,
+    )
+    if other is not None:
+        coordination.action_item_add(
+            meeting_id=meeting.pk,
+            actor=leader,
+            department=other,
+            task="提供政策依据和技术支持，配合主办单位完成方案。",
+            due_date=today + dt.timedelta(days=3),
+            now=held_at,
+        )
+    district.created["coordinationmeeting"] += 1
+
+
+def _code(district, department) -> str:
+    for code, candidate in district.departments.items():
+        if candidate.pk == department.pk:
+            return code
+    return ""

@@ -116,9 +116,7 @@ class Invitation(models.Model):
     """An enterprise invited to a face-to-face meeting; `attended` is recorded when held."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
-    enterprise = models.ForeignKey(
-        Enterprise, on_delete=models.PROTECT, related_name="invitations"
-    )
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="invitations")
     invited_at = models.DateTimeField(default=timezone.now)
     # None until the meeting is held.
     attended = models.BooleanField(_("attended"), null=True, blank=True)
@@ -192,9 +190,7 @@ class CoordinationMeeting(models.Model):
                 name="coordination_held_has_held_at",
             ),
         ]
-        indexes = [
-            models.Index(fields=["convened_by", "-starts_at"], name="coordination_leader")
-        ]
+        indexes = [models.Index(fields=["convened_by", "-starts_at"], name="coordination_leader")]
 
     def __str__(self) -> str:
         return self.title

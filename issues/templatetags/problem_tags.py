@@ -36,6 +36,8 @@ class DeadlineState:
     days_overdue: int
     provisional: bool
     on_time: bool | None  # for concluded problems: answered by the deadline in force then
+    # Dispatched early for a face-to-face meeting not yet held: the clock starts that day.
+    meeting_date: dt.date | None = None
 
 
 def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
@@ -46,7 +48,11 @@ def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
         problem.status == Status.SUBMITTED and due_at is not None
     )
     if due_at is None:
-        return DeadlineState(None, is_open, False, False, 0, 0, False, None)
+        meeting_date = None
+        if problem.status == Status.DISPATCHED and problem.meeting_id is not None:
+            # The lists and the problem page select_related("meeting"): no query here.
+            meeting_date = problem.meeting.local_date
+        return DeadlineState(None, is_open, False, False, 0, 0, False, None, meeting_date)
     today, due_day = workdays.local_date(now), workdays.local_date(due_at)
     overdue = is_open and now > due_at
     days_left = days_overdue = 0

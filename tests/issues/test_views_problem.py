@@ -266,17 +266,19 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 # 1 session, 2 user, 3 profile, 4 the problem if visible (the 404 check), 5 the problem
 # with enterprise, category, lead department, leader, handler, submitter and duplicate,
 # 6 its co-departments, 7 the visible events with actors and their profiles, 8 the
-# visible attachments; then for officials 9 the pending extension request; for the lead
-# department's head 10 the members it may assign
+# visible attachments; then for officials 9 the pending extension request, 10 the
+# problem's coordination meetings (none here; with some, 11 their action items: see
+# tests/meetings/test_coordination_views.py); for the lead department's head 11 the
+# members it may assign
 DETAIL_QUERIES = {
     "enterprise_user": 8,
-    "lead_staff": 9,
-    "lead_head": 10,
-    "co_staff": 9,
-    "office": 9,
-    "leader": 9,
-    "principal": 9,
-    "superuser": 9,
+    "lead_staff": 10,
+    "lead_head": 11,
+    "co_staff": 10,
+    "office": 10,
+    "leader": 10,
+    "principal": 10,
+    "superuser": 10,
 }
 
 
@@ -311,9 +313,10 @@ def test_it_counts_problem_page_queries_for_dispatching(
     add_events(problem, events, [office, problem.submitted_by])
     client = client_as(office)
 
-    # The 8 of every page (no pending extension: not in progress), then the dispatch
-    # form's choices: 9 departments, 10 co-departments, 11 leaders
-    with django_assert_num_queries(11):
+    # The 8 of every page (no pending extension: not in progress), 9 the coordination
+    # meetings (none), then the dispatch form's choices: 10 departments,
+    # 11 co-departments, 12 leaders
+    with django_assert_num_queries(12):
         client.get(detail_url(problem))
 
 
@@ -1023,9 +1026,10 @@ def test_it_counts_submit_page_queries(
 ):
     client = client_as(enterprise_user)
 
-    # 1 session, 2 user, 3 profile, 4 its enterprise, 5 the first category (the select
-    # looks at it to decide whether to mark itself required), 6 categories
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 profile, 4 its enterprise, 5 the planned meetings it is
+    # invited to (the meeting choice), 6 the first category (the select looks at it to
+    # decide whether to mark itself required), 7 categories
+    with django_assert_num_queries(7):
         client.get(SUBMIT_URL)
 
 
@@ -1034,9 +1038,10 @@ def test_it_counts_register_page_queries(
 ):
     client = client_as(office)
 
-    # 1 session, 2 user, 3 profile, 4 enterprises, 5 the first category (the select
-    # looks at it to decide whether to mark itself required), 6 categories
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 profile, 4 meetings open for problems (the meeting choice),
+    # 5 enterprises, 6 the first category (the select looks at it to decide whether to
+    # mark itself required), 7 categories
+    with django_assert_num_queries(7):
         client.get(REGISTER_URL)
 
 

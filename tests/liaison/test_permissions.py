@@ -79,6 +79,9 @@ USER_TABLE = {
     "can_decide_extension": OFFICE_LIKE | LEADERS,
     "can_instruct": LEADERS,
     "can_see_internal_events": WITH_A_ROLE - {"enterprise"},
+    "can_manage_meetings": OFFICE_LIKE,
+    "can_see_handling_list": WITH_A_ROLE - {"enterprise"},
+    "can_view_dashboard": OFFICE_LIKE | LEADERS | {"department_head"},
 }
 
 # Functions of the user and an organisation: (function, which organisation) -> personas.

@@ -1,0 +1,129 @@
+"""The handling list (问题办理清单) of a face-to-face meeting as an .xlsx workbook (openpyxl)."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from django.utils.translation import gettext as _
+
+from issues.models import Status
+from liaison import workdays
+from liaison.templatetags.liaison_tags import person_name
+
+from .models import Meeting
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def handling_list_columns() -> list[tuple[str, int]]:
+    """(header, width in characters) of each column, in the active language."""
+    return [
+        (_("No."), 6),
+        (_("Reference"), 13),
+        (_("Enterprise"), 26),
+        (_("Problem"), 40),
+        (_("Lead department"), 18),
+        (_("Co-departments"), 20),
+        (_("Responsible leader"), 12),
+        (_("Deadline"), 13),
+        (_("Status"), 14),
+        (_("Answer"), 50),
+    ]
+
+
+def handling_list_title(meeting: Meeting) -> str:
+    return _("Handling list of face-to-face meeting No. %(number)s of %(year)s: %(theme)s") % {
+        "number": meeting.number,
+        "year": meeting.year,
+        "theme": meeting.theme,
+    }
+
+
+def handling_list_filename(meeting: Meeting) -> str:
+    return _("handling-list-%(year)s-%(number)02d.xlsx") % {
+        "year": meeting.year,
+        "number": meeting.number,
+    }
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header that keeps a Chinese file name (RFC 6266 / 5987)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def deadline_text(problem) -> str:
+    if problem.due_at is not None:
+        return workdays.local_date(problem.due_at).isoformat()
+    if problem.status == Status.DISPATCHED and problem.meeting_id is not None:
+        return _("starts at the meeting")
+    return ""
+
+
+def answer_text(problem) -> str:
+    if problem.status == Status.REJECTED:
+        return problem.rejection_reason
+    return problem.answer
+
+
+def handling_list_rows(problems) -> list[list[str]]:
+    rows = []
+    for n, problem in enumerate(problems, start=1):
+        department = problem.lead_department
+        rows.append(
+            [
+                n,
+                problem.reference,
+                problem.enterprise.name,
+                problem.title,
+                department.name if department else "",
+                "、".join(d.name for d in problem.co_departments.all()),
+                person_name(problem.responsible) if problem.responsible else "",
+                deadline_text(problem),
+                problem.get_status_display(),
+                answer_text(problem),
+            ]
+        )
+    return rows
+
+
+def handling_list_xlsx(meeting: Meeting, problems) -> bytes:
+    """The workbook: a title row, a frozen header row, one wrapped row per problem."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = handling_list_columns()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Handling list")[:31]
+    sheet.append([handling_list_title(meeting)])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append([header for header, _width in columns])
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+    for row in handling_list_rows(problems):
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.border = border
+    for index, (_header, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"  # the title and header rows stay in view
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

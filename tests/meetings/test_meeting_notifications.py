@@ -1,0 +1,31 @@
+"""What people are told about a problem raised for a face-to-face meeting."""
+
+from __future__ import annotations
+
+import pytest
+
+from issues.models import EventKind, Notification
+from tests.meetings.fixtures_f2f import *  # noqa: F403 - fixtures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_early_dispatch_says_the_clock_starts_at_the_meeting(
+    meeting, raise_problem, dispatch, lead_head, enterprise_user
+):
+    for user in (lead_head, enterprise_user):
+        user.email = f"{user.username}@example.cn"
+        user.save(update_fields=["email"])
+        user.profile.language = "en"
+        user.profile.save(update_fields=["language"])
+
+    dispatch(raise_problem(meeting))
+
+    told = Notification.objects.filter(kind=EventKind.DISPATCHED, channel="email")
+    head = told.get(recipient=lead_head)
+    assert "ahead of the face-to-face meeting" in head.body
+    assert "starts on the meeting's date" in head.body
+    assert "Deadline:" not in head.body
+    enterprise = told.get(recipient=enterprise_user)
+    assert "prepares its answer for the face-to-face meeting" in enterprise.body
+    assert "answer it by" not in enterprise.body
