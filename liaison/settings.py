@@ -1,5 +1,6 @@
 """Settings, all read from the environment in this one place (12-factor)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -90,7 +91,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too, not SQLite's shared-cache memory database, whose table locks
     # fail at once ("database table is locked") where a file waits its busy timeout:
     # two requests at the same moment (the double-submit browser test) behave as in use.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-liaison.sqlite3")}
+    # One file per test run (process), so that two runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-liaison-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets the web server, worker and beat read while one writes.
@@ -216,6 +218,10 @@ LIAISON_TRUSTED_PROXIES = env.int("LIAISON_TRUSTED_PROXIES", default=0)
 
 # Working days: how many a problem has, and when it is warned.
 LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default=10)
+
+# The published contact and guidance lists open without logging in (heads' mobile
+# numbers then show masked to anonymous visitors).
+LIAISON_PUBLIC_LISTS = env.bool("LIAISON_PUBLIC_LISTS", default=False)
 
 # Security: strict in production (passes `manage.py check --deploy`).
 SESSION_COOKIE_HTTPONLY = True

@@ -1,3 +1,342 @@
-"""Meetings views."""
+"""Published lists (heads' contacts, guidance services) and meeting statistics: pages and .xlsx."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.defaultfilters import floatformat
+from django.urls import path
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from issues.views import role_required
+from liaison import permissions
+from liaison.selectors import departments_active
+from liaison.templatetags.liaison_tags import person_name
+
+from .exports import XLSX_CONTENT_TYPE
+from .statistics import YearStatistics, meeting_years, year_statistics
+
+# Years the statistics page accepts; anything else is refused with a message.
+FIRST_YEAR = 2000
+
+
+# --- who may see what ----------------------------------------------------------------
+
+
+def can_see_published_lists(user) -> bool:
+    """The lists are for enterprises (and officials); public when the setting says so."""
+    if settings.LIAISON_PUBLIC_LISTS:
+        return True
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def can_see_meeting_statistics(user) -> bool:
+    if permissions.is_office(user):
+        return True
+    if permissions.is_leader(user):
+        return True
+    return permissions.is_department_head(user)
+
+
+def published_list(view):
+    """Logged-in users only, unless LIAISON_PUBLIC_LISTS opens the lists to everyone."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not can_see_published_lists(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def masked_phone(phone: str) -> str:
+    """A mobile number with its middle four digits hidden (138****5678); landlines as they are."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) >= 11 and digits[-11] == "1":
+        mobile = digits[-11:]
+        return f"{mobile[:3]}****{mobile[-4:]}"
+    return phone
+
+
+# --- .xlsx ------------------------------------------------------------------------------
+
+
+def xlsx_sheet(workbook, *, title: str, headers: Sequence[str], widths: Sequence[int], rows):
+    """Add a sheet: bold, frozen header row; column widths; wrapped, top-aligned cells."""
+    from openpyxl.styles import Alignment, Font
+
+    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = wrap
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    sheet.freeze_panes = "A2"
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return sheet
+
+
+def xlsx_response(workbook, filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def new_workbook():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    return workbook
+
+
+# --- published lists ---------------------------------------------------------------------
+
+
+def _contact_rows(request) -> list[dict]:
+    """One row per active department, in display order; heads' mobiles masked for strangers."""
+    show_head_phone = permissions.can_see_head_phone(request.user)
+    rows = []
+    for department in departments_active():
+        head_phone = department.head_phone
+        rows.append(
+            {
+                "department": department,
+                "head_name": department.head_name,
+                "head_phone": head_phone if show_head_phone else masked_phone(head_phone),
+                "head_phone_masked": bool(head_phone) and not show_head_phone,
+                "office_phone": department.office_phone,
+                "leader": person_name(department.supervising_leader),
+            }
+        )
+    return rows
+
+
+@published_list
+@require_GET
+def contacts(request):
+    """部门“一把手”电话联系清单: who heads each department and how to reach them."""
+    return render(request, "meetings/lists_contacts.html", {"rows": _contact_rows(request)})
+
+
+@published_list
+@require_GET
+def contacts_xlsx(request):
+    workbook = new_workbook()
+    title = _("Department heads' contact list")
+    xlsx_sheet(
+        workbook,
+        title=title,
+        headers=[
+            _("No."),
+            _("Department"),
+            _("Head"),
+            _("Head's phone"),
+            _("Office phone"),
+            _("Supervising district leader"),
+        ],
+        widths=[6, 28, 12, 16, 16, 14],
+        rows=(
+            [
+                number,
+                row["department"].name,
+                row["head_name"],
+                row["head_phone"],
+                row["office_phone"],
+                row["leader"],
+            ]
+            for number, row in enumerate(_contact_rows(request), start=1)
+        ),
+    )
+    return xlsx_response(workbook, f"{title}.xlsx")
+
+
+@published_list
+@require_GET
+def guidance(request):
+    """部门指导服务清单: what each department offers enterprises."""
+    departments = [
+        (department, department.guidance_service_list()) for department in departments_active()
+    ]
+    return render(request, "meetings/lists_guidance.html", {"departments": departments})
+
+
+@published_list
+@require_GET
+def guidance_xlsx(request):
+    workbook = new_workbook()
+    title = _("Department guidance services")
+    xlsx_sheet(
+        workbook,
+        title=title,
+        headers=[_("No."), _("Department"), _("Guidance services"), _("Office phone")],
+        widths=[6, 28, 60, 16],
+        rows=(
+            [
+                number,
+                department.name,
+                "\n".join(department.guidance_service_list()),
+                department.office_phone,
+            ]
+            for number, department in enumerate(departments_active(), start=1)
+        ),
+    )
+    return xlsx_response(workbook, f"{title}.xlsx")
+
+
+# --- meeting statistics ------------------------------------------------------------------
+
+
+def _chosen_year(request) -> int:
+    """?year=YYYY if it is a plausible year; else this year, and the user is told why."""
+    this_year = timezone.localdate().year
+    raw = request.GET.get("year", "").strip()
+    if not raw:
+        return this_year
+    if raw.isdigit() and FIRST_YEAR <= int(raw) <= this_year + 1:
+        return int(raw)
+    messages.warning(
+        request,
+        _("“%(year)s” is not a year with statistics; showing %(this_year)s instead.")
+        % {"year": raw[:10], "this_year": this_year},
+    )
+    return this_year
+
+
+def _year_choices(chosen: int) -> list[int]:
+    return sorted({*meeting_years(), timezone.localdate().year, chosen}, reverse=True)
+
+
+@role_required(can_see_meeting_statistics)
+@require_GET
+def statistics(request):
+    """Face-to-face meetings of a year: the summary, and one row per meeting."""
+    year = _chosen_year(request)
+    stats = year_statistics(year)
+    return render(
+        request,
+        "meetings/statistics.html",
+        {"year": year, "years": _year_choices(year), "stats": stats, "summary": _summary(stats)},
+    )
+
+
+def percent(value) -> str | None:
+    """A rate in percent as shown: "100%", "97.2%"; None when there was nothing to rate."""
+    return None if value is None else f"{floatformat(value, -1)}%"
+
+
+def _summary(stats: YearStatistics) -> list[tuple[str, object, str]]:
+    """(key, value, label) of the year's headline figures."""
+    return [
+        ("meetings_held", stats.meetings_held, _("meetings held")),
+        ("enterprises_attended", stats.enterprises_attended, _("enterprises attended")),
+        ("problems", stats.problems, _("problems raised")),
+        ("concluded", stats.concluded, _("concluded")),
+        ("on_time", stats.on_time, _("concluded on time")),
+        ("conclusion_rate", percent(stats.conclusion_rate), _("conclusion rate")),
+    ]
+
+
+def _rate_cell(value) -> float | None:
+    return None if value is None else float(value) / 100
+
+
+def _statistics_rows(stats: YearStatistics) -> Iterable[list]:
+    for row in stats.meetings:
+        meeting = row.meeting
+        yield [
+            _("No. %(number)s") % {"number": meeting.number},
+            meeting.local_date,
+            meeting.theme,
+            meeting.get_status_display(),
+            row.invited,
+            row.attended,
+            row.problems,
+            row.concluded,
+            row.on_time,
+            _rate_cell(row.conclusion_rate),
+        ]
+
+
+@role_required(can_see_meeting_statistics)
+@require_GET
+def statistics_xlsx(request):
+    year = _chosen_year(request)
+    stats = year_statistics(year)
+    workbook = new_workbook()
+    summary = xlsx_sheet(
+        workbook,
+        title=_("Summary"),
+        headers=[_("Year"), str(year)],
+        widths=[34, 14],
+        rows=[
+            [_("Meetings held"), stats.meetings_held],
+            [_("Enterprises attended (distinct)"), stats.enterprises_attended],
+            [_("Problems raised"), stats.problems],
+            [_("Concluded"), stats.concluded],
+            [_("Concluded on time"), stats.on_time],
+            [_("Conclusion rate"), _rate_cell(stats.conclusion_rate)],
+            [_("On-time rate"), _rate_cell(stats.on_time_rate)],
+        ],
+    )
+    for cell in (summary["B7"], summary["B8"]):
+        cell.number_format = "0.0%"
+    sheet = xlsx_sheet(
+        workbook,
+        title=_("Meetings"),
+        headers=[
+            _("Meeting"),
+            _("Date"),
+            _("Theme"),
+            _("Status"),
+            _("Enterprises invited"),
+            _("Enterprises attended"),
+            _("Problems raised"),
+            _("Concluded"),
+            _("Concluded on time"),
+            _("Conclusion rate"),
+        ],
+        widths=[10, 12, 40, 10, 12, 12, 12, 10, 12, 12],
+        rows=_statistics_rows(stats),
+    )
+    for (date_cell,) in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
+        date_cell.number_format = "yyyy-mm-dd"
+    for (rate_cell,) in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
+        rate_cell.number_format = "0.0%"
+    filename = _("Face-to-face meeting statistics %(year)s") % {"year": year}
+    return xlsx_response(workbook, f"{filename}.xlsx")
+
+
+urlpatterns = [
+    path("lists/contacts/", contacts, name="contacts"),
+    path("lists/contacts.xlsx", contacts_xlsx, name="contacts_xlsx"),
+    path("lists/guidance/", guidance, name="guidance"),
+    path("lists/guidance.xlsx", guidance_xlsx, name="guidance_xlsx"),
+    path("statistics/", statistics, name="statistics"),
+    path("statistics.xlsx", statistics_xlsx, name="statistics_xlsx"),
+]

@@ -1,0 +1,168 @@
+"""The one definition of each problem metric (DESIGN.md §7), for every page that counts.
+
+The definitions are Q objects; `totals()` turns them into conditional aggregates, so a
+page asks the database for all its counts in one query (per GROUP BY) whatever the
+number of problems, and `with_rates()` turns the counts into the rates shown. The
+dashboard, the meeting statistics and their exports all count through here.
+
+Handling time (working days from clock start to first answer) cannot be a plain SQL
+aggregate: working days come from the calendar (weekday rule plus exceptions kept in
+Python, liaison.workdays). It is computed from day ordinals instead: with W(d) = the
+number of working days up to day d, a problem's handling time is W(answered) - W(started),
+so the total over many problems is Σ n_d·W(d) over the answer days minus the same over
+the start days. The database groups the problems by day (two queries, at most one row
+per calendar day in the range, however many problems), and Python computes W for those
+few hundred days only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from liaison import workdays
+
+from .models import (
+    ACCEPTED_STATUSES,
+    CONCLUDED_STATUSES,
+    OPEN_STATUSES,
+    Satisfaction,
+)
+
+# accepted = every problem except `submitted` and `rejected`.
+ACCEPTED = Q(status__in=ACCEPTED_STATUSES)
+# concluded (办结) = answered: `resolved` or `closed`.
+CONCLUDED = Q(status__in=CONCLUDED_STATUSES)
+# on time (按时办结) = concluded, and first answered by the deadline in force then. A problem
+# answered before its clock started (a meeting problem answered ahead of the meeting) had
+# no deadline to miss.
+ON_TIME = CONCLUDED & (
+    Q(first_resolved_due_at__isnull=True) | Q(first_resolved_at__lte=F("first_resolved_due_at"))
+)
+# open = dispatched or in progress (what the deadline applies to).
+OPEN = Q(status__in=OPEN_STATUSES)
+# evaluated = the enterprise gave a verdict (an auto-closed "not evaluated" did not).
+EVALUATED = Q(
+    satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
+)
+# satisfied for the satisfaction rate (满意率) = satisfied or basically satisfied.
+SATISFIED = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
+
+
+def overdue_now(now: dt.datetime) -> Q:
+    """Overdue now (超期) = open with its deadline passed."""
+    return OPEN & Q(due_at__lt=now)
+
+
+def totals(now: dt.datetime | None = None) -> dict[str, Count]:
+    """The counts behind every metric, as aggregates for .aggregate() or .annotate()."""
+    now = now or timezone.now()
+    return {
+        "received": Count("pk"),
+        "accepted": Count("pk", filter=ACCEPTED),
+        "concluded": Count("pk", filter=CONCLUDED),
+        "on_time": Count("pk", filter=ON_TIME),
+        "open": Count("pk", filter=OPEN),
+        "overdue": Count("pk", filter=overdue_now(now)),
+        "evaluated": Count("pk", filter=EVALUATED),
+        "satisfied": Count("pk", filter=SATISFIED),
+    }
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """part / whole as a percentage with one decimal, rounded down (None when whole is 0).
+
+    Rounded down so that 100% means every one: 179 of 180 shows 99.4%, never 100%.
+    """
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def with_rates(counts: Mapping[str, int]) -> dict:
+    """The counts of `totals()` plus the rates, in percent (None when there is nothing to rate).
+
+    conclusion rate (办结率) = concluded / accepted; on-time rate (按时办结率) = on time /
+    concluded; satisfaction rate (满意率) = (satisfied + basically satisfied) / evaluated.
+    """
+    result = dict(counts)
+    result["conclusion_rate"] = rate(counts.get("concluded", 0), counts.get("accepted", 0))
+    result["on_time_rate"] = rate(counts.get("on_time", 0), counts.get("concluded", 0))
+    result["satisfaction_rate"] = rate(counts.get("satisfied", 0), counts.get("evaluated", 0))
+    return result
+
+
+def summarise(problems: QuerySet, now: dt.datetime | None = None) -> dict:
+    """Every count and rate of `problems`, in one query."""
+    return with_rates(problems.aggregate(**totals(now)))
+
+
+# --- handling time -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandlingTime:
+    """Working days from clock start to first answer, over `count` answered problems."""
+
+    count: int
+    total_working_days: int
+
+    @property
+    def average(self) -> Decimal | None:
+        if not self.count:
+            return None
+        return (Decimal(self.total_working_days) / self.count).quantize(Decimal("0.1"))
+
+
+# Problems that have a handling time: the clock ran and they were answered at least once.
+HAS_HANDLING_TIME = Q(clock_started_at__isnull=False, first_resolved_at__isnull=False)
+
+
+def handling_time(problems: QuerySet, *, by: str | None = None) -> dict:
+    """HandlingTime of `problems`, overall (key None) or per value of the field `by`.
+
+    Two grouped queries (start days, answer days) whose size is the number of distinct
+    days, not of problems; see the module docstring.
+    """
+    answered = problems.filter(HAS_HANDLING_TIME).order_by()
+    keys = [by] if by else []
+    started = answered.values(
+        *keys, day=TruncDate("clock_started_at", tzinfo=workdays.SHANGHAI)
+    ).annotate(n=Count("pk"))
+    resolved = answered.values(
+        *keys, day=TruncDate("first_resolved_at", tzinfo=workdays.SHANGHAI)
+    ).annotate(n=Count("pk"))
+    started, resolved = list(started), list(resolved)
+    ordinal = _working_day_ordinals({row["day"] for row in started + resolved})
+    counts: dict = defaultdict(int)
+    totals_: dict = defaultdict(int)
+    for row in started:
+        key = row[by] if by else None
+        counts[key] += row["n"]
+        totals_[key] -= row["n"] * ordinal[row["day"]]
+    for row in resolved:
+        key = row[by] if by else None
+        totals_[key] += row["n"] * ordinal[row["day"]]
+    result = {key: HandlingTime(counts[key], totals_[key]) for key in counts}
+    if not by:
+        result.setdefault(None, HandlingTime(0, 0))
+    return result
+
+
+def _working_day_ordinals(days: set[dt.date]) -> dict[dt.date, int]:
+    """W(d) for each day: working days after the earliest day up to and including d."""
+    ordinal: dict[dt.date, int] = {}
+    previous, running = None, 0
+    for day in sorted(days):
+        if previous is not None:
+            running += workdays.working_days_between(previous, day).value
+        ordinal[day] = running
+        previous = day
+    return ordinal
