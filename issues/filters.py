@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
 
-from . import selectors
+from . import metrics, selectors
 from .forms import LeaderChoiceField, leader_queryset
-from .models import Category, Problem, Status
+from .models import OPEN_STATUSES, Category, Problem, Satisfaction, Status
 
 
 class LeaderFilter(django_filters.ModelChoiceFilter):
@@ -74,6 +74,20 @@ class ProblemFilter(django_filters.FilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # What the dashboard's numbers link to (liaison/dashboard.py); no query to render.
+    on_time = django_filters.BooleanFilter(
+        label=_("Concluded on time"), method="filter_on_time", widget=forms.CheckboxInput
+    )
+    escalated = django_filters.BooleanFilter(
+        label=_("Escalated now"), method="filter_escalated", widget=forms.CheckboxInput
+    )
+    satisfaction = django_filters.MultipleChoiceFilter(
+        label=_("Satisfaction"),
+        choices=Satisfaction.choices,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
+    meeting = django_filters.NumberFilter(label="", widget=forms.HiddenInput)
+    town = django_filters.NumberFilter(label="", method="filter_town", widget=forms.HiddenInput)
     ordering = StableOrderingFilter(
         label=_("Order"),
         fields=(("created_at", "created"), ("due_at", "due"), ("reference", "reference")),
@@ -108,3 +122,18 @@ class ProblemFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return selectors.due_within(queryset, int(value), now=timezone.now())
+
+    def filter_on_time(self, queryset, name, value):
+        return queryset.filter(metrics.ON_TIME) if value else queryset
+
+    def filter_escalated(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(status__in=OPEN_STATUSES, escalation_level__gte=1)
+
+    def filter_town(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if not value:  # 0: the enterprise has no town recorded
+            return queryset.filter(enterprise__town__isnull=True)
+        return queryset.filter(enterprise__town_id=int(value))

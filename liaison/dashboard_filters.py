@@ -1,0 +1,147 @@
+"""The leaders' dashboard filter (django-filter): period, department, category, meeting, leader.
+
+The period is the time the problems were received (created_at, Asia/Shanghai): a year
+(the current one by default) or a date range, which wins when given. `list_params()`
+turns the chosen filter into the problem list's parameters (issues.filters.ProblemFilter),
+so that each dashboard number can link to exactly the problems it counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues.filters import LeaderFilter
+from issues.forms import leader_queryset
+from issues.models import Category, Problem
+from meetings.models import Meeting
+
+from . import workdays
+from .models import Department
+
+YEARS_OFFERED = 8
+
+
+def year_choices() -> list[tuple[int, int]]:
+    this_year = workdays.local_date(timezone.now()).year
+    return [(year, year) for year in range(this_year, this_year - YEARS_OFFERED, -1)]
+
+
+class DashboardFilter(django_filters.FilterSet):
+    year = django_filters.ChoiceFilter(
+        label=_("Year received"),
+        choices=year_choices,
+        method="filter_nothing",
+        empty_label=None,
+    )
+    date_from = django_filters.DateFilter(
+        label=_("Received from"),
+        method="filter_nothing",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        label=_("Received until"),
+        method="filter_nothing",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("Lead department"),
+        field_name="lead_department",
+        queryset=Department.objects.all(),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("Face-to-face meeting"),
+        queryset=Meeting.objects.order_by("-year", "-number"),
+    )
+    leader = LeaderFilter(
+        label=_("Responsible leader"),
+        field_name="responsible_leader",
+        queryset=leader_queryset(),
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, department: Department | None = None, **kwargs):
+        """`department`: a department head's own, forced whatever the request says."""
+        data = data.copy() if data is not None else {}
+        if not data.get("year") and not data.get("date_from") and not data.get("date_to"):
+            data["year"] = str(year_choices()[0][0])
+        if department is not None:
+            data["department"] = str(department.pk)
+        super().__init__(data, *args, **kwargs)
+        self.forced_department = department
+        if department is not None:
+            field = self.form.fields["department"]
+            field.queryset = Department.objects.filter(pk=department.pk)
+            field.disabled = True
+            field.initial = department.pk
+        self.form.clean = self._clean_period
+
+    def _clean_period(self):
+        cleaned = forms.Form.clean(self.form)
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return cleaned
+
+    def filter_nothing(self, queryset, name, value):
+        # The period is applied once, in filter_queryset, from the year or the dates.
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        first, last = self.period()
+        return queryset.filter(
+            created_at__gte=workdays.start_of_day(first),
+            created_at__lt=workdays.start_of_day(last + dt.timedelta(days=1)),
+        )
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """First and last day received (inclusive), from the valid form."""
+        cleaned = self.form.cleaned_data
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start or end:
+            year = (start or end).year
+            return start or dt.date(year, 1, 1), end or dt.date(year, 12, 31)
+        year = int(cleaned.get("year") or year_choices()[0][0])
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+    def list_params(self) -> dict[str, str]:
+        """The problem list's filter parameters for the same problems."""
+        first, last = self.period()
+        cleaned = self.form.cleaned_data
+        params = {"submitted_after": first.isoformat(), "submitted_before": last.isoformat()}
+        for name, list_name in (
+            ("department", "lead_department"),
+            ("category", "category"),
+            ("meeting", "meeting"),
+            ("leader", "responsible_leader"),
+        ):
+            if cleaned.get(name) is not None:
+                params[list_name] = str(cleaned[name].pk)
+        return params
+
+    def export_params(self) -> dict[str, str]:
+        """This filter as dashboard parameters (for the export link and the league sort)."""
+        first, last = self.period()
+        cleaned = self.form.cleaned_data
+        if cleaned.get("date_from") or cleaned.get("date_to"):
+            params = {"date_from": first.isoformat(), "date_to": last.isoformat()}
+        else:
+            params = {"year": str(first.year)}
+        for name in ("department", "category", "meeting", "leader"):
+            if cleaned.get(name) is not None and not (
+                name == "department" and self.forced_department
+            ):
+                params[name] = str(cleaned[name].pk)
+        return params

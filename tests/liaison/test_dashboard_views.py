@@ -1,0 +1,196 @@
+"""The dashboard page and its export: who may see them, what they show, how many queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from issues.models import Category, Problem, Status
+from liaison import workdays
+from liaison.models import Role
+
+from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set, as `world`
+
+URL = "/dashboard/"
+
+
+def bulk_problems(district, n: int) -> None:
+    """n problems received this year across statuses, departments, categories, leaders."""
+    users = district.users
+    categories = [
+        Category.objects.create(name_zh=f"类别{i}", name_en=f"Category {i}") for i in range(3)
+    ]
+    departments = [district.department, district.other_department]
+    statuses = [Status.SUBMITTED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]
+    start = workdays.start_of_day(dt.date(workdays.local_date(timezone.now()).year, 1, 2))
+    rows = []
+    for i in range(n):
+        status = statuses[i % len(statuses)]
+        created = start + dt.timedelta(hours=i)
+        accepted = status != Status.SUBMITTED
+        due = created + dt.timedelta(days=14)
+        answered = status in (Status.RESOLVED, Status.CLOSED)
+        rows.append(
+            Problem(
+                reference=f"2099-{i + 1:05d}",
+                enterprise=district.enterprise,
+                submitted_by=users[Role.OFFICE],
+                title="用电增容",
+                description="-",
+                category=categories[i % 3],
+                status=status,
+                created_at=created,
+                lead_department=departments[i % 2] if accepted else None,
+                responsible_leader=users[Role.LEADER] if accepted and i % 5 == 0 else None,
+                clock_started_at=created if accepted else None,
+                due_at=due if accepted else None,
+                original_due_at=due if accepted else None,
+                escalation_level=1 if status == Status.IN_PROGRESS and i % 3 == 0 else 0,
+                first_resolved_at=created + dt.timedelta(days=3) if answered else None,
+                last_resolved_at=created + dt.timedelta(days=3) if answered else None,
+                first_resolved_due_at=due if answered else None,
+                closed_at=created + dt.timedelta(days=4) if status == Status.CLOSED else None,
+                satisfaction="satisfied" if status == Status.CLOSED else "",
+            )
+        )
+    Problem.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def warm_calendar(db):
+    workdays.is_working_day(dt.date.today())
+
+
+# Session, user, profile; the cube (department x category x month), by town, by meeting,
+# handling time (start days, answer days), departments, categories, meetings, escalated
+# problems, overdue action items; the filter form's department, category, meeting and
+# leader choices. A department head adds two: their department (profile.department) and
+# the forced department choice being validated.
+EXPECTED_QUERIES = {Role.LEADER: 17, Role.OFFICE: 17, Role.DEPARTMENT_HEAD: 19}
+
+
+@pytest.mark.parametrize("n", [3, 300])
+@pytest.mark.parametrize("persona", [Role.LEADER, Role.OFFICE, Role.DEPARTMENT_HEAD])
+def test_it_counts_dashboard_queries(
+    client, district, warm_calendar, django_assert_num_queries, persona, n
+):
+    bulk_problems(district, n)
+    client.force_login(district.users[persona])
+    with django_assert_num_queries(EXPECTED_QUERIES[persona]):
+        response = client.get(URL)
+    assert response.status_code == 200
+    assert response.context["d"].headline.received == (
+        n
+        if persona != Role.DEPARTMENT_HEAD
+        else Problem.objects.filter(lead_department=district.department).count()
+    )
+
+
+@pytest.mark.parametrize("n", [3, 300])
+def test_it_counts_filtered_dashboard_and_export_queries(
+    client, district, warm_calendar, django_assert_num_queries, n
+):
+    bulk_problems(district, n)
+    client.force_login(district.users[Role.LEADER])
+    category = Category.objects.first()
+    params = {
+        "department": district.department.pk,
+        "category": category.pk,
+        "leader": district.users[Role.LEADER].pk,
+    }
+    # As the default page, plus the chosen department, category and leader validated.
+    with django_assert_num_queries(17 + 3):
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    # The export: session, user, profile, the three validated choices, then the same ten
+    # figure queries; no form is rendered.
+    with django_assert_num_queries(3 + 3 + 10):
+        response = client.get(URL + "export.xlsx", params)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("persona", [Role.ENTERPRISE, Role.DEPARTMENT_STAFF, None])
+def test_it_is_not_there_for_others(client, district, persona):
+    client.force_login(district.users[persona])
+
+    assert client.get(URL).status_code == 404
+    assert client.get(URL + "export.xlsx").status_code == 404
+
+
+def test_it_sends_anonymous_visitors_to_log_in(client, db):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_shows_the_hand_computed_figures(client, world):
+    district = world["district"]
+    client.force_login(district.users[Role.PRINCIPAL])
+
+    response = client.get(URL, {"year": "2025"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-stat="received" href="/problems/?submitted_after=2025-01-01&amp;' in html
+    cards = {key: value for key, value, *_ in response.context["cards"]}
+    assert (cards["received"], cards["accepted"], cards["concluded"]) == (8, 6, 4)
+    assert str(cards["conclusion_rate"]) == "66.6"
+    assert "Problems received in 2025-01-01 – 2025-12-31" in html
+    assert world["problems"][4].reference in html  # needs a leader
+    assert 'id="dashboard-data"' in html
+    assert "chart.js-4.6.1/chart.umd.min.js" in html
+
+
+def test_a_department_head_sees_only_their_department(client, world):
+    district = world["district"]
+    client.force_login(district.users[Role.DEPARTMENT_HEAD])
+
+    response = client.get(URL, {"year": "2025", "department": district.other_department.pk})
+
+    assert response.status_code == 200
+    assert response.context["d"].headline.received == 4
+    assert [f.key for f in response.context["departments"]] == [district.department]
+    assert "department=" not in response.context["export_query"]
+
+
+def test_it_sorts_the_league_table(client, world):
+    district = world["district"]
+    client.force_login(district.users[Role.OFFICE])
+
+    ascending = client.get(URL, {"year": "2025", "sort": "received", "dir": "asc"})
+    descending = client.get(URL, {"year": "2025", "sort": "received"})
+
+    assert [f.key for f in ascending.context["departments"]] == [
+        district.other_department,
+        district.department,
+    ]
+    assert [f.key for f in descending.context["departments"]] == [
+        district.department,
+        district.other_department,
+    ]
+    assert 'aria-sort="ascending"' in ascending.content.decode()
+
+
+def test_a_bad_filter_shows_a_message_and_the_default_figures(client, world):
+    client.force_login(world["district"].users[Role.LEADER])
+
+    response = client.get(
+        URL, {"date_from": "2025-06-01", "date_to": "2025-05-01"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The start date is after the end date." in html
+    assert "The filter was not applied" in html
+    this_year = workdays.local_date(timezone.now()).year
+    assert response.context["d"].period[0] == dt.date(this_year, 1, 1)
+
+
+def test_the_nav_links_to_the_dashboard_for_those_who_may_see_it(client, district):
+    client.force_login(district.users[Role.LEADER])
+    assert 'href="/dashboard/"' in client.get("/").content.decode()
+    client.force_login(district.users[Role.ENTERPRISE])
+    assert 'href="/dashboard/"' not in client.get("/").content.decode()
