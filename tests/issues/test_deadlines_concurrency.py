@@ -19,7 +19,7 @@ from issues.models import EventKind, Notification, Problem, ProblemEvent, Status
 from tests.conftest import require_service
 
 from .conftest import copy_problems
-from .test_deadlines import ESCALATED
+from .test_deadlines import ESCALATED, first_number
 
 pytestmark = [
     pytest.mark.services,
@@ -75,7 +75,7 @@ def test_it_escalates_each_problem_once_when_two_sweeps_start_together(
     for recipient in (office, leader, lead_head):
         mine = told.filter(recipient=recipient)
         singles = mine.filter(event__isnull=False).count()
-        grouped = sum(int(row.subject.split()[0]) for row in mine.filter(event__isnull=True))
+        grouped = sum(first_number(row.subject) for row in mine.filter(event__isnull=True))
         assert singles + grouped == PROBLEMS
 
 
