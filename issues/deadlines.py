@@ -250,6 +250,9 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
         condition,
         escalation_level=Greatest(F("escalation_level"), Value(1)),
         escalated_at=now,
+        # Changed, for the dashboard's summary (not `version`: a form open on the problem
+        # is not stale because the sweep escalated it).
+        updated_at=now,
         escalate_again_at=again_at,
         # An unwarned problem that is already late needs no warning any more.
         warned_at=Coalesce(F("warned_at"), Value(now)),
@@ -288,7 +291,13 @@ def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     if not rows:
         return 0
     people = _People.load(office=True, principals=True)
-    _mark([r["pk"] for r in rows], condition, escalation_level=2, escalate_again_at=None)
+    _mark(
+        [r["pk"] for r in rows],
+        condition,
+        escalation_level=2,
+        escalate_again_at=None,
+        updated_at=now,
+    )
     data_common = {
         "level": 2,
         "recipients": [_name(u) for u in people.principals],
@@ -459,6 +468,9 @@ def deadlines_recompute(now: dt.datetime | None = None) -> int:
                     names.update(fields)
                     changed.append(problem)
             if changed:
+                for problem in changed:
+                    problem.updated_at = now
+                names.add("updated_at")
                 Problem.objects.bulk_update(changed, sorted(names), batch_size=RECOMPUTE_BATCH)
             changed_total += len(changed)
     if changed_total:
