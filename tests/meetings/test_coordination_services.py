@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from issues import workflow
 from issues.models import EventKind, Problem, ProblemEvent, Status
@@ -15,6 +15,13 @@ from tests.meetings.fixtures_coordination import *  # noqa: F403
 from tests.meetings.fixtures_coordination import TITLE, VENUE, add_item, convene
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched in English; the default language is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def events(problem: Problem, kind: str) -> list[ProblemEvent]:

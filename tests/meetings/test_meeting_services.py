@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from issues import workflow
 from issues.models import Channel, EventKind, ProblemEvent, Status
@@ -16,6 +17,13 @@ from tests.meetings.fixtures_f2f import *  # noqa: F403 - fixtures
 from tests.meetings.fixtures_f2f import MEETING_AT, NOW, at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched in English; the default language is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 def create(office, *, starts_at=MEETING_AT, now=NOW, **kwargs):
