@@ -596,6 +596,53 @@ def _insert_ignoring_duplicates(rows: list[_Row], now: dt.datetime) -> list[tupl
         return [(pk, channel) for pk, channel in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class DirectMessage:
+    """A message not about a problem event (e.g. a key task's milestone), already rendered."""
+
+    recipient_id: int
+    kind: str
+    # Once per key and person and channel: a re-run writes nothing twice.
+    dedupe_key: str
+    subject: str
+    text: str
+    url: str
+    html: str = ""
+
+
+def write_direct(messages: Sequence[DirectMessage]) -> int:
+    """Write messages that other apps rendered: in the app, and by e-mail to those who
+    want it. The same outbox, delivery and retries as event messages; a fixed number of
+    queries (people, one INSERT). Returns how many rows were new."""
+    if not messages:
+        return 0
+    people = _people({m.recipient_id for m in messages})
+    rows = []
+    for message in messages:
+        person = people.get(message.recipient_id)
+        if person is None:
+            continue
+        channels = [IN_APP]
+        if person.email and person.wants_email:
+            channels.append(EMAIL)
+        for channel in channels:
+            rows.append(
+                _Row(
+                    recipient_id=person.pk,
+                    channel=channel,
+                    kind=message.kind,
+                    event_id=None,
+                    problem_id=None,
+                    dedupe_key=message.dedupe_key[:60],
+                    subject=" ".join(message.subject.split())[:200],
+                    body=message.text,
+                    body_html=message.html if channel == EMAIL else "",
+                    url=message.url,
+                )
+            )
+    return _write(rows, timezone.now())
+
+
 # --- rendering --------------------------------------------------------------------------
 
 

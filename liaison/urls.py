@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/notifications/", views.notification_settings, name="notification_settings"),
     path("problems/", include("issues.urls")),
     path("meetings/", include("meetings.urls")),
+    path("tasks/", include("keytasks.urls")),
     path("dashboard/", include("liaison.dashboard_views")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -482,3 +482,31 @@ def test_it_texts_only_the_leaders_an_escalation_goes_to(everyone, make_problem,
     assert set(Notification.objects.filter(channel=SMS).values_list("recipient", flat=True)) == {
         leader.pk
     }
+
+
+def test_direct_messages_are_written_once_in_the_app_and_by_e_mail(leader, office):
+    leader.email = "leader@example.gov.cn"
+    leader.save(update_fields=["email"])
+    message = notifications.DirectMessage(
+        recipient_id=leader.pk,
+        kind="milestone_overdue",
+        dedupe_key="milestone:7:2026-03-31",
+        subject="里程碑已逾期",
+        text="招商引资：签约两个亿元以上项目",
+        url="/tasks/7/",
+    )
+    other = notifications.DirectMessage(
+        recipient_id=office.pk,
+        kind="milestone_overdue",
+        dedupe_key="milestone:7:2026-03-31",
+        subject="里程碑已逾期",
+        text="…",
+        url="/tasks/7/",
+    )
+
+    assert notifications.write_direct([message, other]) == 3  # leader: app, e-mail; office: app
+    assert notifications.write_direct([message, other]) == 0
+
+    rows = Notification.objects.filter(kind="milestone_overdue", recipient=leader)
+    assert sorted(rows.values_list("channel", flat=True)) == ["email", "in_app"]
+    assert rows.get(channel="email").state == Notification.State.PENDING

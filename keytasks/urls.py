@@ -1,0 +1,5 @@
+"""Key task URLs."""
+
+app_name = "keytasks"
+
+urlpatterns: list = []
