@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -131,29 +131,36 @@ def handling_time(problems: QuerySet, *, by: str | None = None) -> dict:
     Two grouped queries (start days, answer days) whose size is the number of distinct
     days, not of problems; see the module docstring.
     """
+    if not by:
+        return {None: handling_time_by(problems, by=()).get((), HandlingTime(0, 0))}
+    return {key[0]: value for key, value in handling_time_by(problems, by=(by,)).items()}
+
+
+def handling_time_by(problems: QuerySet, *, by: Sequence[str]) -> dict[tuple, HandlingTime]:
+    """HandlingTime of `problems` per combination of the fields `by` (keyed by value tuples).
+
+    The same two grouped queries as handling_time(), grouped by every field of `by` too:
+    the dashboard summary (liaison.dashboard) keeps one figure per cell of its key.
+    """
     answered = problems.filter(HAS_HANDLING_TIME).order_by()
-    keys = [by] if by else []
     started = answered.values(
-        *keys, day=TruncDate("clock_started_at", tzinfo=workdays.SHANGHAI)
+        *by, day=TruncDate("clock_started_at", tzinfo=workdays.SHANGHAI)
     ).annotate(n=Count("pk"))
     resolved = answered.values(
-        *keys, day=TruncDate("first_resolved_at", tzinfo=workdays.SHANGHAI)
+        *by, day=TruncDate("first_resolved_at", tzinfo=workdays.SHANGHAI)
     ).annotate(n=Count("pk"))
     started, resolved = list(started), list(resolved)
     ordinal = _working_day_ordinals({row["day"] for row in started + resolved})
     counts: dict = defaultdict(int)
     totals_: dict = defaultdict(int)
     for row in started:
-        key = row[by] if by else None
+        key = tuple(row[name] for name in by)
         counts[key] += row["n"]
         totals_[key] -= row["n"] * ordinal[row["day"]]
     for row in resolved:
-        key = row[by] if by else None
+        key = tuple(row[name] for name in by)
         totals_[key] += row["n"] * ordinal[row["day"]]
-    result = {key: HandlingTime(counts[key], totals_[key]) for key in counts}
-    if not by:
-        result.setdefault(None, HandlingTime(0, 0))
-    return result
+    return {key: HandlingTime(counts[key], totals_[key]) for key in counts}
 
 
 def _working_day_ordinals(days: set[dt.date]) -> dict[dt.date, int]:

@@ -274,6 +274,8 @@ class Problem(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
+            # What changed since the dashboard summary was last refreshed (liaison.dashboard).
+            models.Index(fields=["updated_at"], name="problem_updated"),
             models.Index(fields=["responsible_leader", "status"], name="problem_leader_status"),
             models.Index(fields=["category", "status"], name="problem_category_status"),
             models.Index(fields=["meeting", "status"], name="problem_meeting_status"),

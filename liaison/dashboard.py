@@ -12,6 +12,15 @@ database with the conditional counts of `metrics.totals()`:
 4. and 5. handling time per lead department (metrics.handling_time, two grouped queries);
 6. to 8. the names of departments, categories and meetings (small tables);
 9. the escalated problems that need a leader, 10. the overdue action items.
+
+At a million problems, reading a year of them takes seconds, so the counts are also kept
+in a summary table (DashboardCell: one row per month received and combination of the
+filter keys) that `dashboard_refresh` keeps current every minute (liaison.tasks). When
+the filter can be answered from it (whole months; department, category, meeting and
+leader are in its key), steps 1 to 5 become one query summing the cells by each
+dimension, and the page says how old they are. Otherwise the live queries above
+answer; they remain the reference the summary is tested against. The "needs a leader"
+lists stay live.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +42,7 @@ from issues.models import OPEN_STATUSES, Category, Problem, Satisfaction, Status
 from meetings.models import ActionItem, Meeting
 
 from . import workdays
-from .models import Department
+from .models import DashboardCell, DashboardRefresh, Department
 
 # Escalated now = open and escalated at least once (to a district leader). Built here on
 # top of metrics.OPEN: issues.metrics has no escalation figure.
@@ -48,6 +58,18 @@ COUNT_NAMES = (
     "satisfied",
     "escalated",
 )
+# The summary's key: the problem fields behind DashboardCell's integer key columns.
+SUMMARY_KEY = (
+    ("lead_department", "lead_department_id"),
+    ("category", "category_id"),
+    ("enterprise__town", "town_id"),
+    ("meeting", "meeting_id"),
+    ("responsible_leader", "responsible_leader_id"),
+)
+# A transition stamps updated_at before its transaction commits; one that commits after a
+# refresh began is found by the next one because it looks back this far.
+REFRESH_LOOKBACK = dt.timedelta(minutes=5)
+CELL_BATCH = 1000
 NEEDS_A_LEADER_ROWS = 20
 LEAGUE_SORTS = (
     "name",
@@ -85,10 +107,10 @@ def aggregates(now: dt.datetime) -> dict[str, Count]:
     return {**metrics.totals(now), "escalated": Count("pk", filter=ESCALATED_NOW)}
 
 
-def problem_list_url(params: dict, count: str = "received") -> str:
+def problem_list_url(params: dict, count: str = "received", *, base: str | None = None) -> str:
     """The problem list showing the problems behind `count` for `params`."""
     query = {**params, **_LIST_FILTERS[count]}
-    return f"{reverse('issues:list')}?{urlencode(query, doseq=True)}"
+    return f"{base or reverse('issues:list')}?{urlencode(query, doseq=True)}"
 
 
 @dataclass
@@ -132,6 +154,8 @@ class Dashboard:
     escalated: list[NeedsALeader]
     action_items_overdue: list[ActionItem]
     now: dt.datetime
+    # When the figures come from the summary: the time its counts were computed at.
+    as_of: dt.datetime | None = None
 
     def chart_data(self) -> dict:
         """The two charts' series, for json_script."""
@@ -165,7 +189,8 @@ def _add(into: dict[str, int], row: dict) -> None:
 
 
 def _figures(key, label: str, counts: dict, params: dict, **extra) -> Figures:
-    links = {name: problem_list_url(params, name) for name in _LIST_FILTERS}
+    base = reverse("issues:list")
+    links = {name: problem_list_url(params, name, base=base) for name in _LIST_FILTERS}
     return Figures(key=key, label=label, counts=metrics.with_rates(counts), links=links, **extra)
 
 
@@ -177,6 +202,140 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def _month_of(value) -> dt.date:
+    """The first day of a month from TruncMonth (aware on PostgreSQL, naive on SQLite)."""
+    if isinstance(value, dt.datetime):
+        value = workdays.local_date(value) if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+@dataclass
+class _Groups:
+    """The counts the dashboard shows, by each of its dimensions (and handling time)."""
+
+    total: dict[str, int] = field(default_factory=_empty)
+    per_department: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_category: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_month: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_town: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_meeting: dict = field(default_factory=lambda: defaultdict(_empty))
+    handling: dict = field(default_factory=dict)  # per lead department
+
+
+def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
+    """From the problems: the cube summed in Python, towns, meetings, handling time."""
+    counts = aggregates(now)
+    cube = problems.values(
+        "lead_department",
+        "category",
+        month=TruncMonth("created_at", tzinfo=workdays.SHANGHAI),
+    ).annotate(**counts)
+    groups = _Groups()
+    for row in cube:
+        _add(groups.total, row)
+        _add(groups.per_department[row["lead_department"]], row)
+        _add(groups.per_category[row["category"]], row)
+        _add(groups.per_month[_month_of(row["month"])], row)
+    for row in problems.values("enterprise__town").annotate(**counts):
+        _add(groups.per_town[row["enterprise__town"]], row)
+    # Few problems are raised at meetings: their own query (index on meeting) keeps the
+    # cube small.
+    for row in problems.filter(meeting__isnull=False).values("meeting").annotate(**counts):
+        _add(groups.per_meeting[row["meeting"]], row)
+    groups.handling = metrics.handling_time(problems, by="lead_department")
+    return groups
+
+
+_CELL_SUMMED = (*COUNT_NAMES, "handling_count", "handling_days")
+# The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
+_CELL_DIMENSIONS = ("lead_department_id", "category_id", "month", "town_id", "meeting_id")
+_CELL_LOOKUPS = {
+    "month__gte": "month >= %s",
+    "month__lte": "month <= %s",
+    **{column: f"{column} = %s" for _field, column in SUMMARY_KEY},
+}
+
+
+def _summary_rows(lookups: dict) -> list[tuple]:
+    """The cells matching `lookups` summed by each dimension, in one query.
+
+    Rows: (dimension index, the five dimension columns, the sums of _CELL_SUMMED); only
+    the row's own dimension column is meaningful. PostgreSQL reads the cells once
+    (GROUPING SETS); other databases, which lack it, once per dimension (UNION ALL).
+    Raw SQL because the ORM has neither; every name in it comes from this module.
+    """
+    table = DashboardCell._meta.db_table
+    where = " AND ".join(_CELL_LOOKUPS[name] for name in lookups) or "1 = 1"
+    params = [
+        connection.ops.adapt_datefield_value(value) if isinstance(value, dt.date) else value
+        for value in lookups.values()
+    ]
+    sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
+    if connection.vendor == "postgresql":
+        which = " ".join(
+            f"WHEN GROUPING({column}) = 0 THEN {index}"
+            for index, column in enumerate(_CELL_DIMENSIONS)
+        )
+        sets = ", ".join(f"({column})" for column in _CELL_DIMENSIONS)
+        sql = (
+            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} FROM {table} "
+            f"WHERE {where} GROUP BY GROUPING SETS ({sets})"
+        )
+    else:
+        branches = []
+        for index, column in enumerate(_CELL_DIMENSIONS):
+            keys = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
+            branches.append(
+                f"SELECT {index}, {keys}, {sums} FROM {table} WHERE {where} GROUP BY {column}"
+            )
+        sql = " UNION ALL ".join(branches)
+        params = params * len(_CELL_DIMENSIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _summary_groups(lookups: dict) -> _Groups:
+    """From the summary cells: the sums by department, category, month, town and meeting.
+
+    A few dozen rows instead of the department x category x month cube; 0 in a key
+    column reads back as None.
+    """
+    groups = _Groups()
+    into = (
+        groups.per_department,
+        groups.per_category,
+        groups.per_month,
+        groups.per_town,
+        groups.per_meeting,
+    )
+    for row in _summary_rows(lookups):
+        index, key = row[0], row[1 + row[0]]
+        counts = dict(zip(_CELL_SUMMED, row[1 + len(_CELL_DIMENSIONS) :], strict=True))
+        if _CELL_DIMENSIONS[index] == "month":
+            key = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+        elif _CELL_DIMENSIONS[index] == "meeting_id" and not key:
+            continue  # problems raised at no meeting
+        key = key or None
+        _add(into[index][key], counts)
+        if _CELL_DIMENSIONS[index] == "lead_department_id":
+            _add(groups.total, counts)
+            if counts["handling_count"]:
+                groups.handling[key] = metrics.HandlingTime(
+                    counts["handling_count"], counts["handling_days"]
+                )
+    return groups
+
+
+def summary_refreshed_at() -> dt.datetime | None:
+    """When the summary's counts were computed; None until it was first built (one query)."""
+    return (
+        DashboardRefresh.objects.filter(full_at__isnull=False)
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+
+
 def dashboard(
     problems: QuerySet[Problem],
     *,
@@ -184,54 +343,32 @@ def dashboard(
     list_params: dict[str, str],
     department_id: int | None = None,
     now: dt.datetime | None = None,
+    summary: dict | None = None,
 ) -> Dashboard:
-    """Every figure of the dashboard for `problems` (already filtered to the period)."""
+    """Every figure of the dashboard for `problems` (already filtered to the period).
+
+    `summary`: the same filter as DashboardCell lookups (DashboardFilter.summary_lookups),
+    when the cells can answer it; they do once they have been built.
+    """
     now = now or timezone.now()
     problems = problems.order_by()
-    counts = aggregates(now)
-
-    cube = list(
-        problems.values(
-            "lead_department",
-            "category",
-            month=TruncMonth("created_at", tzinfo=workdays.SHANGHAI),
-        ).annotate(**counts)
-    )
-    by_town = list(problems.values("enterprise__town").annotate(**counts))
-    # Few problems are raised at meetings: their own query (index on meeting) keeps the
-    # cube small.
-    by_meeting = list(problems.filter(meeting__isnull=False).values("meeting").annotate(**counts))
-    handling = metrics.handling_time(problems, by="lead_department")
+    as_of = summary_refreshed_at() if summary is not None else None
+    if as_of is not None:
+        groups = _summary_groups(summary)
+    else:
+        groups = _live_groups(problems, now)
     departments = {d.pk: d for d in Department.objects.all()}
     categories = {c.pk: c for c in Category.objects.all()}
     meetings = {m.pk: m for m in Meeting.objects.all()}
-
-    total, per_department, per_category, per_meeting, per_month = (
-        _empty(),
-        defaultdict(_empty),
-        defaultdict(_empty),
-        defaultdict(_empty),
-        defaultdict(_empty),
-    )
-    for row in cube:
-        _add(total, row)
-        _add(per_department[row["lead_department"]], row)
-        _add(per_category[row["category"]], row)
-        month = row["month"]
-        if isinstance(month, dt.datetime):
-            month = workdays.local_date(month) if timezone.is_aware(month) else month.date()
-        _add(per_month[month.replace(day=1)], row)
-
-    for row in by_meeting:
-        _add(per_meeting[row["meeting"]], row)
+    handling = groups.handling
     overall_handling = metrics.HandlingTime(
         sum(h.count for h in handling.values()),
         sum(h.total_working_days for h in handling.values()),
     )
-    headline = _figures(None, "", total, list_params, handling=overall_handling)
+    headline = _figures(None, "", groups.total, list_params, handling=overall_handling)
 
     department_rows = []
-    for pk, row in per_department.items():
+    for pk, row in groups.per_department.items():
         if pk is None:
             continue  # not (yet) accepted: no lead department to rank
         department = departments.get(pk)
@@ -253,13 +390,12 @@ def dashboard(
             row,
             {**list_params, "category": str(pk)},
         )
-        for pk, row in per_category.items()
+        for pk, row in groups.per_category.items()
     ]
     category_rows.sort(key=lambda f: (-f.received, f.label))
 
     town_rows = []
-    for row in by_town:
-        pk = row["enterprise__town"]
+    for pk, row in groups.per_town.items():
         # town=0: enterprises with no town recorded (issues.filters.ProblemFilter).
         params = {**list_params, "town": str(pk or 0)}
         town = departments.get(pk)
@@ -267,7 +403,7 @@ def dashboard(
             _figures(
                 town,
                 (town.short_name or town.name) if town else "",
-                {name: row[name] for name in COUNT_NAMES},
+                row,
                 params,
             )
         )
@@ -280,7 +416,7 @@ def dashboard(
             row,
             {**list_params, "meeting": str(pk)},
         )
-        for pk, row in per_meeting.items()
+        for pk, row in groups.per_meeting.items()
     ]
     meeting_rows.sort(key=lambda f: (f.key.year, f.key.number) if f.key else (0, 0))
 
@@ -294,7 +430,7 @@ def dashboard(
             "submitted_before": month_last.isoformat(),
         }
         month_rows.append(
-            _figures(month, month.strftime("%Y-%m"), per_month.get(month, _empty()), params)
+            _figures(month, month.strftime("%Y-%m"), groups.per_month.get(month, _empty()), params)
         )
 
     return Dashboard(
@@ -308,6 +444,7 @@ def dashboard(
         escalated=needs_a_leader(problems, now=now),
         action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
         now=now,
+        as_of=as_of,
     )
 
 
@@ -341,7 +478,9 @@ def action_items_overdue(
     An item serving no single problem is shown when it is the department's (or when no
     department is chosen). One query.
     """
-    scope = Q(problem__in=problems.values("pk")) | Q(problem__isnull=True)
+    # EXISTS per overdue item (a few), not IN over the period's problems: with the OR,
+    # PostgreSQL would plan IN as a scan of a million problems (and JIT-compile it).
+    scope = Q(Exists(problems.filter(pk=OuterRef("problem_id")))) | Q(problem__isnull=True)
     items = ActionItem.objects.filter(scope, done=False, due_date__lt=workdays.local_date(now))
     if department_id is not None:
         items = items.filter(Q(problem__isnull=False) | Q(department_id=department_id))
@@ -363,3 +502,84 @@ def sort_league(rows: list[Figures], key: str, descending: bool) -> list[Figures
     present = [f for f in rows if value(f) is not None]
     missing = [f for f in rows if value(f) is None]
     return sorted(present, key=value, reverse=descending) + missing
+
+
+# --- the summary --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> list[dt.date]:
+    """Bring the dashboard cells up to date; returns the months recomputed.
+
+    A month is recomputed when one of its problems changed since the last refresh (every
+    transition, escalation and deadline recompute stamps updated_at) or one of its open
+    problems went past its deadline since then (it became overdue without changing);
+    every month when `full` or when the cells were never built. What no problem's
+    updated_at records (an enterprise moved to another town in the admin, a calendar
+    edit changing past handling times) waits for the nightly full rebuild.
+
+    Each month: one grouped count, two grouped handling-time queries, one delete and one
+    insert per CELL_BATCH cells, in this one transaction, which also holds the
+    DashboardRefresh row locked so that two refreshes never interleave. Idempotent.
+    """
+    now = now or timezone.now()
+    state, _created = DashboardRefresh.objects.select_for_update().get_or_create(
+        pk=DashboardRefresh.SINGLETON
+    )
+    full = full or state.full_at is None or state.refreshed_at is None
+    if full:
+        DashboardCell.objects.all().delete()
+        months = _months_of(Problem.objects.all())
+    else:
+        months = _months_of(
+            Problem.objects.filter(updated_at__gt=state.refreshed_at - REFRESH_LOOKBACK)
+        ) | _months_of(
+            Problem.objects.filter(metrics.OPEN, due_at__gte=state.refreshed_at, due_at__lt=now)
+        )
+    for month in sorted(months):
+        _refresh_month(month, now=now, delete=not full)
+    state.refreshed_at = now
+    fields = ["refreshed_at"]
+    if full:
+        state.full_at = now
+        fields.append("full_at")
+    state.save(update_fields=fields)
+    return sorted(months)
+
+
+def _months_of(problems: QuerySet[Problem]) -> set[dt.date]:
+    """The months (Asia/Shanghai) in which `problems` were received (one query)."""
+    months = (
+        problems.order_by()
+        .annotate(month=TruncMonth("created_at", tzinfo=workdays.SHANGHAI))
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    return {_month_of(month) for month in months}
+
+
+def _refresh_month(month: dt.date, *, now: dt.datetime, delete: bool) -> None:
+    """Replace the cells of one month with the counts of its problems."""
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    problems = Problem.objects.filter(
+        created_at__gte=workdays.start_of_day(month),
+        created_at__lt=workdays.start_of_day(next_month),
+    ).order_by()
+    fields = [field for field, _column in SUMMARY_KEY]
+    rows = list(problems.values(*fields).annotate(**aggregates(now)))
+    handling = metrics.handling_time_by(problems, by=fields)
+    if delete:
+        DashboardCell.objects.filter(month=month).delete()
+    cells = []
+    for row in rows:
+        spent = handling.get(tuple(row[field] for field in fields), metrics.HandlingTime(0, 0))
+        cells.append(
+            DashboardCell(
+                month=month,
+                **{column: row[field] or 0 for field, column in SUMMARY_KEY},
+                **{name: row[name] for name in COUNT_NAMES},
+                handling_count=spent.count,
+                handling_days=spent.total_working_days,
+            )
+        )
+    DashboardCell.objects.bulk_create(cells, batch_size=CELL_BATCH)

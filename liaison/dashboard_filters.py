@@ -116,6 +116,34 @@ class DashboardFilter(django_filters.FilterSet):
         year = int(cleaned.get("year") or year_choices()[0][0])
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
+    # The filters the dashboard summary (liaison.models.DashboardCell) can answer, and the
+    # cell column each one is; any other filter with a value sends the page to live counts.
+    SUMMARY_COLUMNS = {
+        "department": "lead_department_id",
+        "category": "category_id",
+        "meeting": "meeting_id",
+        "leader": "responsible_leader_id",
+    }
+    PERIOD_FILTERS = ("year", "date_from", "date_to")
+
+    def summary_lookups(self) -> dict | None:
+        """This filter as DashboardCell lookups, or None when the cells cannot answer it.
+
+        They can when the period is whole months (a year, or the 1st of a month to the
+        last day of a month) and every other filter is one of the cell's key columns.
+        """
+        first, last = self.period()
+        if first.day != 1 or (last + dt.timedelta(days=1)).day != 1:
+            return None
+        lookups: dict = {"month__gte": first, "month__lte": last}
+        for name, value in self.form.cleaned_data.items():
+            if name in self.PERIOD_FILTERS or value in (None, "", [], ()):
+                continue
+            if name not in self.SUMMARY_COLUMNS:
+                return None
+            lookups[self.SUMMARY_COLUMNS[name]] = value.pk
+        return lookups
+
     def list_params(self) -> dict[str, str]:
         """The problem list's filter parameters for the same problems."""
         first, last = self.period()

@@ -49,6 +49,7 @@ def _load(request) -> tuple[DashboardFilter, Dashboard]:
         period=chosen.period(),
         list_params=chosen.list_params(),
         department_id=department.pk if department else None,
+        summary=chosen.summary_lookups(),
     )
     return chosen, figures
 

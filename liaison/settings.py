@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "liaison",
     "issues",
     "meetings",
+    "keytasks",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,9 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# How often the dashboard's summary is brought up to date (the page says "every minute").
+LIAISON_DASHBOARD_REFRESH_SECONDS = env.int("LIAISON_DASHBOARD_REFRESH_SECONDS", default=60)
+
 # The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "enforce-deadlines": {
@@ -194,6 +198,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "issues.tasks.send_daily_digest",
         # Every day at 08:30; the task itself does nothing on days that are not working days.
         "schedule": crontab(hour=8, minute=30),
+    },
+    # The dashboard summary (liaison.dashboard): the months that changed, and a nightly
+    # rebuild of everything. A refresh still queued when the next is due is dropped.
+    "refresh-dashboard": {
+        "task": "liaison.tasks.refresh_dashboard",
+        "schedule": LIAISON_DASHBOARD_REFRESH_SECONDS,
+        "options": {"expires": LIAISON_DASHBOARD_REFRESH_SECONDS},
+    },
+    "refresh-dashboard-full": {
+        "task": "liaison.tasks.refresh_dashboard_full",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

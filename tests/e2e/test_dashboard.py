@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from liaison.dashboard import dashboard_refresh
 from liaison.models import Role
 from tests.liaison.conftest import PASSWORD, USERNAMES
 from tests.liaison.test_dashboard import world_fixture  # noqa: F401 - the data set, as `world`
@@ -29,6 +30,7 @@ def stat(page, key: str):
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_a_leader_reads_the_dashboard_and_follows_a_number(open_page, world, screenshot, viewport):
+    dashboard_refresh(full=True)  # the whole-year figures come from the summary
     page = open_page(viewport, "en")
     log_in(page, USERNAMES[Role.LEADER])
     page.goto("/dashboard/")
@@ -47,6 +49,7 @@ def test_a_leader_reads_the_dashboard_and_follows_a_number(open_page, world, scr
     expect(stat(page, "on_time_rate")).to_have_text("75.0%")
     expect(stat(page, "satisfaction_rate")).to_have_text("66.6%")
     expect(stat(page, "handling")).to_have_text("5.5")
+    expect(page.locator("#dashboard-as-of")).to_contain_text("(refreshed every minute)")
     expect(page.locator("#escalated-list")).to_contain_text(world["problems"][4].reference)
     # Chart.js drew both charts from the json_script data.
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-months')")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from issues.models import Category, Problem, Status
 from liaison import workdays
+from liaison.dashboard import dashboard_refresh
 from liaison.models import Role
 
 from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set, as `world`
@@ -16,11 +17,12 @@ from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set
 URL = "/dashboard/"
 
 
-def bulk_problems(district, n: int) -> None:
+def bulk_problems(district, n: int, first_reference: int = 0) -> None:
     """n problems received this year across statuses, departments, categories, leaders."""
     users = district.users
     categories = [
-        Category.objects.create(name_zh=f"类别{i}", name_en=f"Category {i}") for i in range(3)
+        Category.objects.get_or_create(name_zh=f"类别{i}", defaults={"name_en": f"Category {i}"})[0]
+        for i in range(3)
     ]
     departments = [district.department, district.other_department]
     statuses = [Status.SUBMITTED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED]
@@ -34,7 +36,7 @@ def bulk_problems(district, n: int) -> None:
         answered = status in (Status.RESOLVED, Status.CLOSED)
         rows.append(
             Problem(
-                reference=f"2099-{i + 1:05d}",
+                reference=f"2099-{first_reference + i + 1:05d}",
                 enterprise=district.enterprise,
                 submitted_by=users[Role.OFFICE],
                 title="用电增容",
@@ -63,22 +65,30 @@ def warm_calendar(db):
     workdays.is_working_day(dt.date.today())
 
 
-# Session, user, profile; the cube (department x category x month), by town, by meeting,
-# handling time (start days, answer days), departments, categories, meetings, escalated
-# problems, overdue action items; the filter form's department, category, meeting and
-# leader choices. A department head adds two: their department (profile.department) and
-# the forced department choice being validated.
-EXPECTED_QUERIES = {Role.LEADER: 17, Role.OFFICE: 17, Role.DEPARTMENT_HEAD: 19}
+# Live path (the summary was never built): session, user, profile; whether the summary
+# was built (DashboardRefresh); the cube (department x category x month), by town, by
+# meeting, handling time (start days, answer days), departments, categories, meetings,
+# escalated problems, overdue action items; the filter form's department, category,
+# meeting and leader choices. A department head adds two: their department
+# (profile.department) and the forced department choice being validated.
+EXPECTED_QUERIES = {Role.LEADER: 18, Role.OFFICE: 18, Role.DEPARTMENT_HEAD: 20}
+# Summary path (after a refresh): instead of the five queries over the problems (cube,
+# town, meeting, start days, answer days), one query summing the cells by department
+# (with handling time), category, month, town and meeting: four fewer.
+SUMMARY_SAVES = 4
 
 
 @pytest.mark.parametrize("n", [3, 300])
+@pytest.mark.parametrize("summary", [False, True], ids=["live", "summary"])
 @pytest.mark.parametrize("persona", [Role.LEADER, Role.OFFICE, Role.DEPARTMENT_HEAD])
 def test_it_counts_dashboard_queries(
-    client, district, warm_calendar, django_assert_num_queries, persona, n
+    client, district, warm_calendar, django_assert_num_queries, persona, n, summary
 ):
     bulk_problems(district, n)
+    if summary:
+        dashboard_refresh(full=True)
     client.force_login(district.users[persona])
-    with django_assert_num_queries(EXPECTED_QUERIES[persona]):
+    with django_assert_num_queries(EXPECTED_QUERIES[persona] - (SUMMARY_SAVES if summary else 0)):
         response = client.get(URL)
     assert response.status_code == 200
     assert response.context["d"].headline.received == (
@@ -86,13 +96,18 @@ def test_it_counts_dashboard_queries(
         if persona != Role.DEPARTMENT_HEAD
         else Problem.objects.filter(lead_department=district.department).count()
     )
+    assert (response.context["d"].as_of is not None) == summary
+    assert ("Figures as of" in response.content.decode()) == summary
 
 
 @pytest.mark.parametrize("n", [3, 300])
+@pytest.mark.parametrize("summary", [False, True], ids=["live", "summary"])
 def test_it_counts_filtered_dashboard_and_export_queries(
-    client, district, warm_calendar, django_assert_num_queries, n
+    client, district, warm_calendar, django_assert_num_queries, n, summary
 ):
     bulk_problems(district, n)
+    if summary:
+        dashboard_refresh(full=True)
     client.force_login(district.users[Role.LEADER])
     category = Category.objects.first()
     params = {
@@ -100,15 +115,50 @@ def test_it_counts_filtered_dashboard_and_export_queries(
         "category": category.pk,
         "leader": district.users[Role.LEADER].pk,
     }
+    saved = SUMMARY_SAVES if summary else 0
     # As the default page, plus the chosen department, category and leader validated.
-    with django_assert_num_queries(17 + 3):
+    with django_assert_num_queries(18 + 3 - saved):
         response = client.get(URL, params)
     assert response.status_code == 200
-    # The export: session, user, profile, the three validated choices, then the same ten
-    # figure queries; no form is rendered.
-    with django_assert_num_queries(3 + 3 + 10):
+    # The export: session, user, profile, the three validated choices, then the same
+    # eleven figure queries (summary check included; four fewer from the summary); no
+    # form is rendered.
+    with django_assert_num_queries(3 + 3 + 11 - saved):
         response = client.get(URL + "export.xlsx", params)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n", [3, 300])
+def test_a_period_not_in_whole_months_is_counted_live(
+    client, district, warm_calendar, django_assert_num_queries, n
+):
+    bulk_problems(district, n)
+    dashboard_refresh(full=True)
+    client.force_login(district.users[Role.LEADER])
+    year = workdays.local_date(timezone.now()).year
+    # As the live default page, without the summary check: the cells cannot answer.
+    with django_assert_num_queries(18 - 1):
+        response = client.get(URL, {"date_from": f"{year}-01-02", "date_to": f"{year}-12-31"})
+    assert response.status_code == 200
+    assert response.context["d"].as_of is None
+    assert "Figures as of" not in response.content.decode()
+    assert response.context["d"].headline.received == n
+
+
+def test_the_summary_shows_what_it_counted_at_its_last_refresh(client, district, warm_calendar):
+    bulk_problems(district, 4)
+    dashboard_refresh(full=True)
+    bulk_problems(district, 8, first_reference=100)  # not refreshed yet
+    client.force_login(district.users[Role.LEADER])
+
+    before = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    dashboard_refresh()
+    after = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert before.context["d"].headline.received == 4
+    assert after.context["d"].headline.received == 12
+    as_of = timezone.localtime(after.context["d"].as_of).strftime("%H:%M")
+    assert f"Figures as of {as_of} (refreshed every minute)" in after.content.decode()
 
 
 @pytest.mark.parametrize("persona", [Role.ENTERPRISE, Role.DEPARTMENT_STAFF, None])

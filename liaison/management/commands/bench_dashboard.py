@@ -1,5 +1,7 @@
-"""Benchmark the leaders' dashboard at scale: the page (default and filtered), the league table
-sorted, a department head's page and the .xlsx export, time and query count.
+"""Benchmark the leaders' dashboard at scale: the summary refresh (full, nothing changed, one
+problem changed), then the page (default and filtered), the league table sorted, a
+department head's page and the .xlsx export, from the summary, time and query count; and
+the live queries once more for comparison (a period that is not whole months).
 
     python manage.py bench_dashboard --problems 1000000 [--repeats 7] [--json]
 
@@ -27,6 +29,7 @@ from django.utils import timezone
 
 from issues.models import Category, Problem, Status
 from liaison import workdays
+from liaison.dashboard import dashboard_refresh
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
 from liaison.validators import credit_code_check_char
@@ -142,6 +145,7 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"{'case':<36}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'queries':>9}"
                     )
+                self.measure_refresh(context, repeats, problems)
                 for case, user, url in self.cases(context):
                     self.measure(case, user, url, repeats, problems)
                 raise Rollback
@@ -282,25 +286,50 @@ class Command(BaseCommand):
                 batch = []
         Problem.objects.bulk_create(batch)
 
+    def measure_refresh(self, c: dict, repeats: int, n: int) -> None:
+        """The summary built (a full rebuild), then refreshed with nothing and with one change."""
+        self.time_case("refresh, full", lambda: dashboard_refresh(full=True), 3, n)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE liaison_dashboardcell")
+        self.time_case("refresh, nothing changed", dashboard_refresh, repeats, n)
+        changed = Problem.objects.order_by("-created_at").values_list("pk", flat=True)[:1]
+
+        def one_changed():
+            Problem.objects.filter(pk__in=list(changed)).update(updated_at=timezone.now())
+            return dashboard_refresh()
+
+        self.time_case("refresh, one problem changed", one_changed, repeats, n)
+
     def cases(self, c: dict):
         filtered = f"?department={c['department'].pk}&category={c['category'].pk}"
+        year = workdays.local_date(timezone.now()).year
+        live = f"?date_from={year}-01-02&date_to={year}-12-31"
         yield "dashboard (default: this year)", c["leader"], "/dashboard/"
         yield "dashboard (department + category)", c["leader"], f"/dashboard/{filtered}"
         yield "dashboard (department head)", c["head"], "/dashboard/"
         yield "league table (sorted by overdue)", c["office"], "/dashboard/?sort=overdue"
         yield "export .xlsx (default)", c["office"], "/dashboard/export.xlsx"
+        yield "dashboard (live: Jan 2 - Dec 31)", c["leader"], f"/dashboard/{live}"
 
     def measure(self, case: str, user, url: str, repeats: int, n: int) -> None:
         client = Client()
         client.force_login(user)
         client.get(url)  # warm-up: caches, first-use imports
+
+        def get():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        self.time_case(case, get, repeats, n)
+
+    def time_case(self, case: str, call, repeats: int, n: int) -> None:
         times, queries = [], set()
         for _ in range(repeats):
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
-                response = client.get(url)
+                call()
                 times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
             queries.add(len(captured.captured_queries))
         row = {
             "bench": "dashboard",

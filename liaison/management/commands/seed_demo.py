@@ -23,6 +23,7 @@ from django.db import models, transaction
 
 from issues.demo import seed_problems
 from liaison import demo_data
+from liaison.dashboard import dashboard_refresh
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
 from meetings.demo import seed_meetings
@@ -206,6 +207,11 @@ def seed_enterprises(district: DemoDistrict) -> None:
         )
 
 
+def seed_dashboard_summary(district: DemoDistrict) -> None:
+    """Last: rebuild the dashboard's summary from everything seeded, so it is fresh at once."""
+    dashboard_refresh(full=True)
+
+
 # The order matters: departments need their leaders, enterprises their towns. Later
 # steps (face-to-face meetings, problems and their events) go at the end.
 STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
@@ -216,6 +222,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_problems,
     seed_meetings,
     seed_coordination,
+    seed_dashboard_summary,
 )
 
 
