@@ -86,7 +86,12 @@ class ReferenceCounter(models.Model):
 class Problem(models.Model):
     reference = models.CharField(_("reference"), max_length=12, unique=True)
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="problems"
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="problems",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,7 +105,12 @@ class Problem(models.Model):
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"))
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="problems"
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="problems",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
@@ -112,6 +122,8 @@ class Problem(models.Model):
         null=True,
         blank=True,
         related_name="led_problems",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     co_departments = models.ManyToManyField(
         Department,
@@ -126,6 +138,8 @@ class Problem(models.Model):
         null=True,
         blank=True,
         related_name="responsible_problems",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -181,6 +195,8 @@ class Problem(models.Model):
         null=True,
         blank=True,
         related_name="problems",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -341,7 +357,12 @@ class ProblemEvent(models.Model):
     """One entry of a problem's timeline. Append-only: never edited, never deleted."""
 
     problem = models.ForeignKey(
-        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="events"
+        Problem,
+        verbose_name=_("problem"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        # Served by a composite index that starts with this column (Meta.indexes).
+        db_index=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
