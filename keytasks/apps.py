@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class KeytasksConfig(AppConfig):
     name = "keytasks"
     verbose_name = _("Key tasks")
+
+    def ready(self) -> None:
+        # The deadline sweep (issues.deadlines) also flags overdue milestones, each rule
+        # in its own transaction; keytasks builds on issues, so it adds its rule here.
+        from issues import deadlines
+
+        from .deadlines import flag_overdue_milestones
+
+        rule = ("key_task_milestones", flag_overdue_milestones)
+        if rule not in deadlines.RULES:
+            deadlines.RULES.append(rule)

@@ -187,3 +187,37 @@ def can_view_dashboard(user) -> bool:
     if can_see_all_departments(user):
         return True
     return is_department_head(user)
+
+
+# --- key tasks (keytasks app) ------------------------------------------------------------
+
+
+def can_see_key_tasks(user) -> bool:
+    """The office and the leaders see every key task; a department the tasks it works on."""
+    if can_see_all_departments(user):
+        return True
+    return is_department_user(user)
+
+
+def can_create_key_task(user) -> bool:
+    return is_office(user)
+
+
+def can_manage_key_task(user, task) -> bool:
+    """Add and tick milestones, link problems and meetings, mark done: the office or its leader."""
+    if is_office(user):
+        return True
+    if not is_leader(user):
+        return False
+    return task.leader_id == user.pk
+
+
+def can_report_key_task_progress(user, task) -> bool:
+    """The task's lead and supporting departments report progress; nobody else."""
+    department_id = department_id_of(user)
+    if department_id is None:
+        return False
+    if task.lead_department_id == department_id:
+        return True
+    # .all() uses a prefetch when the page made one; otherwise one small query.
+    return any(d.pk == department_id for d in task.supporting_departments.all())

@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from issues import notifications
 
-from . import permissions, selectors
+from . import permissions, selectors, workdays
 from .forms import LoginForm, NotificationSettingsForm
 from .models import Role
 
@@ -62,6 +63,11 @@ def home(request):
 
         # The action items of the leader's coordination meetings: open, and overdue.
         context["action_items"] = leader_action_items(user=request.user)
+        from keytasks.selectors import leader_home_tasks
+
+        # The leader's key tasks of the year, beside the escalations (one query).
+        today = workdays.local_date(timezone.now())
+        context["key_tasks"] = leader_home_tasks(request.user, today.year, today)
     return render(request, template, context)
 
 

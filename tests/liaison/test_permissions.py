@@ -82,6 +82,8 @@ USER_TABLE = {
     "can_manage_meetings": OFFICE_LIKE,
     "can_see_handling_list": WITH_A_ROLE - {"enterprise"},
     "can_view_dashboard": OFFICE_LIKE | LEADERS | {"department_head"},
+    "can_see_key_tasks": OFFICE_LIKE | LEADERS | DEPARTMENT,
+    "can_create_key_task": OFFICE_LIKE,
 }
 
 # Functions of the user and an organisation: (function, which organisation) -> personas.
@@ -148,3 +150,40 @@ def test_admin_needs_an_active_staff_user_with_an_office_role(world):
 
     assert not permissions.can_use_admin(office)
     assert not permissions.can_use_admin(enterprise_user)
+
+
+# Key-task functions: the personas for whom each is true, for a task the "leader" persona
+# leads ("own"; "other_leaders": the principal leads it), whose lead department is the
+# department personas' own ("lead"), or which their department only supports
+# ("supporting") or has nothing to do with ("other").
+KEY_TASK_TABLE = {
+    ("can_manage_key_task", "own"): OFFICE_LIKE | {"leader"},
+    ("can_manage_key_task", "other_leaders"): OFFICE_LIKE | {"principal"},
+    ("can_report_key_task_progress", "lead"): DEPARTMENT,
+    ("can_report_key_task_progress", "supporting"): DEPARTMENT,
+    ("can_report_key_task_progress", "other"): set(),
+}
+
+
+@pytest.mark.parametrize(("name", "case"), KEY_TASK_TABLE)
+def test_key_task_function_for_every_persona(world, name, case):
+    from keytasks.models import KeyTask
+
+    users = world["users"]
+    own, other = world["own_department"], world["other_department"]
+    leader = users["principal"] if case == "other_leaders" else users["leader"]
+    task = KeyTask.objects.create(
+        year=2025,
+        number=1,
+        title="喷水织机整治",
+        target="全部淘汰",
+        leader=leader,
+        lead_department=own if case in ("own", "lead") else other,
+    )
+    if case == "supporting":
+        task.supporting_departments.add(own)
+    function = getattr(permissions, name)
+
+    allowed = {persona for persona, user in users.items() if function(user, task)}
+
+    assert allowed == KEY_TASK_TABLE[(name, case)]

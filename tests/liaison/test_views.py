@@ -349,9 +349,10 @@ def test_it_counts_leader_home_queries(
     client, district, warm_calendar, django_assert_num_queries, role
 ):
     login(client, district, role)
-    # 4 the problem figures (one aggregate), 5 the supervised departments, 6 the action
-    # items of their coordination meetings (one aggregate)
-    with django_assert_num_queries(6):
+    # 4 the problem figures (one aggregate), 5 the key tasks they lead this year (with
+    # overdue milestones counted), 6 the supervised departments, 7 the action items of
+    # their coordination meetings (one aggregate)
+    with django_assert_num_queries(7):
         assert client.get(HOME_URL).status_code == 200
 
 
@@ -383,7 +384,8 @@ def test_it_keeps_leader_home_queries_constant_in_the_departments(
         Department.objects.create(
             name=f"测试部门{n}", short_name=f"测试{n}", supervising_leader=leader
         )
-    with django_assert_num_queries(6):
+    # as above: the figures, the key tasks, the departments, the action items
+    with django_assert_num_queries(7):
         response = client.get(HOME_URL)
     assert len(response.context["supervised_departments"]) == 7
 
