@@ -70,6 +70,7 @@ class SweepResult:
     escalated_again: int = 0
     reminded: int = 0
     auto_closed: int = 0
+    key_task_milestones: int = 0
     failed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -359,6 +360,7 @@ RULES: list[tuple[str, Callable[..., int]]] = [
     ("reminded", remind),
     ("auto_closed", auto_close),
 ]
+# Other apps add their rules when they load (keytasks: overdue milestones, see its apps.py).
 
 
 def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> SweepResult:

@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 
 from issues.models import Problem
 from issues.views import role_required
+from keytasks.selectors import leader_panel
 from liaison.templatetags.liaison_tags import person_name
 
 from . import permissions
@@ -139,6 +140,8 @@ def dashboard_page(request):
         + urlencode({**params, "sort": key, "dir": "asc" if key == sort and descending else "desc"})
         for key in LEAGUE_SORTS
     }
+    own_department = _own_department(request.user)
+    key_task_year = figures.period[1].year
     columns = [
         ("name", _("Lead department"), ""),
         ("received", _("Received"), "text-end"),
@@ -170,7 +173,11 @@ def dashboard_page(request):
                 "overdue": _("Overdue now"),
                 "on_time_rate": _("On-time rate %"),
             },
-            "own_department": _own_department(request.user),
+            "own_department": own_department,
+            # The year's key tasks per leader (one query); a department head's page is
+            # about the department's problems only.
+            "key_task_year": key_task_year,
+            "key_task_panel": leader_panel(key_task_year) if own_department is None else None,
         },
     )
 

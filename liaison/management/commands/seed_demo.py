@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
 from issues.demo import seed_problems
+from keytasks.demo import seed_key_tasks
 from liaison import demo_data
 from liaison.dashboard import dashboard_refresh
 from liaison.models import Department, Enterprise, Profile, Role
@@ -222,6 +223,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_problems,
     seed_meetings,
     seed_coordination,
+    seed_key_tasks,
     seed_dashboard_summary,
 )
 
