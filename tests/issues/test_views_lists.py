@@ -699,8 +699,9 @@ HOME_QUERIES = {
     "enterprise_user": 5,  # 5 the enterprise with its town
     "lead_staff": 5,  # 5 the department with its supervising leader
     "lead_head": 5,
-    "leader": 6,  # 5 the departments they supervise, 6 their meetings' action items
-    "principal": 6,
+    # 5 the departments they supervise, 6 their meetings' action items, 7 their key tasks
+    "leader": 7,
+    "principal": 7,
     "office": 7,  # 5 confirmed calendar years, 6 active departments, 7 enterprises
     "superuser": 7,  # (as the office; its profile query finds nothing)
     "no_profile_user": 3,  # (no figures: the profile query finds nothing)

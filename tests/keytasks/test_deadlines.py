@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from issues.models import Notification
 from keytasks import deadlines
@@ -15,6 +16,15 @@ from liaison.models import Role
 from .conftest import NOW, YEAR
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are matched in English; the default language is Chinese."""
+    with translation.override("en"):
+        yield
+
+
 Status = KeyTask.Status
 
 
@@ -47,7 +57,8 @@ def test_it_flags_an_overdue_milestone_and_tells_the_leader_and_the_head_once(
     head = district.user(Role.DEPARTMENT_HEAD)
     assert sorted(told.values_list("recipient", flat=True)) == sorted([leader.pk, head.pk])
     assert all(f"/tasks/{task.pk}/" in n.url for n in told)
-    assert "at risk" in told.first().subject
+    # In the recipient's language (the default, Chinese).
+    assert "有风险" in told.first().subject
 
     # A second run (and a third) finds nothing and tells nobody again.
     count = Notification.objects.count()
@@ -72,7 +83,7 @@ def test_it_puts_the_task_behind_once_the_milestone_is_two_weeks_late(make_task,
     subjects = Notification.objects.filter(recipient=leader, channel="in_app").values_list(
         "subject", flat=True
     )
-    assert sorted("behind" in s for s in subjects) == [False, True]
+    assert sorted("滞后" in s for s in subjects) == [False, True]
 
 
 def test_two_overdue_milestones_put_the_task_behind(make_task):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from keytasks import services
 from keytasks.models import KeyTask, Milestone, ProgressReport
@@ -14,6 +15,15 @@ from liaison.models import Role
 from .conftest import NOW, YEAR
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are matched in English; the default language is Chinese."""
+    with translation.override("en"):
+        yield
+
+
 Status = KeyTask.Status
 
 

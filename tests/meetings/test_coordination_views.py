@@ -513,7 +513,8 @@ def test_it_counts_leader_home_queries_with_action_items(
     client = client_as(leader)
 
     # 1 session, 2 user, 3 profile, 4 problem figures, 5 supervised departments, 6 the
-    # open and overdue action items of the leader's meetings (one aggregate)
-    with django_assert_num_queries(6):
+    # open and overdue action items of the leader's meetings (one aggregate), 7 their
+    # key tasks
+    with django_assert_num_queries(7):
         response = client.get(HOME_URL)
     assert response.context["action_items"] == {"open": 2 * n, "overdue": n}
