@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from liaison.templatetags.liaison_tags import person_name
+from liaison.xlsx import titled_table_xlsx
 from meetings.exports import XLSX_CONTENT_TYPE, content_disposition
 
 from .models import KeyTask
@@ -74,40 +73,9 @@ def year_rows(tasks) -> list[list]:
 
 def year_xlsx(year: int, tasks) -> bytes:
     """A title row ("2017: 29 key tasks, 29 done"), a frozen header row, a row per task."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
-    columns = year_columns()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(year)
-    sheet.append([year_title(year, tasks)])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([header for header, _width in columns])
-    thin = Side(style="thin", color="000000")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-    for row in year_rows(tasks):
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            cell.border = border
-    for index, (_header, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return titled_table_xlsx(
+        sheet_title=str(year),
+        title=year_title(year, tasks),
+        columns=year_columns(),
+        rows=year_rows(tasks),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from issues.models import Status
 from liaison import workdays
 from liaison.templatetags.liaison_tags import person_name
+from liaison.xlsx import titled_table_xlsx
 
 from .models import Meeting
 
@@ -90,40 +90,9 @@ def handling_list_rows(problems) -> list[list[str]]:
 
 def handling_list_xlsx(meeting: Meeting, problems) -> bytes:
     """The workbook: a title row, a frozen header row, one wrapped row per problem."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
-    columns = handling_list_columns()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Handling list")[:31]
-    sheet.append([handling_list_title(meeting)])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([header for header, _width in columns])
-    thin = Side(style="thin", color="000000")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-    for row in handling_list_rows(problems):
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            cell.border = border
-    for index, (_header, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"  # the title and header rows stay in view
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return titled_table_xlsx(
+        sheet_title=_("Handling list"),
+        title=handling_list_title(meeting),
+        columns=handling_list_columns(),
+        rows=handling_list_rows(problems),
+    )
