@@ -204,6 +204,8 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         from meetings.coordination import problem_coordination
 
         context["coordination"] = problem_coordination(user=user, problem=problem)
+        # The key tasks the problem is linked to (keytasks builds on issues): one query.
+        context["key_tasks"] = list(problem.key_tasks.order_by("-year", "number"))
     pending = None
     if status == Status.IN_PROGRESS and context["show_internal"]:
         pending = pending_extension(problem)

@@ -267,18 +267,18 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 # with enterprise, category, lead department, leader, handler, submitter and duplicate,
 # 6 its co-departments, 7 the visible events with actors and their profiles, 8 the
 # visible attachments; then for officials 9 the pending extension request, 10 the
-# problem's coordination meetings (none here; with some, 11 their action items: see
-# tests/meetings/test_coordination_views.py); for the lead department's head 11 the
-# members it may assign
+# problem's coordination meetings (none here; with some, their action items: see
+# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to; for the
+# lead department's head 12 the members it may assign
 DETAIL_QUERIES = {
     "enterprise_user": 8,
-    "lead_staff": 10,
-    "lead_head": 11,
-    "co_staff": 10,
-    "office": 10,
-    "leader": 10,
-    "principal": 10,
-    "superuser": 10,
+    "lead_staff": 11,
+    "lead_head": 12,
+    "co_staff": 11,
+    "office": 11,
+    "leader": 11,
+    "principal": 11,
+    "superuser": 11,
 }
 
 
@@ -314,9 +314,9 @@ def test_it_counts_problem_page_queries_for_dispatching(
     client = client_as(office)
 
     # The 8 of every page (no pending extension: not in progress), 9 the coordination
-    # meetings (none), then the dispatch form's choices: 10 departments,
-    # 11 co-departments, 12 leaders
-    with django_assert_num_queries(12):
+    # meetings (none), 10 the key tasks (none), then the dispatch form's choices:
+    # 11 departments, 12 co-departments, 13 leaders
+    with django_assert_num_queries(13):
         client.get(detail_url(problem))
 
 
@@ -1102,3 +1102,27 @@ def test_it_counts_download_queries(client_as, lead_staff, files, django_assert_
     with django_assert_num_queries(5):
         response = client.get(download_url(files["处置报价单.pdf"]))
     response.close()
+
+
+def test_officials_see_the_key_tasks_a_problem_is_linked_to(
+    client_as, make_problem, leader, lead_department, enterprise_user
+):
+    from keytasks.models import KeyTask
+
+    problem = make_problem(Status.IN_PROGRESS)
+    task = KeyTask.objects.create(
+        year=2025,
+        number=3,
+        title="毛衫市场转型升级",
+        target="市场改造完成",
+        leader=leader,
+        lead_department=lead_department,
+    )
+    task.problems.add(problem)
+
+    page = client_as(leader).get(f"/problems/{problem.reference}/").content.decode()
+    assert f'href="/tasks/{task.pk}/"' in page
+    assert "毛衫市场转型升级" in page
+    # Key tasks are internal: the enterprise's page does not show them.
+    page = client_as(enterprise_user).get(f"/problems/{problem.reference}/").content.decode()
+    assert "毛衫市场转型升级" not in page
