@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -763,6 +764,8 @@ def _resolve_locked(problem: Problem, *, actor, answer: str, now: dt.datetime) -
 # --- face-to-face meetings (DESIGN.md §6) ----------------------------------------------
 
 MEETING_HELD_DEDUPE_KEY = "meeting_held"
+# A head told of more problems than this when a meeting is held gets one message.
+MEETING_GROUP_ABOVE = 3
 
 
 def problems_start_meeting_clock(*, meeting, actor, now: dt.datetime) -> list[int]:
@@ -778,7 +781,10 @@ def problems_start_meeting_clock(*, meeting, actor, now: dt.datetime) -> list[in
     waiting = Problem.objects.filter(
         meeting=meeting, status=Status.DISPATCHED, clock_started_at__isnull=True
     )
-    ids = list(waiting.select_for_update().order_by("pk").values_list("pk", flat=True))
+    claimed = list(
+        waiting.select_for_update().order_by("pk").values_list("pk", "lead_department_id")
+    )
+    ids = [pk for pk, _department in claimed]
     if not ids:
         return []
     start = meeting.starts_at
@@ -821,6 +827,25 @@ def problems_start_meeting_clock(*, meeting, actor, now: dt.datetime) -> list[in
         ]
     )
     if not notifications.is_suppressed():
+        # The lead departments' heads learn that the clock runs and until when: one
+        # query for them, one write of the outbox (a head with many problems gets one
+        # message listing them).
+        heads: dict[int, list[int]] = {}
+        for user_id, department_id in (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                profile__role=Role.DEPARTMENT_HEAD,
+                profile__department_id__in={d for _pk, d in claimed},
+            )
+            .values_list("pk", "profile__department_id")
+        ):
+            heads.setdefault(department_id, []).append(user_id)
+        department_of = dict(claimed)
+        notifications.write_for_events(
+            [(event, heads.get(department_of[event.problem_id], [])) for event in events],
+            group_above=MEETING_GROUP_ABOVE,
+        )
         for event in events:
             transaction.on_commit(lambda pk=event.pk: notifications.event_committed(pk))
     return ids

@@ -29,3 +29,22 @@ def test_an_early_dispatch_says_the_clock_starts_at_the_meeting(
     enterprise = told.get(recipient=enterprise_user)
     assert "prepares its answer for the face-to-face meeting" in enterprise.body
     assert "answer it by" not in enterprise.body
+
+
+def test_marking_held_tells_the_lead_head_the_deadline(
+    office, meeting, raise_problem, dispatch, lead_head
+):
+    from meetings import services
+    from tests.meetings.fixtures_f2f import MEETING_AT
+
+    lead_head.profile.language = "en"
+    lead_head.profile.save(update_fields=["language"])
+    problem = dispatch(raise_problem(meeting))
+
+    services.meeting_mark_held(meeting_id=meeting.pk, actor=office, now=MEETING_AT)
+
+    told = Notification.objects.get(
+        kind=EventKind.MEETING_HELD, recipient=lead_head, channel="in_app"
+    )
+    assert told.problem_id == problem.pk
+    assert "its 10 working days started on the meeting's date" in told.body
