@@ -6,8 +6,10 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import HtmlDateInput
 from liaison.models import Department, Enterprise
 
 from . import metrics, selectors
@@ -25,6 +27,17 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     Many problems share a deadline or a submission time; without a last key the database
     may order them differently for each page.
     """
+
+    # Our own catalogue has it (django-filter ships no Simplified Chinese), and the label
+    # stays lazy: the choices are built once, when the class is defined, in no language.
+    descending_fmt = _("{} (descending)")
+
+    def build_choices(self, fields, labels):
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", format_lazy(self.descending_fmt, label))]
+        return choices
 
     def filter(self, qs, value):
         ordered = super().filter(qs, value)
@@ -66,13 +79,13 @@ class ProblemFilter(django_filters.FilterSet):
         label=_("Submitted from"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=HtmlDateInput(),
     )
     submitted_before = django_filters.DateFilter(
         label=_("Submitted until"),
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=HtmlDateInput(),
     )
     # What the dashboard's numbers link to (liaison/dashboard.py); no query to render.
     on_time = django_filters.BooleanFilter(
@@ -91,9 +104,10 @@ class ProblemFilter(django_filters.FilterSet):
     ordering = StableOrderingFilter(
         label=_("Order"),
         fields=(("created_at", "created"), ("due_at", "due"), ("reference", "reference")),
+        # Keyed by model field: django-filter labels each ordering by its field.
         field_labels={
-            "created": _("Submission date"),
-            "due": _("Deadline"),
+            "created_at": _("Submission date"),
+            "due_at": _("Deadline"),
             "reference": _("Reference"),
         },
     )

@@ -21,7 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -77,13 +77,16 @@ def totals(now: dt.datetime | None = None) -> dict[str, Count]:
 
 
 def rate(part: int, whole: int) -> Decimal | None:
-    """part / whole as a percentage with one decimal, rounded down (None when whole is 0).
+    """part / whole as a percentage with one decimal, rounded half up (None when whole is 0).
 
-    Rounded down so that 100% means every one: 179 of 180 shows 99.4%, never 100%.
+    Never 100% unless every one: 1,999 of 2,000 (99.95) shows 99.9%, not 100.0%.
     """
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if value == 100 and part < whole:
+        return Decimal("99.9")
+    return value
 
 
 def with_rates(counts: Mapping[str, int]) -> dict:

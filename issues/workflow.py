@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +68,10 @@ class WrongState(TransitionError):
 
 class StaleProblem(TransitionError):
     pass
+
+
+# A problem submitted again with the same title and text within this time is a duplicate.
+RESUBMIT_WINDOW = dt.timedelta(minutes=30)
 
 
 class DuplicateSubmission(TransitionError):
@@ -346,7 +350,21 @@ def problem_submit(
     if meeting is not None:
         _check_meeting_for_submit(actor, enterprise, meeting)
     if submission_key is not None:
-        existing = Problem.objects.filter(submission_key=submission_key).first()
+        # A form sent twice: the same key, or (the browser's Back button refills the form,
+        # with a new key) the same title and text for the same enterprise within minutes.
+        existing = (
+            Problem.objects.filter(
+                Q(submission_key=submission_key)
+                | Q(
+                    enterprise=enterprise,
+                    title=title,
+                    description=description,
+                    created_at__gte=now - RESUBMIT_WINDOW,
+                )
+            )
+            .order_by("-created_at")
+            .first()
+        )
         if existing is not None:
             raise DuplicateSubmission(existing)
     try:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from issues.forms import LeaderChoiceField, leader_queryset
+from liaison.forms import HtmlDateInput
 from liaison.models import Department
 
 
@@ -18,7 +19,7 @@ class _Form(forms.Form):
 
 
 def _date_field(label) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, widget=HtmlDateInput())
 
 
 class KeyTaskForm(_Form):

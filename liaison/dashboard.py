@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -156,6 +157,8 @@ class Dashboard:
     now: dt.datetime
     # When the figures come from the summary: the time its counts were computed at.
     as_of: dt.datetime | None = None
+    # When the summary was last refreshed, if that is too long ago to use it.
+    summary_stale_since: dt.datetime | None = None
 
     def chart_data(self) -> dict:
         """The two charts' series, for json_script."""
@@ -327,6 +330,12 @@ def _summary_groups(lookups: dict) -> _Groups:
     return groups
 
 
+def summary_stale_after() -> dt.timedelta:
+    """A summary older than five refresh intervals (or 5 minutes) is not used."""
+    seconds = getattr(settings, "LIAISON_DASHBOARD_REFRESH_SECONDS", 60)
+    return dt.timedelta(seconds=max(5 * seconds, 300))
+
+
 def summary_refreshed_at() -> dt.datetime | None:
     """When the summary's counts were computed; None until it was first built (one query)."""
     return (
@@ -353,6 +362,10 @@ def dashboard(
     now = now or timezone.now()
     problems = problems.order_by()
     as_of = summary_refreshed_at() if summary is not None else None
+    stale_since = None
+    if as_of is not None and now - as_of > summary_stale_after():
+        # Nobody refreshes the summary (worker or beat down): count live, and say so.
+        stale_since, as_of = as_of, None
     if as_of is not None:
         groups = _summary_groups(summary)
     else:
@@ -445,6 +458,7 @@ def dashboard(
         action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
         now=now,
         as_of=as_of,
+        summary_stale_since=stale_since,
     )
 
 

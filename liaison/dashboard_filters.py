@@ -22,6 +22,7 @@ from issues.models import Category, Problem
 from meetings.models import Meeting
 
 from . import workdays
+from .forms import HtmlDateInput
 from .models import Department
 
 YEARS_OFFERED = 8
@@ -42,12 +43,12 @@ class DashboardFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(
         label=_("Received from"),
         method="filter_nothing",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=HtmlDateInput(),
     )
     date_to = django_filters.DateFilter(
         label=_("Received until"),
         method="filter_nothing",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=HtmlDateInput(),
     )
     department = django_filters.ModelChoiceFilter(
         label=_("Lead department"),

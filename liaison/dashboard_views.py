@@ -202,7 +202,8 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list])
         sheet.column_dimensions[letter].width = max(10, min(40, len(header) * 2 + 2))
     for column in sheet.iter_cols(min_row=2):
         header = column[0].offset(row=-1).value if column else ""
-        if header and str(header).endswith("%"):
+        # "Conclusion rate %" in English, "办结率（%）" in Chinese.
+        if header and "%" in str(header):
             for cell in column:
                 cell.number_format = "0.0%"
 

@@ -106,3 +106,13 @@ class NotificationSettingsForm(forms.Form):
         help_text=_("Notifications always appear under the bell, whatever you choose here."),
     )
     language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)
+
+
+class HtmlDateInput(forms.DateInput):
+    """A browser date picker. Its value is always ISO (YYYY-MM-DD), whatever the language:
+    a localized value such as 2026/11/30 would leave the picker empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.models import OPEN_STATUSES, Problem
 from issues.selectors import escalated_to
+from liaison.forms import HtmlDateInput
 from liaison.models import Department, Enterprise
 
 from .models import CoordinationMeeting
@@ -155,7 +156,7 @@ class ActionItemForm(_Form):
 
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
     task = forms.CharField(label=_("Task"), widget=forms.Textarea(attrs={"rows": 2}))
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Due date"), widget=HtmlDateInput())
     problem = forms.TypedChoiceField(
         label=_("For problem"), coerce=int, required=False, empty_value=None
     )

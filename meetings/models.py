@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
@@ -105,7 +106,12 @@ class Meeting(models.Model):
         indexes = [models.Index(fields=["status", "starts_at"], name="meeting_status_starts")]
 
     def __str__(self) -> str:
-        return f"{self.year}-{self.number:02d} {self.theme}"
+        # 2026年第6期 … in Chinese: the way the programme numbers its meetings.
+        return gettext("%(year)s No. %(number)s %(theme)s") % {
+            "year": self.year,
+            "number": self.number,
+            "theme": self.theme,
+        }
 
     @property
     def local_date(self) -> dt.date:

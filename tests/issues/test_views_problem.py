@@ -956,6 +956,27 @@ def test_it_saves_a_double_submitted_form_once(client_as, enterprise_user, submi
     )
 
 
+def test_the_same_problem_sent_again_from_a_refilled_form_is_saved_once(
+    client_as, enterprise_user, submission
+):
+    # Back, then submit again: the browser refills the text, the page has a new form key.
+    client = client_as(enterprise_user)
+    client.post(SUBMIT_URL, submission())
+
+    again = client.post(
+        SUBMIT_URL, submission(submission_key="5b8f2d3c-1e4a-4f6b-9c7d-0a1b2c3d4e5f"), follow=True
+    )
+
+    problem = Problem.objects.get()
+    assert again.redirect_chain == [(detail_url(problem), 302)]
+    # A different problem from the same enterprise is a new one.
+    client.post(
+        SUBMIT_URL,
+        submission(submission_key="6c9f3e4d-2f5b-4a7c-8d8e-1b2c3d4e5f60", title="另一个问题"),
+    )
+    assert Problem.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     "changes, field_name, error",
     [

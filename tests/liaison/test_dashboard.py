@@ -191,9 +191,9 @@ def test_it_computes_the_headline_by_hand(world):
     assert (h.received, h.accepted, h.concluded, h.on_time) == (8, 6, 4, 3)
     assert (h.open, h.overdue, h.escalated) == (2, 1, 1)
     assert (h.evaluated, h.satisfied) == (3, 2)
-    assert h.conclusion_rate == Decimal("66.6")  # 4 / 6, rounded down
+    assert h.conclusion_rate == Decimal("66.7")  # 4 / 6
     assert h.on_time_rate == Decimal("75.0")  # 3 / 4
-    assert h.satisfaction_rate == Decimal("66.6")  # 2 / 3
+    assert h.satisfaction_rate == Decimal("66.7")  # 2 / 3
     assert (h.handling.count, h.handling.total_working_days) == (4, 5 + 13 + 2 + 2)
     assert h.average_working_days == Decimal("5.5")
 
@@ -400,7 +400,7 @@ def test_the_export_holds_the_same_tables(world, client):
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["Received"] == 8
     assert summary["Concluded"] == 4
-    assert summary["Conclusion rate %"] == pytest.approx(0.666)
+    assert summary["Conclusion rate %"] == pytest.approx(0.667)
     assert summary["Average handling time (working days)"] == 5.5
     departments = list(book["Departments"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1], r[3], r[4]) for r in departments] == [
@@ -436,3 +436,21 @@ def test_the_export_has_chinese_headers_for_chinese_users(world, client):
         book["Departments" if "Departments" in book.sheetnames else book.sheetnames[1]]["A1"].value
         == "主办单位"
     )
+
+
+def test_the_export_formats_rates_as_percentages_in_chinese(world):
+    from liaison.dashboard_views import dashboard_workbook
+
+    chosen = DashboardFilter({"year": str(NOW.year)}, queryset=Problem.objects.all())
+    assert chosen.is_valid()
+    figures = dashboard.dashboard(chosen.qs, period=chosen.period(), list_params={}, now=NOW)
+    with translation.override("zh-hans"):
+        workbook = openpyxl.load_workbook(io.BytesIO(dashboard_workbook(figures, "2025")))
+    checked = 0
+    for sheet in workbook.worksheets:
+        headers = [cell.value for cell in sheet[1]]
+        for index, header in enumerate(headers, start=1):
+            if header and "%" in str(header) and sheet.max_row > 1:
+                assert sheet.cell(row=2, column=index).number_format == "0.0%", (sheet, header)
+                checked += 1
+    assert checked

@@ -316,3 +316,16 @@ def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
     assert schedule["refresh-dashboard-full"]["task"] == tasks.refresh_dashboard_full.name
     assert tasks.refresh_dashboard.apply().get() == 0  # nothing changed since
     assert tasks.refresh_dashboard_full.apply().get() == 5
+
+
+def test_a_summary_nobody_refreshes_is_not_used(summed):
+    """Worker or beat down: the figures are counted live, and the page can say why."""
+    later = NOW + dashboard.summary_stale_after() + dt.timedelta(seconds=1)
+
+    live, summary = both({"year": str(NOW.year)}, now=later)
+
+    assert summary.as_of is None
+    assert summary.summary_stale_since == NOW
+    assert summary.headline.counts == live.headline.counts
+    fresh = both({"year": str(NOW.year)}, now=NOW + dt.timedelta(minutes=1))[1]
+    assert fresh.as_of == NOW and fresh.summary_stale_since is None

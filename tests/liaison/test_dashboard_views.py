@@ -188,7 +188,7 @@ def test_it_shows_the_hand_computed_figures(client, world):
     assert 'data-stat="received" href="/problems/?submitted_after=2025-01-01&amp;' in html
     cards = {key: value for key, value, *_ in response.context["cards"]}
     assert (cards["received"], cards["accepted"], cards["concluded"]) == (8, 6, 4)
-    assert str(cards["conclusion_rate"]) == "66.6"
+    assert str(cards["conclusion_rate"]) == "66.7"
     assert "Problems received in 2025-01-01 – 2025-12-31" in html
     assert world["problems"][4].reference in html  # needs a leader
     assert 'id="dashboard-data"' in html

@@ -174,7 +174,7 @@ def test_it_counts_everything_in_one_query(problems, django_assert_num_queries):
         "overdue": 1,
         "evaluated": 4,
         "satisfied": 3,
-        "conclusion_rate": Decimal("55.5"),  # 5 / 9 = 55.55…, rounded down
+        "conclusion_rate": Decimal("55.6"),  # 5 / 9 = 55.55…
         "on_time_rate": Decimal("80.0"),  # 4 / 5
         "satisfaction_rate": Decimal("75.0"),  # 3 / 4
     }
@@ -192,7 +192,7 @@ def test_it_counts_per_group_with_the_same_definitions(problems, district, categ
     }
 
     assert rows[district.department.pk]["concluded"] == 5
-    assert rows[district.department.pk]["conclusion_rate"] == Decimal("55.5")
+    assert rows[district.department.pk]["conclusion_rate"] == Decimal("55.6")
     other = rows[district.other_department.pk]
     assert (other["accepted"], other["concluded"], other["on_time"]) == (1, 1, 1)
     assert other["conclusion_rate"] == Decimal("100.0")
@@ -202,13 +202,15 @@ def test_it_counts_per_group_with_the_same_definitions(problems, district, categ
     ("part", "whole", "expected"),
     [
         (180, 180, Decimal("100.0")),
-        (179, 180, Decimal("99.4")),  # rounded down: never 100% unless every one
-        (2, 3, Decimal("66.6")),
+        (179, 180, Decimal("99.4")),
+        (1999, 2000, Decimal("99.9")),  # 99.95: never 100% unless every one
+        (2, 3, Decimal("66.7")),
+        (13, 17, Decimal("76.5")),
         (0, 7, Decimal("0.0")),
         (0, 0, None),
     ],
 )
-def test_rate_is_a_percentage_rounded_down(part, whole, expected):
+def test_rate_is_a_percentage_rounded_half_up_but_never_100_unless_all(part, whole, expected):
     assert metrics.rate(part, whole) == expected
 
 

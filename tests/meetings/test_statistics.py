@@ -80,7 +80,7 @@ def test_it_counts_each_meeting(year_2025):
     assert (first.invited, first.attended) == (3, 2)
     assert (first.problems, first.accepted, first.concluded, first.on_time) == (5, 4, 3, 2)
     assert first.conclusion_rate == Decimal("75.0")  # 3 of the 4 accepted
-    assert first.on_time_rate == Decimal("66.6")  # 2 of the 3 concluded
+    assert first.on_time_rate == Decimal("66.7")  # 2 of the 3 concluded
     assert (second.invited, second.attended, second.problems, second.concluded) == (3, 2, 1, 1)
     assert second.conclusion_rate == Decimal("100.0")
     assert (planned.invited, planned.attended, planned.problems, planned.accepted) == (1, 0, 1, 0)
