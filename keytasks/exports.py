@@ -7,11 +7,8 @@ from django.utils.translation import ngettext
 
 from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import titled_table_xlsx
-from meetings.exports import XLSX_CONTENT_TYPE, content_disposition
 
 from .models import KeyTask
-
-__all__ = ["XLSX_CONTENT_TYPE", "content_disposition", "year_title", "year_xlsx"]
 
 
 def year_title(year: int, tasks) -> str:

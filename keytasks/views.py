@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from issues import attachments as files
 from issues.views import role_required
 from liaison import permissions, workdays
+from liaison.xlsx import xlsx_response
 
 from . import exports, selectors, services
 from . import forms as task_forms
@@ -276,6 +277,4 @@ def year_print(request):
 def year_xlsx(request):
     year = _year(request)
     content = exports.year_xlsx(year, _year_tasks(request, year))
-    response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = exports.content_disposition(exports.year_filename(year))
-    return response
+    return xlsx_response(content, exports.year_filename(year))

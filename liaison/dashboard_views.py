@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
@@ -23,8 +20,7 @@ from liaison.templatetags.liaison_tags import person_name
 from . import permissions
 from .dashboard import LEAGUE_SORTS, Dashboard, dashboard, sort_league
 from .dashboard_filters import DashboardFilter
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .xlsx import workbook_bytes, xlsx_response
 
 
 def _own_department(user):
@@ -330,9 +326,7 @@ def dashboard_workbook(figures: Dashboard, period_text: str) -> bytes:
             for item in figures.action_items_overdue
         ],
     )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 @role_required(permissions.can_view_dashboard)
@@ -344,13 +338,11 @@ def dashboard_xlsx(request):
         "first": first.isoformat(),
         "last": last.isoformat(),
     }
-    response = HttpResponse(dashboard_workbook(figures, period_text), XLSX_CONTENT_TYPE)
     filename = _("dashboard-%(first)s-%(last)s.xlsx") % {
         "first": first.isoformat(),
         "last": last.isoformat(),
     }
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return xlsx_response(dashboard_workbook(figures, period_text), filename)
 
 
 # Included at "dashboard/" by liaison/urls.py.

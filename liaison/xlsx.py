@@ -5,6 +5,24 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_bytes(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """A download of `content`; Django encodes a Chinese file name (RFC 6266 / 5987)."""
+    response = HttpResponse(content, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
 
 def titled_table_xlsx(
     *, sheet_title: str, title: str, columns: Sequence[tuple[str, int]], rows: Iterable[list]
@@ -45,6 +63,4 @@ def titled_table_xlsx(
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.utils.translation import gettext as _
 
 from issues.models import Status
@@ -12,8 +10,6 @@ from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import titled_table_xlsx
 
 from .models import Meeting
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def handling_list_columns() -> list[tuple[str, int]]:
@@ -45,12 +41,6 @@ def handling_list_filename(meeting: Meeting) -> str:
         "year": meeting.year,
         "number": meeting.number,
     }
-
-
-def content_disposition(filename: str) -> str:
-    """An attachment header that keeps a Chinese file name (RFC 6266 / 5987)."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def deadline_text(problem) -> str:

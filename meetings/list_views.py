@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Sequence
 from functools import wraps
@@ -10,12 +9,10 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,8 +20,8 @@ from issues.views import role_required
 from liaison import permissions
 from liaison.selectors import departments_active
 from liaison.templatetags.liaison_tags import person_name
+from liaison.xlsx import workbook_bytes, xlsx_response
 
-from .exports import XLSX_CONTENT_TYPE
 from .statistics import YearStatistics, meeting_years, year_statistics
 
 # Years the statistics page accepts; anything else is refused with a message.
@@ -99,14 +96,6 @@ def xlsx_sheet(workbook, *, title: str, headers: Sequence[str], widths: Sequence
     return sheet
 
 
-def xlsx_response(workbook, filename: str) -> HttpResponse:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
 def new_workbook():
     from openpyxl import Workbook
 
@@ -173,7 +162,7 @@ def contacts_xlsx(request):
             for number, row in enumerate(_contact_rows(request), start=1)
         ),
     )
-    return xlsx_response(workbook, f"{title}.xlsx")
+    return xlsx_response(workbook_bytes(workbook), f"{title}.xlsx")
 
 
 @published_list
@@ -206,7 +195,7 @@ def guidance_xlsx(request):
             for number, department in enumerate(departments_active(), start=1)
         ),
     )
-    return xlsx_response(workbook, f"{title}.xlsx")
+    return xlsx_response(workbook_bytes(workbook), f"{title}.xlsx")
 
 
 # --- meeting statistics ------------------------------------------------------------------
@@ -329,7 +318,7 @@ def statistics_xlsx(request):
     for (rate_cell,) in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
         rate_cell.number_format = "0.0%"
     filename = _("Face-to-face meeting statistics %(year)s") % {"year": year}
-    return xlsx_response(workbook, f"{filename}.xlsx")
+    return xlsx_response(workbook_bytes(workbook), f"{filename}.xlsx")
 
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from issues import workflow
 from issues.views import role_required
 from liaison import permissions
+from liaison.xlsx import xlsx_response
 
 from . import exports, forms, selectors, services
 from .models import Meeting
@@ -338,11 +339,7 @@ def handling_list(request, pk: int):
 def handling_list_xlsx(request, pk: int):
     meeting = _load_plain(request, pk)
     content = exports.handling_list_xlsx(meeting, selectors.handling_list(meeting, request.user))
-    response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = exports.content_disposition(
-        exports.handling_list_filename(meeting)
-    )
-    return response
+    return xlsx_response(content, exports.handling_list_filename(meeting))
 
 
 urlpatterns = [

@@ -363,7 +363,7 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
     response = client.get(f"/meetings/{meeting.pk}/handling-list.xlsx")
 
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert "filename*=utf-8''" in response["Content-Disposition"].lower()
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     with translation.override("zh-hans"):

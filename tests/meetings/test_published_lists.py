@@ -9,8 +9,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from liaison.models import Department, Role
+from liaison.xlsx import CONTENT_TYPE as XLSX_CONTENT_TYPE
 from meetings import list_views
-from meetings.exports import XLSX_CONTENT_TYPE
 from tests.meetings.fixtures_stats import *  # noqa: F403 - fixtures
 
 pytestmark = pytest.mark.django_db
