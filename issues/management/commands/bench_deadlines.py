@@ -11,36 +11,24 @@ run escalates the same M problems. Use PostgreSQL (DATABASE_URL) for real figure
 from __future__ import annotations
 
 import datetime as dt
-import json
-import statistics
 import time
 from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues import deadlines, notifications
 from issues.models import Category, Problem, Status
 from liaison import workdays
+from liaison.bench import Report, Rollback, credit_code, time_calls
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import role_groups_ensure
-from liaison.validators import credit_code_check_char
 
 User = get_user_model()
 DEPARTMENTS = 20
 LEADERS = 5
-
-
-class Rollback(Exception):
-    pass
-
-
-def _credit_code(seq: int) -> str:
-    body = f"91330498{seq:09d}"
-    return body + credit_code_check_char(body)
 
 
 class Command(BaseCommand):
@@ -53,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
     def handle(self, *args, problems: int, due: int, repeats: int, json: bool, **options):
-        self.as_json = json
+        self.report = Report(self, "deadlines", as_json=json)
         due = min(due, problems)
         try:
             with transaction.atomic():
@@ -64,16 +52,11 @@ class Command(BaseCommand):
                     with connection.cursor() as cursor:
                         cursor.execute("ANALYZE issues_problem; ANALYZE auth_user;")
                 workdays.is_working_day(workdays.local_date(now))  # calendar loaded
-                if not json:
-                    self.stdout.write(
-                        f"Built {problems:,} open problems ({due:,} just overdue) in "
-                        f"{time.monotonic() - started:.1f} s on {connection.vendor}; "
-                        f"{repeats} timed runs per case.\n"
-                    )
-                    self.stdout.write(
-                        f"{'case':<30}{'n':>9}{'median ms':>11}{'min ms':>9}{'max ms':>9}"
-                        f"{'queries':>9}"
-                    )
+                self.report.header(
+                    f"Built {problems:,} open problems ({due:,} just overdue) in "
+                    f"{time.monotonic() - started:.1f} s on {connection.vendor}; "
+                    f"{repeats} timed runs per case."
+                )
                 self.measure("sweep, newly overdue", problems, repeats, now, undo=True, expect=due)
                 # The same without writing the outbox: the sweep's own share of the time.
                 with mock.patch.object(
@@ -121,7 +104,7 @@ class Command(BaseCommand):
         principals = users[2 + LEADERS : 4 + LEADERS]
         heads, owner = users[4 + LEADERS : -1], users[-1]
         enterprise = Enterprise.objects.create(
-            name="基准期限企业有限公司", credit_code=_credit_code(990001)
+            name="基准期限企业有限公司", credit_code=credit_code("91330498", 990001)
         )
         Profile.objects.bulk_create(
             [Profile(user=u, role=Role.OFFICE) for u in office]
@@ -175,33 +158,13 @@ class Command(BaseCommand):
     def measure(
         self, case: str, n: int, repeats: int, now: dt.datetime, *, undo: bool, expect: int
     ) -> None:
-        times, queries = [], set()
-        for _ in range(repeats):
+        def sweep():
             savepoint = transaction.savepoint() if undo else None
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                result = deadlines.sweep(now)
-                times.append((time.perf_counter() - started) * 1000)
+            result = deadlines.sweep(now)
             if savepoint is not None:
                 transaction.savepoint_rollback(savepoint)
             assert result.escalated == expect and not result.failed, result
-            # Savepoint statements are the bench's own transactions, not the sweep's work.
-            queries.add(
-                sum(1 for q in captured.captured_queries if "SAVEPOINT" not in q["sql"].upper())
-            )
-        row = {
-            "bench": "deadlines",
-            "case": case,
-            "n": n,
-            "median_ms": round(statistics.median(times), 2),
-            "min_ms": round(min(times), 2),
-            "max_ms": round(max(times), 2),
-            "queries": max(queries),
-        }
-        if self.as_json:
-            self.stdout.write(json.dumps(row, ensure_ascii=False))
-        else:
-            self.stdout.write(
-                f"{case:<30}{n:>9,}{row['median_ms']:>11.1f}{row['min_ms']:>9.1f}"
-                f"{row['max_ms']:>9.1f}{row['queries']:>9}"
-            )
+
+        # Savepoint statements are the bench's own transactions, not the sweep's work.
+        times, queries = time_calls(sweep, repeats, counts=lambda sql: "SAVEPOINT" not in sql)
+        self.report.row(case, n, times, queries)

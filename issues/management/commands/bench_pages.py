@@ -11,33 +11,20 @@ transaction back at the end, so it can run beside real data. Use PostgreSQL
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
-import statistics
 import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Category, Problem, ProblemEvent, Status
+from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
-from liaison.validators import credit_code_check_char
 
 User = get_user_model()
-
-
-class Rollback(Exception):
-    pass
-
-
-def _credit_code(seq: int) -> str:
-    body = f"91330499{seq:09d}"
-    return body + credit_code_check_char(body)
 
 
 class Command(BaseCommand):
@@ -49,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
     def handle(self, *args, problems: int, repeats: int, json: bool, **options):
-        self.as_json = json
+        self.report = Report(self, "pages", as_json=json)
         try:
             with transaction.atomic():
                 started = time.monotonic()
@@ -57,14 +44,10 @@ class Command(BaseCommand):
                 if connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
                         cursor.execute("ANALYZE issues_problem; ANALYZE issues_problemevent;")
-                if not json:
-                    self.stdout.write(
-                        f"Built {problems:,} problems in {time.monotonic() - started:.1f} s "
-                        f"on {connection.vendor}; {repeats} timed runs per case.\n"
-                    )
-                    self.stdout.write(
-                        f"{'case':<34}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'queries':>9}"
-                    )
+                self.report.header(
+                    f"Built {problems:,} problems in {time.monotonic() - started:.1f} s "
+                    f"on {connection.vendor}; {repeats} timed runs per case."
+                )
                 for case, user, url in self.cases(context):
                     self.measure(case, user, url, repeats, problems)
                 raise Rollback
@@ -79,7 +62,8 @@ class Command(BaseCommand):
         enterprises = Enterprise.objects.bulk_create(
             [
                 Enterprise(
-                    name=f"基准测试企业{i:03d}有限公司", credit_code=_credit_code(900000 + i)
+                    name=f"基准测试企业{i:03d}有限公司",
+                    credit_code=credit_code("91330499", 900000 + i),
                 )
                 for i in range(200)
             ]
@@ -198,30 +182,4 @@ class Command(BaseCommand):
         yield "home (office)", c["office"], "/"
 
     def measure(self, case: str, user, url: str, repeats: int, n: int) -> None:
-        client = Client()
-        client.force_login(user)
-        client.get(url)  # warm-up: caches, first-use imports
-        times, queries = [], set()
-        for _ in range(repeats):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-            queries.add(len(captured.captured_queries))
-        row = {
-            "bench": "pages",
-            "case": case,
-            "n": n,
-            "median_ms": round(statistics.median(times), 2),
-            "min_ms": round(min(times), 2),
-            "max_ms": round(max(times), 2),
-            "queries": max(queries),
-        }
-        if self.as_json:
-            self.stdout.write(json.dumps(row, ensure_ascii=False))
-        else:
-            self.stdout.write(
-                f"{case:<34}{row['median_ms']:>10.1f}{row['min_ms']:>9.1f}"
-                f"{row['max_ms']:>9.1f}{row['queries']:>9}"
-            )
+        self.report.row(case, n, *time_calls(page_getter(user, url), repeats))

@@ -15,24 +15,20 @@ received this year, so the default page (this year) counts all of them. Use Post
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
-import statistics
 import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Category, Problem, Status
 from liaison import workdays
+from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
 from liaison.dashboard import dashboard_refresh
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
-from liaison.validators import credit_code_check_char
 from meetings.models import Meeting
 
 User = get_user_model()
@@ -41,15 +37,6 @@ TOWNS = 10
 CATEGORIES = 12
 ENTERPRISES = 2000
 MEETINGS = 9
-
-
-class Rollback(Exception):
-    pass
-
-
-def _credit_code(seq: int) -> str:
-    body = f"91330497{seq:09d}"
-    return body + credit_code_check_char(body)
 
 
 # Status by a random percentile: 5 submitted, 3 rejected, 7 dispatched, 15 in progress,
@@ -128,7 +115,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
     def handle(self, *args, problems: int, repeats: int, json: bool, **options):
-        self.as_json = json
+        self.report = Report(self, "dashboard", as_json=json)
         try:
             with transaction.atomic():
                 started = time.monotonic()
@@ -137,14 +124,10 @@ class Command(BaseCommand):
                     with connection.cursor() as cursor:
                         cursor.execute("ANALYZE issues_problem; ANALYZE liaison_enterprise;")
                 workdays.is_working_day(workdays.local_date(timezone.now()))  # calendar loaded
-                if not json:
-                    self.stdout.write(
-                        f"Built {problems:,} problems in {time.monotonic() - started:.1f} s "
-                        f"on {connection.vendor}; {repeats} timed runs per case.\n"
-                    )
-                    self.stdout.write(
-                        f"{'case':<36}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'queries':>9}"
-                    )
+                self.report.header(
+                    f"Built {problems:,} problems in {time.monotonic() - started:.1f} s "
+                    f"on {connection.vendor}; {repeats} timed runs per case."
+                )
                 self.measure_refresh(context, repeats, problems)
                 for case, user, url in self.cases(context):
                     self.measure(case, user, url, repeats, problems)
@@ -169,7 +152,7 @@ class Command(BaseCommand):
             [
                 Enterprise(
                     name=f"基准企业{i:04d}有限公司",
-                    credit_code=_credit_code(800000 + i),
+                    credit_code=credit_code("91330497", 800000 + i),
                     town=towns[i % TOWNS] if i % 7 else None,
                 )
                 for i in range(ENTERPRISES)
@@ -313,37 +296,7 @@ class Command(BaseCommand):
         yield "dashboard (live: Jan 2 - Dec 31)", c["leader"], f"/dashboard/{live}"
 
     def measure(self, case: str, user, url: str, repeats: int, n: int) -> None:
-        client = Client()
-        client.force_login(user)
-        client.get(url)  # warm-up: caches, first-use imports
-
-        def get():
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-
-        self.time_case(case, get, repeats, n)
+        self.time_case(case, page_getter(user, url), repeats, n)
 
     def time_case(self, case: str, call, repeats: int, n: int) -> None:
-        times, queries = [], set()
-        for _ in range(repeats):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                call()
-                times.append((time.perf_counter() - started) * 1000)
-            queries.add(len(captured.captured_queries))
-        row = {
-            "bench": "dashboard",
-            "case": case,
-            "n": n,
-            "median_ms": round(statistics.median(times), 2),
-            "min_ms": round(min(times), 2),
-            "max_ms": round(max(times), 2),
-            "queries": max(queries),
-        }
-        if self.as_json:
-            self.stdout.write(json.dumps(row, ensure_ascii=False))
-        else:
-            self.stdout.write(
-                f"{case:<36}{row['median_ms']:>10.1f}{row['min_ms']:>9.1f}"
-                f"{row['max_ms']:>9.1f}{row['queries']:>9}"
-            )
+        self.report.row(case, n, *time_calls(call, repeats))
