@@ -55,6 +55,14 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+def form_errors_to_messages(request, form) -> None:
+    """A refused action form's errors as messages on the page it redirects back to."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
 def role_required(predicate):
     """Only users for whom `predicate(user)` holds; for others the page does not exist (404)."""
 
@@ -322,10 +330,7 @@ def _action_view(form_class, *, needs_problem_in_form=False):
                 kwargs = {"department": problem.lead_department}
             form = form_class(request.POST, **kwargs)
             if not form.is_valid():
-                for field, errors in form.errors.items():
-                    for error in errors:
-                        label = form.fields[field].label if field in form.fields else ""
-                        messages.error(request, f"{label}: {error}" if label else error)
+                form_errors_to_messages(request, form)
                 return redirect("issues:detail", reference=problem.reference)
             return handler(request, problem, form.cleaned_data)
 

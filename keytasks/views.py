@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from issues import attachments as files
-from issues.views import role_required
+from issues.views import form_errors_to_messages, role_required
 from liaison import permissions, workdays
 from liaison.xlsx import xlsx_response
 
@@ -38,13 +38,6 @@ def _load(request, pk: int) -> KeyTask:
 
 def _back_to(pk: int):
     return redirect("keytasks:task_detail", pk=pk)
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 def _call(request, service, success: str, **kwargs) -> bool:
@@ -124,7 +117,7 @@ def report_add(request, pk: int):
     task = _load(request, pk)
     form = task_forms.ProgressReportForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,
@@ -144,7 +137,7 @@ def milestone_add(request, pk: int):
     task = _load(request, pk)
     form = task_forms.MilestoneForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,
@@ -163,7 +156,7 @@ def milestone_tick(request, pk: int, milestone_pk: int):
     milestone = get_object_or_404(task.milestones, pk=milestone_pk)
     form = task_forms.MilestoneTickForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,
@@ -181,7 +174,7 @@ def task_complete(request, pk: int):
     task = _load(request, pk)
     form = task_forms.CompleteForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,
@@ -199,7 +192,7 @@ def link_problem(request, pk: int):
     task = _load(request, pk)
     form = task_forms.LinkProblemForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,
@@ -217,7 +210,7 @@ def link_meeting(request, pk: int):
     task = _load(request, pk)
     form = task_forms.LinkMeetingForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(task.pk)
     _call(
         request,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from issues.views import _safe_next, role_required
+from issues.views import _safe_next, form_errors_to_messages, role_required
 from liaison import permissions
 
 from . import coordination
@@ -37,13 +37,6 @@ def _load_managed(request, pk: int) -> CoordinationMeeting:
 
 def _back_to(meeting: CoordinationMeeting):
     return redirect("meetings:coordination_detail", pk=meeting.pk)
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 def _chosen_ids(values: list[str]) -> list[int]:
@@ -164,7 +157,7 @@ def coordination_held(request, pk: int):
     meeting = _load_managed(request, pk)
     form = forms.MarkHeldForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(meeting)
     try:
         changed = coordination.coordination_mark_held(
@@ -189,7 +182,7 @@ def coordination_item_add(request, pk: int):
     meeting = _load_managed(request, pk)
     form = forms.ActionItemForm(request.POST, problems=list(meeting.problems.all()))
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back_to(meeting)
     data = form.cleaned_data
     try:
@@ -219,7 +212,7 @@ def coordination_item_done(request, pk: int):
     )
     form = forms.CompleteForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return HttpResponseRedirect(back)
     try:
         changed = coordination.action_item_complete(

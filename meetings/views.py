@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from issues import workflow
-from issues.views import role_required
+from issues.views import form_errors_to_messages, role_required
 from liaison import permissions
 from liaison.xlsx import xlsx_response
 
@@ -36,13 +36,6 @@ def _load_plain(request, pk: int) -> Meeting:
     if meeting is None:
         raise Http404
     return meeting
-
-
-def _report_form_errors(request, form) -> None:
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 def _back(meeting: Meeting):
@@ -200,7 +193,7 @@ def meeting_invite(request, pk: int):
     meeting = _load_plain(request, pk)
     form = forms.InviteForm(request.POST, meeting=meeting)
     if not form.is_valid():
-        _report_form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back(meeting)
     n = len(form.cleaned_data["enterprises"])
     return _run(
@@ -220,7 +213,7 @@ def meeting_uninvite(request, pk: int):
     meeting = _load_plain(request, pk)
     form = forms.UninviteForm(request.POST)
     if not form.is_valid():
-        _report_form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back(meeting)
     enterprise = form.cleaned_data["enterprise"]
     return _run(
@@ -240,7 +233,7 @@ def meeting_mark_held(request, pk: int):
     meeting = _load(request, pk)
     form = forms.MarkHeldForm(request.POST, invitations=list(meeting.invitations.all()))
     if not form.is_valid():
-        _report_form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back(meeting)
     try:
         result = services.meeting_mark_held(
@@ -276,7 +269,7 @@ def meeting_close(request, pk: int):
     meeting = _load_plain(request, pk)
     form = forms.CloseForm(request.POST)
     if not form.is_valid():
-        _report_form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back(meeting)
     return _run(
         request,
@@ -297,7 +290,7 @@ def meeting_answer(request, pk: int):
     meeting = _load_plain(request, pk)
     form = forms.OnSiteAnswerForm(request.POST)
     if not form.is_valid():
-        _report_form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _back(meeting)
     data = form.cleaned_data
     return _run(
