@@ -7,18 +7,20 @@ admin offers no way to change either.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from liaison.admin import BoundedLookupsMixin
+
 from .models import Attachment, Category, ExtensionRequest, Problem, ProblemEvent
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("name_zh", "name_en", "default_lead_department", "display_order", "is_active")
     list_editable = ("display_order", "is_active")
     list_select_related = ("default_lead_department",)
     search_fields = ("name_zh", "name_en")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -4,12 +4,19 @@ Allowed: PDF, images (JPEG, PNG, GIF, WebP), Word (.doc, .docx) and Excel (.xls,
 The type is read from the file's first bytes (and, for Office files, from inside the
 container), and must agree with the file name's extension: an .exe renamed .pdf, an
 empty file or an oversize one is refused with a message.
+
+An Office file (.docx, .xlsx) is a zip archive. Before it is opened, its end record says
+how many entries and how large a directory it has, and an archive of more entries than
+any real document has is refused there: listing 200,000 entries alone took 3 s. Then its
+directory (never its contents) says how large it would be unpacked: a "zip bomb" that
+unpacks to far more than a document does is refused too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +48,25 @@ ALLOWED = {
 }
 ALLOWED_EXTENSIONS_TEXT = "PDF, JPG, PNG, GIF, WebP, DOC, DOCX, XLS, XLSX"
 
+# An Office file's archive: a long report has a few hundred parts (one per image, sheet,
+# style...), each about 100 bytes of directory. Listing the entries takes time in
+# proportion to the directory's size, whatever count the end record claims, so both are
+# bounded. Unpacked, a document is at most a few times its size (text compresses about
+# tenfold, images not at all).
+MAX_ZIP_ENTRIES = 2000
+MAX_ZIP_DIRECTORY = MAX_ZIP_ENTRIES * 256
+MAX_UNPACKED_SIZE = 200 * 1024 * 1024
+MAX_UNPACKED_RATIO = 100
+
+# The zip end records (PKWARE APPNOTE 4.3.14-16), read as Python's zipfile reads them.
+_END = struct.Struct("<4s4H2LH")  # end of central directory
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64 = struct.Struct("<4sQ2H2L4Q")
+
+
+class ZipTooLarge(Exception):
+    """The archive has more entries, or a larger directory, than a document has."""
+
 
 @dataclass(frozen=True)
 class CheckedFile:
@@ -69,18 +95,51 @@ def _sniff(head: bytes, upload) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         upload.seek(0)
         try:
+            _check_zip_directory(upload)
             with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+                entries = archive.infolist()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
             return None  # a corrupt archive is not an Office document
         finally:
             upload.seek(0)
+        unpacked = sum(entry.file_size for entry in entries)
+        if len(entries) > MAX_ZIP_ENTRIES or unpacked > min(
+            MAX_UNPACKED_SIZE, MAX_UNPACKED_RATIO * upload.size
+        ):
+            raise ZipTooLarge
+        names = {entry.filename for entry in entries}
         if "[Content_Types].xml" in names:
             if any(n.startswith("word/") for n in names):
                 return "docx"
             if any(n.startswith("xl/") for n in names):
                 return "xlsx"
     return None
+
+
+def _check_zip_directory(upload) -> None:
+    """Raise ZipTooLarge if the archive's end record announces too many entries or too
+    large a directory, reading only the end of the file (as zipfile would, first)."""
+    upload.seek(0, 2)
+    size = upload.tell()
+    tail_start = max(0, size - _END.size - 0xFFFF)  # the record, and a comment of 64 KB
+    upload.seek(tail_start)
+    tail = upload.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END.size > len(tail):
+        raise zipfile.BadZipFile("no end of central directory")
+    entries, directory = _END.unpack_from(tail, at)[4:6]
+    # A zip64 locator just before it overrides both (zipfile trusts it): read it too.
+    locator = tail_start + at - _END64_LOCATOR.size
+    if locator >= _END64.size:
+        upload.seek(locator)
+        if upload.read(4) == b"PK\x06\x07":
+            upload.seek(locator - _END64.size)
+            record = upload.read(_END64.size)
+            if len(record) < _END64.size or record[:4] != b"PK\x06\x06":
+                raise zipfile.BadZipFile("bad zip64 end of central directory")
+            entries, directory = _END64.unpack(record)[7:9]
+    if entries > MAX_ZIP_ENTRIES or directory > MAX_ZIP_DIRECTORY:
+        raise ZipTooLarge
 
 
 def check_upload(upload) -> CheckedFile:
@@ -113,7 +172,23 @@ def check_upload(upload) -> CheckedFile:
     head = upload.read(64)
     upload.seek(0)
     content_type, expected_kind = ALLOWED[extension]
-    if _sniff(head, upload) != expected_kind:
+    try:
+        kind = _sniff(head, upload)
+    except ZipTooLarge:
+        raise ValidationError(
+            _(
+                "“%(name)s” has more parts, or unpacks to more, than a document has (at most "
+                "%(entries)s parts and %(unpacked)s). Save it again from Word or Excel, or "
+                "send it as PDF."
+            ),
+            params={
+                "name": name,
+                "entries": MAX_ZIP_ENTRIES,
+                "unpacked": filesizeformat(MAX_UNPACKED_SIZE),
+            },
+            code="zip_too_large",
+        ) from None
+    if kind != expected_kind:
         raise ValidationError(
             _(
                 "“%(name)s” does not contain what its name says (.%(ext)s). "

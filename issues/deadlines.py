@@ -24,6 +24,29 @@ approved extension, reopening, calendar edit), so each fires once per deadline;
 
 A crash commits the rules already done and leaves the rest to the next run; running
 twice, or in two workers at once, does each thing once.
+
+The working-day calendar. Each rule holds the calendar unchanged for its transaction
+(workdays.in_force: a shared advisory lock that a calendar edit takes exclusively, so an
+edit waits for the running rule and a rule waits for an edit being committed) and claims
+only problems whose stored times were computed with the revision in force
+(`calendar_revision`). A calendar edit commits a new revision; from then on, the
+problems it may have moved are left alone until recomputed: by the worker's
+`deadlines_recompute` (queued by the edit) or, first thing in each sweep, a bounded
+share of it. So the sweep never acts on a deadline the current calendar no longer gives,
+however long the recompute takes, and whatever process computed the deadline with a
+copy of the calendar read before the edit.
+
+What was done before an edit stands: a warning or an escalation made on the deadline
+then in force is recorded and was true when made. If the edit moves an escalated
+problem's deadline into the future, the recompute withdraws the escalation: the
+problem is no longer overdue (escalation level 0, off the leaders' escalation lists,
+its warning and escalations may happen again on the new deadline), an internal
+ESCALATION_WITHDRAWN entry on its timeline says so, and everyone the escalations told
+(its district leader, the principal leaders for a second escalation, the lead
+department's heads, the office) is told that it is no longer overdue and until when it
+runs. A department is not chased for lateness the corrected calendar says it never
+had; an approved extension, by contrast, keeps the escalation level (that lateness was
+real). If the new deadline has passed too, the escalation stands and is not repeated.
 """
 
 from __future__ import annotations
@@ -33,34 +56,41 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded, Terminated, TimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from liaison import workdays
-from liaison.models import Role
+from liaison import readiness, workdays
 
 from . import notifications, workflow
+from .deadline_events import (
+    People,
+    _event,
+    _name,
+    _record_and_notify,
+    _unique,
+)
 from .models import (
+    DISTRICT_LEADER,
     OPEN_STATUSES,
     EventKind,
-    ExtensionRequest,
     Problem,
-    ProblemEvent,
     Status,
 )
+from .recompute import deadlines_recompute
 
 logger = logging.getLogger(__name__)
 
 # At most this many problems per rule and run; the rest wait for the next run (a few
 # minutes later), so one run's memory and lock time stay bounded.
 BATCH_SIZE = 20_000
-# A person told about more problems than this in one rule's run gets one message that
-# lists them (notifications.write_for_events), not one message per problem.
-GROUP_ABOVE = 3
+# Not a rule's error but the worker stopping the task (its soft time limit, a revoke with
+# terminate): Celery's own exceptions derive from Exception, so they are named here and
+# let through, and the sweep ends at once instead of running on until the hard kill.
+STOP_SWEEP = (SoftTimeLimitExceeded, TimeLimitExceeded, Terminated)
 
 
 @dataclass
@@ -71,6 +101,7 @@ class SweepResult:
     reminded: int = 0
     auto_closed: int = 0
     key_task_milestones: int = 0
+    recomputed: int = 0  # problems whose times a calendar edit moved, caught up first
     failed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -80,12 +111,14 @@ class SweepResult:
 # --- claiming and recipients -----------------------------------------------------------
 
 
-def _claim(condition: Q, order_by: str, fields: Iterable[str], batch_size: int) -> list[dict]:
+def _claim(
+    condition: Q, order_by: str, fields: Iterable[str], batch_size: int, **expressions
+) -> list[dict]:
     """The due rows, locked for this transaction; rows another sweep holds are skipped."""
     problems = Problem.objects.filter(condition).order_by(order_by, "pk")
     if connection.features.has_select_for_update_skip_locked:
         problems = problems.select_for_update(skip_locked=True, of=("self",))
-    return list(problems.values("pk", *fields)[:batch_size])
+    return list(problems.values("pk", *fields, **expressions)[:batch_size])
 
 
 def _mark(ids: list[int], condition: Q, **values) -> None:
@@ -100,102 +133,17 @@ def _mark(ids: list[int], condition: Q, **values) -> None:
         raise workflow.ClaimLost(f"{changed} of {len(ids)} claimed problems changed")
 
 
-@dataclass
-class _People:
-    """Everyone the claimed problems concern, read in one query."""
-
-    by_id: dict[int, object]
-    heads: dict[int, list]  # department id -> its heads
-    office: list
-    principals: list
-
-    @classmethod
-    def load(
-        cls,
-        *,
-        user_ids: Iterable[int] = (),
-        head_department_ids: Iterable[int] = (),
-        office: bool = False,
-        principals: bool = False,
-    ) -> _People:
-        user_ids = {pk for pk in user_ids if pk is not None}
-        head_department_ids = {pk for pk in head_department_ids if pk is not None}
-        wanted = Q(pk__in=user_ids) if user_ids else Q(pk__in=[])
-        if head_department_ids:
-            wanted |= Q(
-                profile__role=Role.DEPARTMENT_HEAD,
-                profile__department_id__in=head_department_ids,
-            )
-        if office:
-            wanted |= Q(profile__role=Role.OFFICE)
-        if principals:
-            wanted |= Q(profile__role=Role.PRINCIPAL)
-        users = list(
-            get_user_model()
-            .objects.filter(wanted, is_active=True)
-            .select_related("profile")
-            .order_by("pk")
-        )
-        people = cls(by_id={}, heads={}, office=[], principals=[])
-        for user in users:
-            people.by_id[user.pk] = user
-            profile = getattr(user, "profile", None)
-            role = profile.role if profile else None
-            if role == Role.DEPARTMENT_HEAD and profile.department_id in head_department_ids:
-                people.heads.setdefault(profile.department_id, []).append(user)
-            elif role == Role.OFFICE and office:
-                people.office.append(user)
-            elif role == Role.PRINCIPAL and principals:
-                people.principals.append(user)
-        return people
-
-
-def _unique(users: Iterable) -> list:
-    seen, result = set(), []
-    for user in users:
-        if user is not None and user.pk not in seen:
-            seen.add(user.pk)
-            result.append(user)
-    return result
-
-
-def _name(user) -> str:
-    from liaison.templatetags.liaison_tags import person_name
-
-    return person_name(user)
-
-
-def _record_and_notify(events_with_recipients: list[tuple[ProblemEvent, list]]) -> int:
-    recipients_by_key = {
-        (event.problem_id, event.dedupe_key): recipients
-        for event, recipients in events_with_recipients
-    }
-    recorded = workflow.record_events_once([event for event, _ in events_with_recipients])
-    notifications.write_for_events(
-        [(event, recipients_by_key[(event.problem_id, event.dedupe_key)]) for event in recorded],
-        group_above=GROUP_ABOVE,
-    )
-    return len(recorded)
-
-
-def _event(row: dict, kind: str, key: str, now: dt.datetime, data: dict, public=False):
-    return ProblemEvent(
-        problem_id=row["pk"],
-        actor=None,
-        kind=kind,
-        is_public=public,
-        data=data,
-        dedupe_key=key,
-        created_at=now,
-    )
-
-
 # --- the rules -------------------------------------------------------------------------
+
+
+def _in_force() -> Q:
+    """Problems whose stored times are of the calendar in force, held for this transaction."""
+    return Q(calendar_revision=workdays.in_force(hold=True))
 
 
 def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Yellow: the last 2 working days began; the lead department's heads are told once."""
-    condition = Q(
+    condition = _in_force() & Q(
         status__in=OPEN_STATUSES, warned_at__isnull=True, warn_at__lte=now, due_at__gte=now
     )
     rows = _claim(
@@ -203,7 +151,7 @@ def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     )
     if not rows:
         return 0
-    people = _People.load(head_department_ids=[r["lead_department_id"] for r in rows])
+    people = People.load(head_department_ids=[r["lead_department_id"] for r in rows])
     _mark([r["pk"] for r in rows], condition, warned_at=now)
     names = {pk: [_name(u) for u in heads] for pk, heads in people.heads.items()}
     pairs = []
@@ -221,26 +169,17 @@ def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Red: open past the deadline → its district leader; the office and the heads told."""
-    condition = Q(status__in=OPEN_STATUSES, escalated_at__isnull=True, due_at__lt=now)
+    condition = _in_force() & Q(status__in=OPEN_STATUSES, escalated_at__isnull=True, due_at__lt=now)
     rows = _claim(
         condition,
         "due_at",
-        [
-            "deadline_version",
-            "due_at",
-            "lead_department_id",
-            "responsible_leader_id",
-            "lead_department__supervising_leader_id",
-        ],
+        ["deadline_version", "due_at", "lead_department_id"],
         batch_size,
+        leader_id=DISTRICT_LEADER,
     )
     if not rows:
         return 0
-    for row in rows:
-        row["leader_id"] = (
-            row["responsible_leader_id"] or row["lead_department__supervising_leader_id"]
-        )
-    people = _People.load(
+    people = People.load(
         user_ids=[r["leader_id"] for r in rows],
         head_department_ids=[r["lead_department_id"] for r in rows],
         office=True,
@@ -287,11 +226,11 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Still open 5 working days after the escalation → the principal leaders, once."""
-    condition = Q(status__in=OPEN_STATUSES, escalate_again_at__lt=now)
+    condition = _in_force() & Q(status__in=OPEN_STATUSES, escalate_again_at__lt=now)
     rows = _claim(condition, "escalate_again_at", ["deadline_version", "due_at"], batch_size)
     if not rows:
         return 0
-    people = _People.load(office=True, principals=True)
+    people = People.load(office=True, principals=True)
     _mark(
         [r["pk"] for r in rows],
         condition,
@@ -319,11 +258,13 @@ def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def remind(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Left `submitted` more than 1 working day → the office is reminded, once."""
-    condition = Q(status=Status.SUBMITTED, reminded_at__isnull=True, remind_at__lt=now)
+    condition = _in_force() & Q(
+        status=Status.SUBMITTED, reminded_at__isnull=True, remind_at__lt=now
+    )
     rows = _claim(condition, "remind_at", ["version", "clock_started_at"], batch_size)
     if not rows:
         return 0
-    people = _People.load(office=True)
+    people = People.load(office=True)
     _mark([r["pk"] for r in rows], condition, reminded_at=now)
     pairs = []
     for row in rows:
@@ -338,13 +279,15 @@ def remind(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def auto_close(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Answered and not evaluated for 5 working days → closed as "not evaluated"."""
-    condition = Q(status=Status.RESOLVED, autoclose_at__lt=now)
+    condition = _in_force() & Q(status=Status.RESOLVED, autoclose_at__lt=now)
     rows = _claim(condition, "autoclose_at", ["submitted_by_id"], batch_size)
     if not rows:
         return 0
-    people = _People.load(user_ids=[r["submitted_by_id"] for r in rows])
+    people = People.load(user_ids=[r["submitted_by_id"] for r in rows])
     submitter = {r["pk"]: people.by_id.get(r["submitted_by_id"]) for r in rows}
-    # A status change: the workflow writes it (and its events), set-based.
+    # A status change: the workflow writes it (and its events), set-based; the rows are
+    # locked and of the revision in force (the calendar is held), so its own condition
+    # needs no revision.
     events = workflow.problems_auto_close([r["pk"] for r in rows], now=now)
     notifications.write_for_events(
         [(event, _unique([submitter[event.problem_id]])) for event in events]
@@ -352,25 +295,61 @@ def auto_close(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     return len(events)
 
 
-# Most urgent first; each in its own transaction.
-RULES: list[tuple[str, Callable[..., int]]] = [
-    ("escalated_again", escalate_again),
-    ("escalated", escalate),
-    ("warned", warn),
-    ("reminded", remind),
-    ("auto_closed", auto_close),
-]
-# Other apps add their rules when they load (keytasks: overdue milestones, see its apps.py).
+# Problems recomputed at the start of each sweep, at most (a few seconds' work): the
+# worker's recompute does the bulk after an edit; the sweep must stay short.
+CATCH_UP = 2_000
+
+
+# The sweep's rules, by name (a SweepResult field), in the order they run: most urgent
+# first, each in its own transaction. Add one with `register_rule`.
+SWEEP_RULES: dict[str, Callable[..., int]] = {}
+
+
+def register_rule(name: str, rule: Callable[..., int]) -> None:
+    """Run `rule(now, batch_size)` in every sweep, after the rules registered before it.
+
+    `name` is the SweepResult field that gets its count. Registering a name again keeps
+    its place and takes the new rule. Other apps register theirs when they load
+    (keytasks: overdue milestones, in its AppConfig.ready).
+    """
+    SWEEP_RULES[name] = rule
+
+
+register_rule("escalated_again", escalate_again)
+register_rule("escalated", escalate)
+register_rule("warned", warn)
+register_rule("reminded", remind)
+register_rule("auto_closed", auto_close)
 
 
 def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> SweepResult:
-    """Run every rule once. A failing rule is logged and the others still run."""
+    """Run every rule once. A failing rule is logged and the others still run.
+
+    First, up to CATCH_UP problems left behind by a calendar edit are recomputed (the
+    worker's recompute normally has them done already; this is for those it has not
+    reached yet, or computed meanwhile with a copy of the calendar read before the edit).
+
+    Told to stop (STOP_SWEEP, e.g. the task's soft time limit), the sweep stops: the
+    rule that was running rolls back, the ones before it stay committed, the later ones
+    wait for the next run, and the exception goes on to the task.
+    """
+
     now = now or timezone.now()
     result = SweepResult()
-    for name, rule in RULES:
+    try:
+        result.recomputed = deadlines_recompute(now, limit=CATCH_UP, skip_locked=True)
+    except STOP_SWEEP:
+        raise
+    except Exception:
+        logger.exception("recomputing deadlines for the calendar failed; the next run tries again")
+        result.failed.append("recomputed")
+    for name, rule in list(SWEEP_RULES.items()):
         try:
             with transaction.atomic():
                 count = rule(now, batch_size)
+        except STOP_SWEEP:
+            logger.warning("deadline sweep stopped during rule %s; the next run goes on", name)
+            raise
         except Exception:
             logger.exception("deadline rule %s failed; the next run tries again", name)
             result.failed.append(name)
@@ -379,102 +358,16 @@ def sweep(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> Sw
     return result
 
 
-# --- recomputing stored times after a calendar edit ------------------------------------
+# --- Readiness: the sweep's last completed run (liaison.readiness, /readyz) ---------------
 
-RECOMPUTE_BATCH = 500
-
-
-def _approved_extension_days() -> Subquery:
-    """Working days of extensions approved since the clock in force started."""
-    return Subquery(
-        ExtensionRequest.objects.filter(
-            problem=OuterRef("pk"),
-            decision=ExtensionRequest.Decision.APPROVED,
-            decided_at__gte=OuterRef("clock_started_at"),
-        )
-        .order_by()
-        .values("problem")
-        .annotate(total=Sum("days"))
-        .values("total")
-    )
+SWEEP_HEARTBEAT = "deadline_sweep"
 
 
-def _waiting_since() -> Subquery:
-    """When the problem last entered `submitted` (submitted, or returned by a department)."""
-    return Subquery(
-        ProblemEvent.objects.filter(
-            problem=OuterRef("pk"), kind__in=[EventKind.SUBMITTED, EventKind.RETURNED]
-        )
-        .order_by("-created_at", "-pk")
-        .values("created_at")[:1]
-    )
+def sweep_record_run() -> None:
+    """A sweep has run to its end (the task, `manage.py enforce_deadlines`)."""
+    readiness.heartbeat_record(SWEEP_HEARTBEAT)
 
 
-def _recompute_candidates() -> QuerySet[Problem]:
-    """Problems with a time still ahead: waiting for triage, open, or waiting for evaluation."""
-    return Problem.objects.filter(status__in=[Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED])
-
-
-def _recomputed(problem: Problem, now: dt.datetime) -> dict:
-    """The stored times `problem` should have under the current calendar."""
-    fields: dict = {}
-    clock_running = problem.status in (Status.SUBMITTED, *OPEN_STATUSES)
-    if clock_running and problem.clock_started_at is not None:
-        days = settings.LIAISON_DEADLINE_WORKING_DAYS + (problem.extension_days or 0)
-        deadline = workflow.deadline_from(problem.clock_started_at, days)
-        fields.update(workflow.deadline_moved_fields(problem, deadline, now=now))
-        if problem.reopen_count == 0:
-            fields["original_due_at"] = workflow.deadline_from(problem.clock_started_at).due_at
-    if problem.status == Status.SUBMITTED and problem.waiting_since is not None:
-        fields["remind_at"] = workflow.remind_at_from(problem.waiting_since)
-    if problem.status == Status.RESOLVED and problem.last_resolved_at is not None:
-        fields["autoclose_at"] = workflow.autoclose_at_from(problem.last_resolved_at)
-    if problem.escalate_again_at is not None and problem.escalated_at is not None:
-        fields.setdefault(
-            "escalate_again_at",
-            workdays.deadline_after(
-                problem.escalated_at, workflow.SECOND_ESCALATION_WORKING_DAYS
-            ).value,
-        )
-    return {name: value for name, value in fields.items() if getattr(problem, name) != value}
-
-
-def deadlines_recompute(now: dt.datetime | None = None) -> int:
-    """Recompute the stored times of unfinished problems from their starting points.
-
-    Called after the working-day calendar changed (an exception or a year edited, the
-    package schedule loaded). The starting points are stored: the clock's start, the
-    extensions approved since, the time the problem entered `submitted` or was last
-    answered. Batches of RECOMPUTE_BATCH problems, each locked while it is recomputed
-    (a transition waits instead of being overwritten); only changed rows are written,
-    in one bulk UPDATE per batch. Returns how many problems changed.
-    """
-    now = now or timezone.now()
-    changed_total = 0
-    ids = list(_recompute_candidates().order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), RECOMPUTE_BATCH):
-        batch = ids[start : start + RECOMPUTE_BATCH]
-        with transaction.atomic():
-            problems = Problem.objects.filter(pk__in=batch).annotate(
-                extension_days=_approved_extension_days(),
-                waiting_since=_waiting_since(),
-            )
-            if connection.features.has_select_for_update:
-                problems = problems.select_for_update(of=("self",))
-            changed, names = [], set()
-            for problem in problems:
-                fields = _recomputed(problem, now)
-                if fields:
-                    for name, value in fields.items():
-                        setattr(problem, name, value)
-                    names.update(fields)
-                    changed.append(problem)
-            if changed:
-                for problem in changed:
-                    problem.updated_at = now
-                names.add("updated_at")
-                Problem.objects.bulk_update(changed, sorted(names), batch_size=RECOMPUTE_BATCH)
-            changed_total += len(changed)
-    if changed_total:
-        logger.info("calendar edit: stored deadlines of %s problems recomputed", changed_total)
-    return changed_total
+def sweep_readiness_check() -> readiness.Result:
+    """Registered as /readyz's "deadline_sweep" (IssuesConfig.ready)."""
+    return readiness.heartbeat_age_check(SWEEP_HEARTBEAT, settings.LIAISON_READYZ_SWEEP_MAX_AGE)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from liaison.forms import HtmlDateInput
 from liaison.models import Department, Enterprise
+from liaison.validators import validate_date_window
 
 from . import metrics, selectors
 from .forms import LeaderChoiceField, leader_queryset
@@ -19,6 +24,20 @@ from .models import OPEN_STATUSES, Category, Problem, Satisfaction, Status
 
 class LeaderFilter(django_filters.ModelChoiceFilter):
     field_class = LeaderChoiceField
+
+
+def _share_choices(*fields) -> None:
+    """Selects offering the same objects read them once (one query, not one per select)."""
+    loaded: list = []
+
+    def choices():
+        if not loaded:
+            # iter(): list.extend would ask the iterator's length, a COUNT query.
+            loaded.extend(iter(ModelChoiceIterator(fields[0])))
+        return loaded
+
+    for field in fields:
+        field.choices = choices
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -47,6 +66,9 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return ordered.order_by(*keys, "-id" if str(keys[0]).startswith("-") else "id")
 
 
+MAX_ID = 2**63 - 1  # a BigAutoField's largest value
+
+
 class ProblemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
     status = django_filters.MultipleChoiceFilter(
@@ -61,6 +83,13 @@ class ProblemFilter(django_filters.FilterSet):
         label=_("Category"), queryset=Category.objects.all()
     )
     responsible_leader = LeaderFilter(label=_("Responsible leader"), queryset=leader_queryset())
+    # "My area" on a leader's home page: the problem's district leader (models.DISTRICT_LEADER).
+    district_leader = LeaderFilter(
+        label=_("District leader"),
+        queryset=leader_queryset(),
+        method="filter_district_leader",
+        help_text=_("The responsible leader, else the lead department's supervising leader."),
+    )
     enterprise = django_filters.ModelChoiceFilter(
         label=_("Enterprise"), queryset=Enterprise.objects.all()
     )
@@ -80,14 +109,16 @@ class ProblemFilter(django_filters.FilterSet):
         field_name="created_at",
         lookup_expr="date__gte",
         widget=HtmlDateInput(),
+        validators=[validate_date_window],
     )
     submitted_before = django_filters.DateFilter(
         label=_("Submitted until"),
         field_name="created_at",
         lookup_expr="date__lte",
         widget=HtmlDateInput(),
+        validators=[validate_date_window],
     )
-    # What the dashboard's numbers link to (liaison/dashboard.py); no query to render.
+    # What the dashboard's numbers link to (dashboard/figures.py); no query to render.
     on_time = django_filters.BooleanFilter(
         label=_("Concluded on time"), method="filter_on_time", widget=forms.CheckboxInput
     )
@@ -99,8 +130,13 @@ class ProblemFilter(django_filters.FilterSet):
         choices=Satisfaction.choices,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    meeting = django_filters.NumberFilter(label="", widget=forms.HiddenInput)
-    town = django_filters.NumberFilter(label="", method="filter_town", widget=forms.HiddenInput)
+    # Ids, bounded like the database's (SQLite cannot even compare a larger number).
+    meeting = django_filters.NumberFilter(
+        label="", widget=forms.HiddenInput, min_value=0, max_value=MAX_ID
+    )
+    town = django_filters.NumberFilter(
+        label="", method="filter_town", widget=forms.HiddenInput, min_value=0, max_value=MAX_ID
+    )
     ordering = StableOrderingFilter(
         label=_("Order"),
         fields=(("created_at", "created"), ("due_at", "due"), ("reference", "reference")),
@@ -116,6 +152,50 @@ class ProblemFilter(django_filters.FilterSet):
         model = Problem
         fields: list[str] = []
 
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            _share_choices(form.fields["responsible_leader"], form.fields["district_leader"])
+        return self._form
+
+    def active(self) -> list[tuple[str, str]]:
+        """What the list is narrowed to: (label, value) pairs the page shows above it.
+
+        Call after is_valid(). The chosen objects are already loaded by the validation;
+        only a town or a meeting (the dashboard's links) costs a query to name.
+        """
+        if not self.form.is_valid():
+            return []
+        shown = []
+        for name, field in self.form.fields.items():
+            value = self.form.cleaned_data.get(name)
+            # (Not `value in (...)`: town 0, "no town recorded", equals False.)
+            if name == "ordering" or value is None or value is False or value in ("", []):
+                continue
+            if name in ("town", "meeting"):
+                shown.append(self._named(name, int(value)))
+            elif isinstance(field, forms.ModelChoiceField):
+                shown.append((field.label, field.label_from_instance(value)))
+            elif isinstance(field, forms.MultipleChoiceField):
+                labels = dict(field.choices)
+                separator = pgettext("list separator", ", ")
+                shown.append((field.label, separator.join(str(labels[v]) for v in value)))
+            elif value is True:
+                shown.append((field.label, ""))
+            elif isinstance(value, float | Decimal):
+                shown.append((field.label, str(int(value))))
+            else:
+                shown.append((field.label, str(value)))
+        return shown
+
+    def _named(self, name: str, pk: int) -> tuple[str, str]:
+        if name == "town":
+            town = Department.objects.filter(pk=pk).first() if pk else None
+            return _("Town or street"), town.name if town else _("(none)")
+        meeting = Problem._meta.get_field("meeting").related_model.objects.filter(pk=pk).first()
+        return _("Face-to-face meeting"), str(meeting) if meeting else str(pk)
+
     def filter_text(self, queryset, name, value):
         value = value.strip()
         if not value:
@@ -126,6 +206,9 @@ class ProblemFilter(django_filters.FilterSet):
             | Q(description__icontains=value)
             | Q(enterprise__name__icontains=value)
         )
+
+    def filter_district_leader(self, queryset, name, value):
+        return queryset.filter(selectors.district_leader_is(value)) if value else queryset
 
     def filter_overdue(self, queryset, name, value):
         if not value:

@@ -7,12 +7,21 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import LEADER_ROLES, Department, Enterprise, Role
 
 from . import attachments
-from .models import Category, Channel, Problem, Satisfaction
+from .models import (
+    ANSWER_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    Category,
+    Channel,
+    Problem,
+    Satisfaction,
+)
 from .selectors import visible_to
 
 User = get_user_model()
@@ -77,7 +86,7 @@ class VersionedForm(ActionForm):
 def meeting_label(meeting) -> str:
     return _("No. %(number)s · %(date)s · %(theme)s") % {
         "number": meeting.number,
-        "date": meeting.local_date.isoformat(),
+        "date": formats.date_format(meeting.local_date),
         "theme": meeting.theme,
     }
 
@@ -95,11 +104,16 @@ class ProblemSubmitForm(forms.Form):
         max_length=120,
         help_text=_("One sentence: what is the difficulty?"),
     )
+    # Blank until chosen: a hurried user must not file under the first category by default
+    # (the office's dispatch form proposes the chosen category's lead department).
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True), empty_label=None
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("Choose…"),
     )
     description = forms.CharField(
         label=_("Description"),
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What happened, what you have tried, and what help you need."),
     )
@@ -183,7 +197,10 @@ class DispatchForm(VersionedForm):
         help_text=_("If empty, the lead department's supervising leader is responsible."),
     )
     note = forms.CharField(
-        label=_("Note to the department"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note to the department"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def clean(self):
@@ -198,7 +215,9 @@ class DispatchForm(VersionedForm):
 
 class RejectForm(VersionedForm):
     reason = forms.CharField(
-        label=_("Reason (shown to the enterprise)"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reason (shown to the enterprise)"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     duplicate_of = forms.CharField(
         label=_("Duplicate of (reference)"),
@@ -228,11 +247,15 @@ class RejectForm(VersionedForm):
 
 
 class ReasonForm(VersionedForm):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ProgressForm(VersionedForm):
-    text = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Progress"), max_length=ANSWER_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
     is_public = forms.BooleanField(
         label=_("Visible to the enterprise"),
         required=False,
@@ -243,7 +266,9 @@ class ProgressForm(VersionedForm):
 
 class ExtensionRequestForm(VersionedForm):
     days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=10)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ExtensionDecisionForm(forms.Form):
@@ -254,13 +279,17 @@ class ExtensionDecisionForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ResolveForm(VersionedForm):
     answer = forms.CharField(
         label=_("Answer to the enterprise"),
+        max_length=ANSWER_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was done and the result. The enterprise is asked to evaluate it."),
     )
@@ -279,6 +308,7 @@ class EvaluateForm(VersionedForm):
     reason = forms.CharField(
         label=_("Comment"),
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when unsatisfied: the problem goes back to the department."),
     )
@@ -294,7 +324,11 @@ class EvaluateForm(VersionedForm):
 
 
 class InstructForm(VersionedForm):
-    text = forms.CharField(label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Instruction"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class AssignHandlerForm(VersionedForm):
@@ -306,6 +340,7 @@ class AssignHandlerForm(VersionedForm):
             is_active=True,
             profile__department=department,
             profile__role__in=[Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD],
+            profile__is_service_account=False,
         ).order_by("last_name", "first_name")
         self.fields["handler"].label_from_instance = lambda u: u.get_full_name() or u.username
 

@@ -42,10 +42,11 @@ ACCEPTED = Q(status__in=ACCEPTED_STATUSES)
 CONCLUDED = Q(status__in=CONCLUDED_STATUSES)
 # on time (按时办结) = concluded, and first answered by the deadline in force then. A problem
 # answered before its clock started (a meeting problem answered ahead of the meeting) had
-# no deadline to miss.
-ON_TIME = CONCLUDED & (
-    Q(first_resolved_due_at__isnull=True) | Q(first_resolved_at__lte=F("first_resolved_due_at"))
+# no deadline to miss. `answered_on_time` / `is_on_time` are the same rule for one problem.
+ANSWERED_ON_TIME = Q(first_resolved_due_at__isnull=True) | Q(
+    first_resolved_at__lte=F("first_resolved_due_at")
 )
+ON_TIME = CONCLUDED & ANSWERED_ON_TIME
 # open = dispatched or in progress (what the deadline applies to).
 OPEN = Q(status__in=OPEN_STATUSES)
 # evaluated = the enterprise gave a verdict (an auto-closed "not evaluated" did not).
@@ -54,6 +55,22 @@ EVALUATED = Q(
 )
 # satisfied for the satisfaction rate (满意率) = satisfied or basically satisfied.
 SATISFIED = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
+
+
+def answered_on_time(problem) -> bool | None:
+    """Whether the problem was first answered by the deadline in force then (ANSWERED_ON_TIME).
+
+    None if it was never answered.
+    """
+    if problem.first_resolved_at is None:
+        return None
+    due = problem.first_resolved_due_at
+    return due is None or problem.first_resolved_at <= due
+
+
+def is_on_time(problem) -> bool:
+    """On time (ON_TIME) for one loaded problem: concluded, and answered on time."""
+    return problem.status in CONCLUDED_STATUSES and bool(answered_on_time(problem))
 
 
 def overdue_now(now: dt.datetime) -> Q:
@@ -143,7 +160,7 @@ def handling_time_by(problems: QuerySet, *, by: Sequence[str]) -> dict[tuple, Ha
     """HandlingTime of `problems` per combination of the fields `by` (keyed by value tuples).
 
     The same two grouped queries as handling_time(), grouped by every field of `by` too:
-    the dashboard summary (liaison.dashboard) keeps one figure per cell of its key.
+    the dashboard summary (dashboard.figures) keeps one figure per cell of its key.
     """
     answered = problems.filter(HAS_HANDLING_TIME).order_by()
     started = answered.values(

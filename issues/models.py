@@ -10,11 +10,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
+
+# How long the texts people type about a problem may be (characters; Problem.title is 120):
+# far more than anyone writes, far less than what would swamp a timeline or an e-mail.
+# The forms check them (issues.forms, meetings.forms for an answer given at a meeting).
+DESCRIPTION_MAX_LENGTH = 5000  # a problem's description
+ANSWER_MAX_LENGTH = 5000  # the answer to the enterprise, a progress note
+NOTE_MAX_LENGTH = 2000  # a reason, a note, an instruction, an evaluation's comment
 
 
 class Category(models.Model):
@@ -57,6 +65,15 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
 CONCLUDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 ACCEPTED_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
+# With a stored time still ahead: the office's reminder, the deadline, or the auto-close.
+UNFINISHED_STATUSES = (Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED)
+
+# The problem's district leader (DESIGN.md §5), for a set of problems: the responsible
+# leader if the office named one, else the lead department's supervising leader (a user
+# id, or NULL). `Problem.district_leader` is the same rule for one loaded problem.
+DISTRICT_LEADER = Coalesce("responsible_leader", "lead_department__supervising_leader")
+# What to select_related so that `Problem.district_leader` costs no query.
+DISTRICT_LEADER_RELATIONS = ("responsible_leader", "lead_department__supervising_leader")
 
 
 class Channel(models.TextChoices):
@@ -64,6 +81,11 @@ class Channel(models.TextChoices):
     MEETING = "meeting", _("Face-to-face meeting")
     VISIT = "visit", _("Visit")
     PHONE = "phone", _("Phone")
+    # From another system through the API (issue 14): the city's 12345 hotline, the
+    # provincial enterprise service portal, or any other.
+    HOTLINE = "hotline", _("12345 hotline")
+    PORTAL = "portal", _("Enterprise service portal")
+    SYSTEM = "system", _("Another system")
 
 
 class Satisfaction(models.TextChoices):
@@ -101,6 +123,11 @@ class Problem(models.Model):
     )
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    # The other system's own number for the problem (API clients; issue 14): one problem
+    # per reference per submitter, so sending the same appeal again creates nothing.
+    external_reference = models.CharField(
+        _("external reference"), max_length=64, blank=True, default=""
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"))
@@ -155,7 +182,8 @@ class Problem(models.Model):
     # so an action from a stale page is refused instead of applied to a changed problem.
     version = models.PositiveIntegerField(default=1)
     # One key per rendered submit form: a double-submitted form creates one problem.
-    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Unique per enterprise (Meta.constraints): another enterprise's key says nothing here.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     # Deadlines (DESIGN.md §5), stored so that lists and the sweep use indexes.
     clock_started_at = models.DateTimeField(_("clock started at"), null=True, blank=True)
@@ -167,6 +195,10 @@ class Problem(models.Model):
     # Bumped whenever due_at moves (dispatch, approved extension, reopening, calendar
     # edit): warnings and escalations are keyed on it, so each happens once per deadline.
     deadline_version = models.PositiveIntegerField(default=0)
+    # The revision of the working-day calendar (liaison.models.CalendarRevision) the
+    # stored times below were computed with: the sweep acts only on problems of the
+    # revision in force; the others are recomputed first (issues.deadlines).
+    calendar_revision = models.PositiveIntegerField(default=0)
     # The deadline sweep's stored times (DESIGN.md §5), each with a partial index.
     warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
@@ -260,6 +292,14 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=Q(escalation_level__lte=2), name="problem_escalation_level_range"
             ),
+            models.UniqueConstraint(
+                fields=["enterprise", "submission_key"], name="problem_form_key_per_enterprise"
+            ),
+            models.UniqueConstraint(
+                fields=["submitted_by", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="problem_external_reference_once",
+            ),
             models.CheckConstraint(
                 condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("pk")),
                 name="problem_not_duplicate_of_itself",
@@ -290,7 +330,7 @@ class Problem(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
-            # What changed since the dashboard summary was last refreshed (liaison.dashboard).
+            # What changed since the dashboard summary was last refreshed (dashboard.figures).
             models.Index(fields=["updated_at"], name="problem_updated"),
             models.Index(fields=["responsible_leader", "status"], name="problem_leader_status"),
             models.Index(fields=["category", "status"], name="problem_category_status"),
@@ -310,6 +350,13 @@ class Problem(models.Model):
                 name="problem_resolved_autoclose",
                 condition=Q(status=Status.RESOLVED),
             ),
+            # Problems with times still ahead, by calendar revision: after a calendar edit
+            # the recompute finds those of an older revision without reading the others.
+            models.Index(
+                fields=["calendar_revision"],
+                name="problem_unfinished_calendar",
+                condition=Q(status__in=UNFINISHED_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -322,6 +369,24 @@ class Problem(models.Model):
     @property
     def is_concluded(self) -> bool:
         return self.status in CONCLUDED_STATUSES
+
+    @property
+    def district_leader(self):
+        """The leader an escalation goes to (DESIGN.md §5), or None; see DISTRICT_LEADER.
+
+        Load the problem with DISTRICT_LEADER_RELATIONS (select_related) to spare the
+        queries.
+        """
+        if self.responsible_leader_id is not None:
+            return self.responsible_leader
+        if self.lead_department_id is not None:
+            return self.lead_department.supervising_leader
+        return None
+
+    @property
+    def district_leader_is_responsible(self) -> bool:
+        """Whether the district leader was named for this problem (not the department's)."""
+        return self.responsible_leader_id is not None
 
 
 class EventKind(models.TextChoices):
@@ -351,6 +416,8 @@ class EventKind(models.TextChoices):
     COORDINATION_CONVENED = "coordination", _("Coordination meeting convened")
     ACTION_ITEM_ADDED = "action_item_added", _("Action item decided")
     ACTION_ITEM_DONE = "action_item_done", _("Action item done")
+    # A calendar edit moved the deadline of an escalated problem into the future.
+    ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
 
 
 class ProblemEvent(models.Model):
@@ -488,109 +555,3 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} +{self.days}"
-
-
-class Notification(models.Model):
-    """The outbox: one message to one person on one channel, written with its event.
-
-    In-app messages are delivered by being written; e-mail and SMS are delivered by
-    Celery tasks that retry, and re-queued by a periodic task if the broker was down.
-    """
-
-    class Channel(models.TextChoices):
-        IN_APP = "in_app", _("In the app")
-        EMAIL = "email", _("E-mail")
-        SMS = "sms", _("SMS")
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Not sent")
-
-    # The sweep writes tens of thousands of rows at once: no single-column index on the
-    # foreign keys, whose lookups the composite indexes below already serve.
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        db_index=False,
-    )
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    kind = models.CharField(_("kind"), max_length=30)
-    event = models.ForeignKey(
-        ProblemEvent,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="notifications",
-        db_index=False,
-    )
-    problem = models.ForeignKey(
-        Problem,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="notifications",
-        db_index=False,
-    )
-    # For messages not tied to one event (the daily digest): once per key and person.
-    dedupe_key = models.CharField(max_length=60, blank=True, default="")
-    subject = models.CharField(_("subject"), max_length=200)
-    body = models.TextField(_("text"))
-    body_html = models.TextField(blank=True)
-    url = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["event", "recipient", "channel"],
-                condition=Q(event__isnull=False),
-                name="notification_once_per_event",
-            ),
-            models.UniqueConstraint(
-                fields=["recipient", "channel", "dedupe_key"],
-                condition=~Q(dedupe_key=""),
-                name="notification_once_per_key",
-            ),
-            models.CheckConstraint(
-                condition=Q(channel__in=["in_app", "email", "sms"]),
-                name="notification_channel_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(state__in=["pending", "sent", "failed", "skipped"]),
-                name="notification_state_valid",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["recipient", "-created_at"],
-                name="notification_inbox",
-                condition=Q(channel="in_app"),
-            ),
-            models.Index(
-                fields=["recipient"],
-                name="notification_unread",
-                condition=Q(channel="in_app", read_at__isnull=True),
-            ),
-            models.Index(
-                fields=["created_at"],
-                name="notification_pending",
-                condition=Q(state="pending"),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.recipient_id} {self.channel} {self.subject}"

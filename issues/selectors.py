@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from liaison import permissions, workdays
 from liaison.models import Role
 
+from . import extensions
 from .models import (
+    ACCEPTED_STATUSES,
+    DISTRICT_LEADER,
+    DISTRICT_LEADER_RELATIONS,
     OPEN_STATUSES,
     Attachment,
     EventKind,
@@ -38,6 +43,11 @@ def visible_to(user) -> QuerySet[Problem]:
     return problems.none()
 
 
+def district_leader_is(user) -> Q:
+    """Problems whose district leader (models.DISTRICT_LEADER) is `user`: "my area"."""
+    return Q(Exact(DISTRICT_LEADER, user.pk))
+
+
 def with_list_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
     # The meeting: a problem dispatched early shows "clock starts at the meeting on ...".
     return problems.select_related("enterprise", "category", "lead_department", "meeting")
@@ -55,6 +65,23 @@ def attachments_visible_to(user, problem: Problem) -> QuerySet[Attachment]:
     if not permissions.can_see_internal_events(user):
         attachments = attachments.filter(is_public=True)
     return attachments
+
+
+def with_dispatch_sheet_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
+    """What a dispatch sheet (交办单) names: two queries for the problem."""
+    return problems.select_related(
+        "enterprise", "category", "meeting", *DISTRICT_LEADER_RELATIONS
+    ).prefetch_related("co_departments")
+
+
+def last_dispatch(problem: Problem) -> ProblemEvent | None:
+    """The latest dispatch (a problem returned by its department is dispatched again)."""
+    return (
+        problem.events.filter(kind=EventKind.DISPATCHED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def pending_extension(problem: Problem) -> ExtensionRequest | None:
@@ -77,9 +104,7 @@ def escalated_to(user) -> QuerySet[Problem]:
     if not permissions.is_office(user):
         if not permissions.is_leader(user):
             return escalated.none()
-        mine = Q(responsible_leader=user) | Q(
-            responsible_leader__isnull=True, lead_department__supervising_leader=user
-        )
+        mine = district_leader_is(user)
         if permissions.role_of(user) == Role.PRINCIPAL:
             mine |= Q(escalation_level__gte=2)
         escalated = escalated.filter(mine)
@@ -95,9 +120,17 @@ def escalated_to(user) -> QuerySet[Problem]:
 
 
 def last_escalation(events: list[ProblemEvent]) -> ProblemEvent | None:
-    """The latest escalation among a problem's (already loaded) timeline events."""
-    escalations = [e for e in events if e.kind == EventKind.ESCALATED]
-    return escalations[-1] if escalations else None
+    """The escalation in force among a problem's (already loaded, in order) timeline events.
+
+    None if a calendar edit withdrew the last one (issues.deadlines).
+    """
+    latest = None
+    for event in events:
+        if event.kind == EventKind.ESCALATED:
+            latest = event
+        elif event.kind == EventKind.ESCALATION_WITHDRAWN:
+            latest = None
+    return latest
 
 
 def department_inbox(department_id: int) -> QuerySet[Problem]:
@@ -168,16 +201,58 @@ def department_desk_counts(department_id: int) -> dict[str, int]:
     )
 
 
-def problem_page_context(*, user, problem: Problem) -> dict:
-    """Everything the problem page shows to `user`, with the action forms they may use."""
-    from . import forms
+def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozenset[str]:
+    """The names of the actions `user` may take on `problem` now (the house convention).
 
+    Each app answers "what may this user do here" with a selector like this one,
+    `<entity>_actions(*, user, <entity>) -> frozenset[str]`, built from the role
+    predicates of liaison/permissions.py and the object's state; the view turns each
+    name into its form (context `actions`, by name) and the template asks
+    `{% if actions.<name> %}`. `pending_extension`: the problem's pending extension
+    request (pending_extension()), or None.
+    """
+    status = problem.status
+    is_lead = permissions.can_act_as_lead(user, problem)
+    names: set[str] = set()
+    if status == Status.SUBMITTED and permissions.can_dispatch(user):
+        names |= {"dispatch", "reject"}
+    # Dispatched early for a meeting not yet held: acknowledged once its clock starts.
+    if status == Status.DISPATCHED and is_lead and problem.due_at is not None:
+        names |= {"acknowledge", "return"}
+    if status == Status.IN_PROGRESS and permissions.can_add_progress(user, problem):
+        names.add("progress")
+    if status == Status.IN_PROGRESS and is_lead:
+        names.add("resolve")
+        if pending_extension is None:
+            names.add("extension")
+    if status in OPEN_STATUSES and permissions.can_assign_handler(user, problem):
+        names.add("assign")
+    if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
+        names.add("evaluate")
+    if status in (
+        Status.SUBMITTED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.RESOLVED,
+    ) and permissions.can_instruct(user):
+        names.add("instruct")
+    if pending_extension is not None and permissions.can_decide_extension(user):
+        names.add("decide_extension")
+    if permissions.can_attach(user, problem):
+        names.add("attach")
+    return frozenset(names)
+
+
+def problem_page_context(*, user, problem: Problem) -> dict:
+    """Everything the problem page shows to `user`, and the actions they may take.
+
+    `allowed_actions`: problem_actions(); the view makes their forms (a selector only reads).
+    """
     problem = (
         Problem.objects.select_related(
+            *DISTRICT_LEADER_RELATIONS,
             "enterprise",
             "category",
-            "lead_department",
-            "responsible_leader",
             "handler",
             "submitted_by",
             "duplicate_of",
@@ -186,7 +261,6 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         .prefetch_related("co_departments")
         .get(pk=problem.pk)
     )
-    version = {"version": problem.version}
     status = problem.status
     context: dict = {
         "problem": problem,
@@ -201,53 +275,21 @@ def problem_page_context(*, user, problem: Problem) -> dict:
     )
     if context["show_internal"]:
         # Coordination meetings and their action items: one query, two if it has any.
-        from meetings.coordination import problem_coordination
-
-        context["coordination"] = problem_coordination(user=user, problem=problem)
+        context["coordination"] = extensions.meetings().problem_coordination(
+            user=user, problem=problem
+        )
         # The key tasks the problem is linked to (keytasks builds on issues): one query.
         context["key_tasks"] = list(problem.key_tasks.order_by("-year", "number"))
     pending = None
     if status == Status.IN_PROGRESS and context["show_internal"]:
         pending = pending_extension(problem)
     context["pending_extension"] = pending
-    actions: dict = {}
-    if status == Status.SUBMITTED and permissions.can_dispatch(user):
-        # The id, not the department: the form's choices hold it, no query needed.
-        lead = problem.category.default_lead_department_id
-        actions["dispatch"] = forms.DispatchForm(initial={**version, "lead_department": lead})
-        actions["reject"] = forms.RejectForm(initial=version, problem=problem)
-    # Dispatched early for a meeting not yet held: acknowledged once its clock starts.
-    if status == Status.DISPATCHED and context["is_lead"] and problem.due_at is not None:
-        actions["acknowledge"] = forms.VersionedForm(initial=version)
-        actions["return"] = forms.ReasonForm(initial=version)
-    if status == Status.IN_PROGRESS and permissions.can_add_progress(user, problem):
-        actions["progress"] = forms.ProgressForm(initial=version)
-    if status == Status.IN_PROGRESS and context["is_lead"]:
-        actions["resolve"] = forms.ResolveForm(initial=version)
-        if pending is None:
-            actions["extension"] = forms.ExtensionRequestForm(initial=version)
-    if status in OPEN_STATUSES and permissions.can_assign_handler(user, problem):
-        actions["assign"] = forms.AssignHandlerForm(
-            initial={**version, "handler": problem.handler_id},
-            department=problem.lead_department,
-        )
-    if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
-        actions["evaluate"] = forms.EvaluateForm(initial=version)
-    if status in (
-        Status.SUBMITTED,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        Status.RESOLVED,
-    ) and permissions.can_instruct(user):
-        actions["instruct"] = forms.InstructForm(initial=version)
-    if pending is not None and permissions.can_decide_extension(user):
-        actions["decide_extension"] = forms.ExtensionDecisionForm()
-    if permissions.can_attach(user, problem):
-        actions["attach"] = forms.AttachForm()
-        if context["is_enterprise"]:
-            # An enterprise's files are always visible to it: no choice to offer.
-            del actions["attach"].fields["is_public"]
-    context["actions"] = actions
+    context["can_print_dispatch_sheet"] = (
+        status in ACCEPTED_STATUSES and permissions.can_print_dispatch_sheet(user)
+    )
+    context["allowed_actions"] = problem_actions(
+        user=user, problem=problem, pending_extension=pending
+    )
     return context
 
 
@@ -281,9 +323,7 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
             extensions=Count("pk", filter=Q(pk__in=pending)),
         )
     if role in (Role.LEADER, Role.PRINCIPAL):
-        mine = Q(responsible_leader=user) | Q(
-            responsible_leader__isnull=True, lead_department__supervising_leader=user
-        )
+        mine = district_leader_is(user)
         if role == Role.PRINCIPAL:
             escalated_q = Q(status__in=OPEN_STATUSES) & (
                 Q(escalation_level__gte=2) | (mine & Q(escalation_level__gte=1))

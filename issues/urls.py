@@ -1,28 +1,27 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from notifications import urls as notification_urls
+
+from . import views, views_lists
 
 app_name = "issues"
 
 REF = "<str:reference>"
 
 urlpatterns = [
-    path("", views.problem_list, name="list"),
+    path("", views_lists.problem_list, name="list"),
     path("new/", views.problem_submit, name="submit"),
     path("register/", views.problem_register, name="register"),
-    path("triage/", views.triage, name="triage"),
-    path("extensions/", views.extension_list, name="extensions"),
+    path("triage/", views_lists.triage, name="triage"),
+    path("extensions/", views_lists.extension_list, name="extensions"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
-    path("department/", views.department_desk, name="department"),
-    path("escalations/", views.escalation_list, name="escalations"),
+    path("department/", views_lists.department_desk, name="department"),
+    path("escalations/", views_lists.escalation_list, name="escalations"),
     path("files/<int:pk>/", views.attachment_download, name="attachment"),
-    path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/badge/", views.notification_badge, name="notifications_badge"),
-    path("notifications/read/", views.notification_read_all, name="notifications_read_all"),
-    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
-    path("notifications/outbox/", views.notification_outbox, name="outbox"),
-    path("notifications/outbox/<int:pk>/retry/", views.notification_retry, name="outbox_retry"),
+    # The bell, the notifications page and the outbox (notifications.urls), named here.
+    path("notifications/", include(notification_urls)),
     path(f"{REF}/", views.problem_detail, name="detail"),
+    path(f"{REF}/dispatch-sheet/", views.dispatch_sheet, name="dispatch_sheet"),
     path(f"{REF}/dispatch/", views.problem_dispatch, name="dispatch"),
     path(f"{REF}/reject/", views.problem_reject, name="reject"),
     path(f"{REF}/return/", views.problem_return, name="return"),

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liaison import permissions
-from meetings import selectors as meeting_selectors
+from liaison.downloads import stored_file_download
+from liaison.middleware import accepts_uploads
+from liaison.pages import form_errors_to_messages, role_required, safe_next
 
 from . import attachments as files
-from . import forms, notifications, selectors, services, workflow
-from .filters import ProblemFilter
-from .models import Attachment, ExtensionRequest, Notification, Problem, Status
+from . import extensions, forms, selectors, services, workflow
+from .models import ACCEPTED_STATUSES, Attachment, ExtensionRequest, Problem
 
-PAGE_SIZE = 25
-ENTERPRISE_FILTERS = frozenset({"q", "status", "category", "ordering", "page"})
+# The body a view taking a problem's attachments accepts (liaison.middleware).
+takes_attachments = accepts_uploads(max_files=files.MAX_PER_PROBLEM, max_file_size=files.MAX_SIZE)
 
 
 def _load(request, reference: str) -> Problem:
@@ -33,69 +34,27 @@ def _load(request, reference: str) -> Problem:
     return get_object_or_404(selectors.visible_to(request.user), reference=reference)
 
 
-def _page(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
-
-
-def _querystring_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
-def _safe_next(request, fallback: str) -> str:
-    """The "next" page the form names if it is on this site, else `fallback`."""
-    back = request.POST.get("next", "")
-    # Only a page of this site: "//host/" and "/\host/" start with a slash too.
-    if url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return back
-    return fallback
-
-
-def form_errors_to_messages(request, form) -> None:
-    """A refused action form's errors as messages on the page it redirects back to."""
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
-
-
-def role_required(predicate):
-    """Only users for whom `predicate(user)` holds; for others the page does not exist (404)."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not predicate(request.user):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def _version(form) -> int | None:
     return form.cleaned_data.get("version") if form.is_valid() else None
 
 
-# What the user is told after each action succeeds, by workflow function.
+# What the user is told after each action succeeds, by the function `_act` runs.
 SUCCESS_MESSAGES = {
-    "problem_dispatch": gettext_lazy("The problem was dispatched; the deadline is running."),
-    "problem_reject": gettext_lazy("The problem was marked as not accepted."),
-    "problem_return": gettext_lazy("The problem was returned to the liaison office."),
-    "problem_acknowledge": gettext_lazy("Acknowledged. The problem is now in progress."),
-    "problem_add_progress": gettext_lazy("The progress note was added."),
-    "problem_request_extension": gettext_lazy("The extension request was sent for a decision."),
-    "problem_resolve": gettext_lazy("The answer was sent; the enterprise is asked to evaluate it."),
-    "problem_evaluate": gettext_lazy("Thank you: your evaluation was recorded."),
-    "problem_instruct": gettext_lazy("The instruction was recorded."),
-    "problem_assign_handler": gettext_lazy("The handler was assigned."),
-    "problem_attach": gettext_lazy("The files were added."),
+    workflow.problem_dispatch: gettext_lazy("The problem was dispatched; the deadline is running."),
+    workflow.problem_reject: gettext_lazy("The problem was marked as not accepted."),
+    workflow.problem_return: gettext_lazy("The problem was returned to the liaison office."),
+    workflow.problem_acknowledge: gettext_lazy("Acknowledged. The problem is now in progress."),
+    workflow.problem_add_progress: gettext_lazy("The progress note was added."),
+    workflow.problem_request_extension: gettext_lazy(
+        "The extension request was sent for a decision."
+    ),
+    workflow.problem_resolve: gettext_lazy(
+        "The answer was sent; the enterprise is asked to evaluate it."
+    ),
+    workflow.problem_evaluate: gettext_lazy("Thank you: your evaluation was recorded."),
+    workflow.problem_instruct: gettext_lazy("The instruction was recorded."),
+    workflow.problem_assign_handler: gettext_lazy("The handler was assigned."),
+    services.problem_attach: gettext_lazy("The files were added."),
 }
 
 
@@ -106,142 +65,35 @@ def _act(request, problem: Problem, action, **kwargs):
     except workflow.TransitionError as error:
         messages.error(request, error.message)
     else:
-        message = SUCCESS_MESSAGES.get(action.__name__)
+        message = SUCCESS_MESSAGES.get(action)
         if action is workflow.problem_dispatch and result.due_at is None:
             message = _(
                 "The problem was dispatched so the department can prepare; its deadline "
                 "starts when the face-to-face meeting of %(date)s is held."
-            ) % {"date": result.meeting.local_date.isoformat()}
+            ) % {"date": formats.date_format(result.meeting.local_date)}
         if message:
             messages.success(request, message)
     return redirect("issues:detail", reference=problem.reference)
 
 
-# --- lists -------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def problem_list(request):
-    """All problems the user may see, filtered: the office's and leaders' main list."""
-    base = selectors.with_list_relations(selectors.visible_to(request.user))
-    data = request.GET
-    if permissions.is_enterprise_user(request.user):
-        # An enterprise filters its own problems by text, status and category only:
-        # the other filters (leader, department, ...) would tell it internal facts.
-        data = data.copy()
-        for key in list(data):
-            if key not in ENTERPRISE_FILTERS:
-                del data[key]
-    problem_filter = ProblemFilter(data, queryset=base.order_by("-created_at", "-id"))
-    problems = problem_filter.qs if problem_filter.is_valid() else base.none()
-    return render(
-        request,
-        "issues/problem_list.html",
-        {
-            "filter": problem_filter,
-            "page": _page(request, problems),
-            "querystring": _querystring_without_page(request),
-            "now": timezone.now(),
-            "is_enterprise": permissions.is_enterprise_user(request.user),
-        },
-    )
-
-
-@role_required(permissions.is_office)
-@require_GET
-def triage(request):
-    """New problems waiting for dispatch, and problems departments returned."""
-    submitted = selectors.with_list_relations(
-        Problem.objects.filter(status=Status.SUBMITTED)
-    ).order_by("created_at", "id")
-    returned = submitted.filter(clock_started_at__isnull=False)
-    new = submitted.filter(clock_started_at__isnull=True)
-    show = "returned" if request.GET.get("show") == "returned" else "new"
-    queryset = returned if show == "returned" else new
-    return render(
-        request,
-        "issues/triage.html",
-        {
-            "page": _page(request, queryset),
-            "show": show,
-            "new_count": new.count(),
-            "returned_count": returned.count(),
-            "querystring": f"show={show}",
-            "now": timezone.now(),
-        },
-    )
-
-
-@role_required(permissions.can_decide_extension)
-@require_GET
-def extension_list(request):
-    pending = (
-        ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
-        .select_related(
-            "problem", "problem__enterprise", "problem__lead_department", "requested_by"
-        )
-        .order_by("requested_at", "id")
-    )
-    return render(
-        request,
-        "issues/extension_list.html",
-        {"page": _page(request, pending), "querystring": "", "now": timezone.now()},
-    )
-
-
-def _can_see_escalations(user) -> bool:
-    return permissions.is_leader(user) or permissions.is_office(user)
-
-
-@role_required(_can_see_escalations)
-@require_GET
-def escalation_list(request):
-    """A leader's escalated problems ("my escalations"), most overdue first, to act on."""
-    return render(
-        request,
-        "issues/escalation_list.html",
-        {
-            "page": _page(request, selectors.escalated_to(request.user)),
-            "querystring": "",
-            "now": timezone.now(),
-            "is_office": permissions.is_office(request.user),
-        },
-    )
-
-
-@role_required(permissions.is_department_user)
-@require_GET
-def department_desk(request):
-    """The department's work: to acknowledge, in progress by deadline, co-handled."""
-    department_id = permissions.department_id_of(request.user)
-    tabs = {
-        "inbox": selectors.department_inbox(department_id),
-        "in_progress": selectors.department_in_progress(department_id),
-        "co": selectors.department_co_problems(department_id),
-    }
-    tab = request.GET.get("tab", "inbox")
-    if tab not in tabs:
-        tab = "inbox"
-    counts = selectors.department_desk_counts(department_id)
-    from meetings.coordination import department_open_items
-
-    return render(
-        request,
-        "issues/department_desk.html",
-        {
-            "tab": tab,
-            "counts": counts,
-            "page": _page(request, selectors.with_list_relations(tabs[tab])),
-            "querystring": f"tab={tab}",
-            "now": timezone.now(),
-            # The coordination meetings' tasks for the department, to tick off here.
-            "action_items": department_open_items(department_id, user=request.user),
-        },
-    )
-
-
 # --- submit ------------------------------------------------------------------------------
+
+
+def _submitted_message(problem: Problem, *, on_behalf: bool) -> str:
+    """What the enterprise, or the office that registered it for one, needs to hear next."""
+    if not on_behalf:
+        return _("Problem %(ref)s was submitted. The liaison office will dispatch it.") % {
+            "ref": problem.reference
+        }
+    return format_html(
+        '{} <a href="{}#dispatch">{}</a> · <a href="{}">{}</a>',
+        _("%(ref)s is registered for %(enterprise)s and waits for dispatch.")
+        % {"ref": problem.reference, "enterprise": problem.enterprise.name},
+        reverse("issues:detail", kwargs={"reference": problem.reference}),
+        _("Dispatch it now"),
+        reverse("issues:register"),
+        _("Register another"),
+    )
 
 
 def _submit(request, form_class, template: str, *, enterprise=None, meetings=()):
@@ -271,15 +123,12 @@ def _submit(request, form_class, template: str, *, enterprise=None, meetings=())
         except workflow.TransitionError as error:
             messages.error(request, error.message)
         else:
-            messages.success(
-                request,
-                _("Problem %(ref)s was submitted. The liaison office will dispatch it.")
-                % {"ref": problem.reference},
-            )
+            messages.success(request, _submitted_message(problem, on_behalf=enterprise is None))
             return redirect("issues:detail", reference=problem.reference)
     return render(request, template, {"form": form, "enterprise": enterprise})
 
 
+@takes_attachments
 @role_required(permissions.is_enterprise_user)
 @require_http_methods(["GET", "POST"])
 def problem_submit(request):
@@ -289,10 +138,11 @@ def problem_submit(request):
         forms.ProblemSubmitForm,
         "issues/problem_submit.html",
         enterprise=enterprise,
-        meetings=meeting_selectors.open_for_submission(enterprise=enterprise),
+        meetings=extensions.meetings().open_for_submission(enterprise=enterprise),
     )
 
 
+@takes_attachments
 @role_required(permissions.can_register_on_behalf)
 @require_http_methods(["GET", "POST"])
 def problem_register(request):
@@ -300,7 +150,7 @@ def problem_register(request):
         request,
         forms.ProblemRegisterForm,
         "issues/problem_register.html",
-        meetings=meeting_selectors.open_for_submission(enterprise=None),
+        meetings=extensions.meetings().open_for_submission(enterprise=None),
     )
 
 
@@ -311,13 +161,104 @@ def problem_register(request):
 @require_GET
 def problem_detail(request, reference: str):
     problem = _load(request, reference)
-    context = selectors.problem_page_context(user=request.user, problem=problem)
+    context = _problem_page_context(request.user, problem)
     context["now"] = timezone.now()
     return render(request, "issues/problem_detail.html", context)
 
 
-def _action_view(form_class, *, needs_problem_in_form=False):
-    """Decorator for POST-only actions on one problem: load, validate, act, redirect."""
+@role_required(permissions.can_print_dispatch_sheet)
+@require_GET
+def dispatch_sheet(request, reference: str):
+    """The printable dispatch sheet (交办单) of an accepted problem, with room to sign."""
+    problem = get_object_or_404(
+        selectors.with_dispatch_sheet_relations(selectors.visible_to(request.user)),
+        reference=reference,
+    )
+    if problem.status not in ACCEPTED_STATUSES:
+        messages.info(request, _("This problem has not been dispatched: it has no dispatch sheet."))
+        return redirect("issues:detail", reference=problem.reference)
+    context = {
+        "problem": problem,
+        "dispatch": selectors.last_dispatch(problem),
+        "district_leader": problem.district_leader,
+        "working_days": settings.LIAISON_DEADLINE_WORKING_DAYS,
+        "now": timezone.now(),
+    }
+    return render(request, "issues/dispatch_sheet.html", context)
+
+
+def _action_forms(problem: Problem, allowed: frozenset[str], *, is_enterprise: bool) -> dict:
+    """The empty form of each action in `allowed` (selectors.problem_actions), by name."""
+    version = {"version": problem.version}
+    makers = {
+        # The id, not the department: the form's choices hold it, no query needed.
+        "dispatch": lambda: forms.DispatchForm(
+            initial={**version, "lead_department": problem.category.default_lead_department_id}
+        ),
+        "reject": lambda: forms.RejectForm(initial=version, problem=problem),
+        "acknowledge": lambda: forms.VersionedForm(initial=version),
+        "return": lambda: forms.ReasonForm(initial=version),
+        "progress": lambda: forms.ProgressForm(initial=version),
+        "resolve": lambda: forms.ResolveForm(initial=version),
+        "extension": lambda: forms.ExtensionRequestForm(initial=version),
+        "assign": lambda: forms.AssignHandlerForm(
+            initial={**version, "handler": problem.handler_id},
+            department=problem.lead_department,
+        ),
+        "evaluate": lambda: forms.EvaluateForm(initial=version),
+        "instruct": lambda: forms.InstructForm(initial=version),
+        "decide_extension": lambda: forms.ExtensionDecisionForm(),
+        "attach": forms.AttachForm,
+    }
+    actions = {name: make() for name, make in makers.items() if name in allowed}
+    if "attach" in actions and is_enterprise:
+        # An enterprise's files are always visible to it: no choice to offer.
+        del actions["attach"].fields["is_public"]
+    return actions
+
+
+def _problem_page_context(user, problem: Problem, bound: dict | None = None) -> dict:
+    """The problem page's context: the selector's data, and a form for each allowed action.
+
+    `bound`: forms the user sent that were refused, by action name; each replaces the
+    empty form of that action (if the page offers it) and keeps only its fields.
+    """
+    context = selectors.problem_page_context(user=user, problem=problem)
+    actions = _action_forms(
+        context["problem"], context["allowed_actions"], is_enterprise=context["is_enterprise"]
+    )
+    for name, form in (bound or {}).items():
+        if name in actions:
+            for field in set(form.fields) - set(actions[name].fields):
+                del form.fields[field]
+            actions[name] = form
+    context["actions"] = actions
+    return context
+
+
+def _refused(request, problem: Problem, action: str, form):
+    """The problem page again, with the refused form as the user filled it and its errors.
+
+    Like the other forms of the site (200, the bound form): the user's choice stays and
+    each error shows at its field, with a summary at the top of the form. If the page no
+    longer offers that action (the problem moved on meanwhile), the errors are told as
+    messages on the problem page instead.
+    """
+    context = _problem_page_context(request.user, problem, bound={action: form})
+    if context["actions"].get(action) is not form:
+        form_errors_to_messages(request, form)
+        return redirect("issues:detail", reference=problem.reference)
+    context["now"] = timezone.now()
+    # The language switcher returns to the problem page: this URL takes only POST.
+    context["page_url"] = reverse("issues:detail", kwargs={"reference": problem.reference})
+    return render(request, "issues/problem_detail.html", context)
+
+
+def _action_view(form_class, *, action: str, needs_problem_in_form=False):
+    """Decorator for POST-only actions on one problem: load, validate, act, redirect.
+
+    `action`: the form's name on the problem page (selectors.problem_actions).
+    """
 
     def decorator(handler):
         @wraps(handler)
@@ -330,8 +271,7 @@ def _action_view(form_class, *, needs_problem_in_form=False):
                 kwargs = {"department": problem.lead_department}
             form = form_class(request.POST, **kwargs)
             if not form.is_valid():
-                form_errors_to_messages(request, form)
-                return redirect("issues:detail", reference=problem.reference)
+                return _refused(request, problem, action, form)
             return handler(request, problem, form.cleaned_data)
 
         return view
@@ -339,7 +279,7 @@ def _action_view(form_class, *, needs_problem_in_form=False):
     return decorator
 
 
-@_action_view(forms.DispatchForm)
+@_action_view(forms.DispatchForm, action="dispatch")
 def problem_dispatch(request, problem, data):
     return _act(
         request,
@@ -355,7 +295,7 @@ def problem_dispatch(request, problem, data):
     )
 
 
-@_action_view(forms.RejectForm, needs_problem_in_form=True)
+@_action_view(forms.RejectForm, action="reject", needs_problem_in_form=True)
 def problem_reject(request, problem, data):
     return _act(
         request,
@@ -369,7 +309,7 @@ def problem_reject(request, problem, data):
     )
 
 
-@_action_view(forms.ReasonForm)
+@_action_view(forms.ReasonForm, action="return")
 def problem_return(request, problem, data):
     response = _act(
         request,
@@ -386,7 +326,7 @@ def problem_return(request, problem, data):
     return response
 
 
-@_action_view(forms.VersionedForm)
+@_action_view(forms.VersionedForm, action="acknowledge")
 def problem_acknowledge(request, problem, data):
     return _act(
         request,
@@ -398,7 +338,7 @@ def problem_acknowledge(request, problem, data):
     )
 
 
-@_action_view(forms.ProgressForm)
+@_action_view(forms.ProgressForm, action="progress")
 def problem_progress(request, problem, data):
     return _act(
         request,
@@ -412,7 +352,7 @@ def problem_progress(request, problem, data):
     )
 
 
-@_action_view(forms.ExtensionRequestForm)
+@_action_view(forms.ExtensionRequestForm, action="extension")
 def problem_request_extension(request, problem, data):
     return _act(
         request,
@@ -426,7 +366,7 @@ def problem_request_extension(request, problem, data):
     )
 
 
-@_action_view(forms.ResolveForm)
+@_action_view(forms.ResolveForm, action="resolve")
 def problem_resolve(request, problem, data):
     return _act(
         request,
@@ -439,7 +379,7 @@ def problem_resolve(request, problem, data):
     )
 
 
-@_action_view(forms.EvaluateForm)
+@_action_view(forms.EvaluateForm, action="evaluate")
 def problem_evaluate(request, problem, data):
     return _act(
         request,
@@ -453,7 +393,7 @@ def problem_evaluate(request, problem, data):
     )
 
 
-@_action_view(forms.InstructForm)
+@_action_view(forms.InstructForm, action="instruct")
 def problem_instruct(request, problem, data):
     return _act(
         request,
@@ -466,7 +406,7 @@ def problem_instruct(request, problem, data):
     )
 
 
-@_action_view(forms.AssignHandlerForm)
+@_action_view(forms.AssignHandlerForm, action="assign")
 def problem_assign_handler(request, problem, data):
     return _act(
         request,
@@ -479,15 +419,14 @@ def problem_assign_handler(request, problem, data):
     )
 
 
+@takes_attachments
 @login_required
 @require_POST
 def problem_attach(request, reference: str):
     problem = _load(request, reference)
     form = forms.AttachForm(request.POST, request.FILES)
     if not form.is_valid():
-        for error in form.errors.get("files", []):
-            messages.error(request, error)
-        return redirect("issues:detail", reference=problem.reference)
+        return _refused(request, problem, "attach", form)
     return _act(
         request,
         problem,
@@ -504,11 +443,14 @@ def problem_attach(request, reference: str):
 def extension_decide(request, pk: int):
     extension = get_object_or_404(ExtensionRequest.objects.select_related("problem"), pk=pk)
     form = forms.ExtensionDecisionForm(request.POST)
-    back = _safe_next(
+    back = safe_next(
         request, reverse("issues:detail", kwargs={"reference": extension.problem.reference})
     )
     if not form.is_valid():
-        messages.error(request, _("Choose approve or deny."))
+        if "approve" in form.errors:
+            messages.error(request, _("Choose approve or deny."))
+        else:
+            form_errors_to_messages(request, form)
         return HttpResponseRedirect(back)
     try:
         workflow.problem_decide_extension(
@@ -534,109 +476,8 @@ def attachment_download(request, pk: int):
         raise Http404
     if not attachment.is_public and not permissions.can_see_internal_events(request.user):
         raise Http404
-    path = files.path_of(attachment.stored_name)
-    if not path.exists():
-        raise Http404
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-        as_attachment=True,
+    return stored_file_download(
+        files.path_of(attachment.stored_name),
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def notification_list(request):
-    """The user's in-app notifications, newest first, unread ones marked."""
-    return render(
-        request,
-        "issues/notifications.html",
-        {
-            "page": _page(request, notifications.inbox(request.user)),
-            "querystring": "",
-            "unread_count": notifications.unread_count(request.user),
-        },
-    )
-
-
-@require_GET
-def notification_badge(request):
-    """The bell's unread count, loaded by htmx so that pages do not pay for it.
-
-    Signed out meanwhile (another tab, an expired session): 286 tells htmx to stop
-    polling, instead of a redirect that would paste the login page into the bell.
-    """
-    if not request.user.is_authenticated:
-        return HttpResponse(status=286)
-    return render(
-        request,
-        "issues/includes/notification_badge.html",
-        {"unread_count": notifications.unread_count(request.user)},
-    )
-
-
-@login_required
-@require_POST
-def notification_read(request, pk: int):
-    """Mark one notification read; with "open", go on to the page it is about."""
-    url = (
-        Notification.objects.filter(pk=pk, recipient=request.user, channel="in_app")
-        .values_list("url", flat=True)
-        .first()
-    )
-    if url is None:
-        raise Http404
-    notifications.mark_read(user=request.user, notification_id=pk)
-    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()})
-    if request.POST.get("open") and url and safe:
-        return HttpResponseRedirect(url)
-    return HttpResponseRedirect(_safe_next(request, reverse("issues:notifications")))
-
-
-@login_required
-@require_POST
-def notification_read_all(request):
-    count = notifications.mark_read(user=request.user)
-    if count:
-        messages.success(request, _("All notifications are marked as read."))
-    return HttpResponseRedirect(_safe_next(request, reverse("issues:notifications")))
-
-
-OUTBOX_STATES = {"failed": [Notification.State.FAILED], "pending": [Notification.State.PENDING]}
-
-
-@role_required(permissions.is_office)
-@require_GET
-def notification_outbox(request):
-    """E-mails and SMS that failed or are still waiting: the office checks delivery here."""
-    show = request.GET.get("show", "failed")
-    if show not in OUTBOX_STATES:
-        show = "failed"
-    undelivered = notifications.undelivered()
-    return render(
-        request,
-        "issues/notification_outbox.html",
-        {
-            "page": _page(request, undelivered.filter(state__in=OUTBOX_STATES[show])),
-            "show": show,
-            "failed_count": undelivered.filter(state=Notification.State.FAILED).count(),
-            "pending_count": undelivered.filter(state=Notification.State.PENDING).count(),
-            "querystring": f"show={show}",
-        },
-    )
-
-
-@role_required(permissions.is_office)
-@require_POST
-def notification_retry(request, pk: int):
-    if notifications.retry_failed(notification_id=pk):
-        messages.success(request, _("The message will be sent again."))
-    else:
-        messages.info(request, _("This message is no longer waiting to be sent again."))
-    return HttpResponseRedirect(_safe_next(request, reverse("issues:outbox")))

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from liaison.admin import BoundedLookupsMixin
+
 from .models import KeyTask, Milestone, ProgressReport
 
 
@@ -23,7 +25,7 @@ class ProgressReportInline(admin.TabularInline):
 
 
 @admin.register(KeyTask)
-class KeyTaskAdmin(admin.ModelAdmin):
+class KeyTaskAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ["year", "number", "title", "leader", "lead_department", "status"]
     list_filter = ["year", "status"]
     search_fields = ["title"]
@@ -34,7 +36,7 @@ class KeyTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(admin.ModelAdmin):
+class ProgressReportAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     """Append-only, like problem events: viewable, never changed or deleted."""
 
     list_display = ["task", "department", "reported_at", "percent"]

@@ -8,11 +8,9 @@ class KeytasksConfig(AppConfig):
 
     def ready(self) -> None:
         # The deadline sweep (issues.deadlines) also flags overdue milestones, each rule
-        # in its own transaction; keytasks builds on issues, so it adds its rule here.
+        # in its own transaction; keytasks builds on issues, so it registers its rule here.
         from issues import deadlines
 
         from .deadlines import flag_overdue_milestones
 
-        rule = ("key_task_milestones", flag_overdue_milestones)
-        if rule not in deadlines.RULES:
-            deadlines.RULES.append(rule)
+        deadlines.register_rule("key_task_milestones", flag_overdue_milestones)

@@ -13,7 +13,7 @@ Celery sweep, in its own transaction, in a fixed number of queries:
    move the tasks (at risk: one overdue; behind: several, or one that late) — never
    back, never a done task;
 4. tell: one query for the leaders and lead departments' heads, and one call to
-   `issues.notifications.write_direct`, deduped per milestone and step
+   `notifications.api.write_direct`, deduped per milestone and step
    (`keytask:{id}:at_risk` / `:behind`), so each is told once even if a run repeats.
 """
 
@@ -28,9 +28,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from issues import notifications, workflow
-from issues.deadlines import BATCH_SIZE, _People
+from issues import workflow
+from issues.deadline_events import People
+from issues.deadlines import BATCH_SIZE
 from liaison import workdays
+from liaison.formats import deadline_date
+from notifications import api as outbox
 
 from .models import KeyTask, Milestone
 from .services import BEHIND_AFTER_DAYS
@@ -46,14 +49,14 @@ def _condition(today: dt.date) -> Q:
     )
 
 
-def _message(row: dict, person, step: str) -> notifications.DirectMessage:
+def _message(row: dict, person, step: str) -> outbox.DirectMessage:
     with translation.override(getattr(person.profile, "language", "") or None):
         values = {
             "year": row["task__year"],
             "number": row["task__number"],
             "task": row["task__title"],
             "milestone": row["title"],
-            "due": row["due_date"].isoformat(),
+            "due": deadline_date(row["due_date"]),
         }
         if step == Status.BEHIND:
             subject = _("Key task %(year)s-%(number)s is behind: “%(milestone)s” is long overdue")
@@ -63,7 +66,7 @@ def _message(row: dict, person, step: str) -> notifications.DirectMessage:
             "Key task %(year)s No. %(number)s “%(task)s”: the milestone “%(milestone)s” "
             "was due on %(due)s and is not done."
         )
-        return notifications.DirectMessage(
+        return outbox.DirectMessage(
             recipient_id=person.pk,
             kind=KIND,
             dedupe_key=f"keytask:{row['pk']}:{step}",
@@ -125,7 +128,7 @@ def flag_overdue_milestones(now: dt.datetime, batch_size: int = BATCH_SIZE) -> i
         ).update(status=Status.AT_RISK, updated_at=now)
 
     # Tell the task's leader and the lead department's heads, once per milestone and step.
-    people = _People.load(
+    people = People.load(
         user_ids=[row["task__leader_id"] for row in rows],
         head_department_ids=[row["task__lead_department_id"] for row in rows],
     )
@@ -138,5 +141,5 @@ def flag_overdue_milestones(now: dt.datetime, batch_size: int = BATCH_SIZE) -> i
         for person in [leader, *heads]:
             if person is not None:
                 messages.append(_message(row, person, step))
-    notifications.write_direct(messages)
+    outbox.write_direct(messages)
     return len(rows)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from liaison.templatetags.liaison_tags import person_name
-from liaison.xlsx import titled_table_xlsx
+from liaison.xlsx import table_xlsx
 
 from .models import KeyTask
 
@@ -22,7 +23,7 @@ def year_title(year: int, tasks) -> str:
 
 
 def year_filename(year: int) -> str:
-    return _("key-tasks-%(year)s.xlsx") % {"year": year}
+    return _("Key tasks %(year)s.xlsx") % {"year": year}
 
 
 def year_columns() -> list[tuple[str, int]]:
@@ -44,8 +45,9 @@ def year_columns() -> list[tuple[str, int]]:
 def milestones_text(task) -> str:
     lines = []
     for milestone in task.milestones.all():
-        done = milestone.done_date.isoformat() if milestone.done_date else _("not done")
-        lines.append(f"{milestone.due_date.isoformat()} {milestone.title} — {done}")
+        # Text in one cell, so dates as the reader writes them (the sheet's dates are dates).
+        done = formats.date_format(milestone.done_date) if milestone.done_date else _("not done")
+        lines.append(f"{formats.date_format(milestone.due_date)} {milestone.title} — {done}")
     return "\n".join(lines)
 
 
@@ -70,8 +72,8 @@ def year_rows(tasks) -> list[list]:
 
 def year_xlsx(year: int, tasks) -> bytes:
     """A title row ("2017: 29 key tasks, 29 done"), a frozen header row, a row per task."""
-    return titled_table_xlsx(
-        sheet_title=str(year),
+    return table_xlsx(
+        sheet_name=str(year),
         title=year_title(year, tasks),
         columns=year_columns(),
         rows=year_rows(tasks),

@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from issues.forms import LeaderChoiceField, leader_queryset
 from liaison.forms import HtmlDateInput
 from liaison.models import Department
+from liaison.validators import validate_date_window
+
+from .models import (
+    DESCRIPTION_MAX_LENGTH,
+    EVIDENCE_MAX_LENGTH,
+    REPORT_MAX_LENGTH,
+    TARGET_MAX_LENGTH,
+)
 
 
 class _Form(forms.Form):
@@ -19,7 +27,7 @@ class _Form(forms.Form):
 
 
 def _date_field(label) -> forms.DateField:
-    return forms.DateField(label=label, widget=HtmlDateInput())
+    return forms.DateField(label=label, widget=HtmlDateInput(), validators=[validate_date_window])
 
 
 class KeyTaskForm(_Form):
@@ -27,11 +35,15 @@ class KeyTaskForm(_Form):
     number = forms.IntegerField(label=_("Number"), min_value=1, max_value=999)
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     target = forms.CharField(
         label=_("Target"),
         help_text=_("What “done” means."),
+        max_length=TARGET_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     leader = LeaderChoiceField(label=_("Leading district leader"), queryset=leader_queryset())
@@ -56,13 +68,15 @@ class MilestoneTickForm(_Form):
     evidence = forms.CharField(
         label=_("Evidence"),
         required=False,
-        max_length=2000,
+        max_length=EVIDENCE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ProgressReportForm(_Form):
-    text = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Progress"), max_length=REPORT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
     # No bounds here: the service refuses a percent outside 0–100 with its own message.
     percent = forms.IntegerField(label=_("Progress (%)"))
     # The files come from request.FILES.getlist("files") (an <input multiple> in the page);

@@ -10,12 +10,21 @@ it at risk or behind (keytasks.deadlines), the office or its leader marks it don
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department
+from liaison.validators import FIRST_DATE, LAST_DATE, validate_date_window
+
+# How long the texts of key tasks may be (characters; titles are 200): far more than anyone
+# writes. The models check them (and so the admin), and the forms (keytasks.forms).
+DESCRIPTION_MAX_LENGTH = 5000  # a task's description
+TARGET_MAX_LENGTH = 2000  # what "done" means
+EVIDENCE_MAX_LENGTH = 2000  # a milestone's evidence
+REPORT_MAX_LENGTH = 5000  # a progress report
 
 
 class KeyTask(models.Model):
@@ -26,11 +35,20 @@ class KeyTask(models.Model):
         BEHIND = "behind", _("Behind")
         DONE = "done", _("Done")
 
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        validators=[MinValueValidator(FIRST_DATE.year), MaxValueValidator(LAST_DATE.year)],
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
-    target = models.TextField(_("target"), help_text=_("What “done” means."))
+    description = models.TextField(
+        _("description"), blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)]
+    )
+    target = models.TextField(
+        _("target"),
+        help_text=_("What “done” means."),
+        validators=[MaxLengthValidator(TARGET_MAX_LENGTH)],
+    )
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("leading district leader"),
@@ -93,9 +111,23 @@ class Milestone(models.Model):
         KeyTask, verbose_name=_("key task"), on_delete=models.CASCADE, related_name="milestones"
     )
     title = models.CharField(_("milestone"), max_length=200)
-    due_date = models.DateField(_("due date"))
-    done_date = models.DateField(_("done on"), null=True, blank=True)
-    evidence = models.TextField(_("evidence"), blank=True)
+    due_date = models.DateField(_("due date"), validators=[validate_date_window])
+    done_date = models.DateField(
+        _("done on"), null=True, blank=True, validators=[validate_date_window]
+    )
+    evidence = models.TextField(
+        _("evidence"), blank=True, validators=[MaxLengthValidator(EVIDENCE_MAX_LENGTH)]
+    )
+    # Who marked it done, and when: a second person ticking it is told, not let overwrite.
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marked done by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_recorded_at = models.DateTimeField(_("marked done at"), null=True, blank=True)
     # Set by the sweep (keytasks.deadlines) when the milestone passed its due date undone
     # (the task at risk), and when it stayed undone long enough to put the task behind.
     flagged_at = models.DateTimeField(null=True, blank=True)
@@ -136,7 +168,7 @@ class ProgressReport(models.Model):
         related_name="+",
     )
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
-    text = models.TextField(_("progress"))
+    text = models.TextField(_("progress"), validators=[MaxLengthValidator(REPORT_MAX_LENGTH)])
     percent = models.PositiveSmallIntegerField(_("progress (%)"))
 
     class Meta:

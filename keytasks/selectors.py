@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from issues.selectors import visible_to as problems_visible_to
 from liaison import permissions
 from liaison.models import Department
+from meetings.coordination_selectors import meetings_visible_to
 from meetings.models import CoordinationMeeting
 
 from .models import KeyTask, Milestone, ProgressReport
@@ -63,36 +65,61 @@ def years(user) -> list[int]:
 
 
 def task_for_page(user, pk: int, today: dt.date) -> QuerySet[KeyTask]:
-    """The task with everything its page shows, if the user may see it."""
+    """The task with everything its page shows, if the user may see it.
+
+    Its linked problems and coordination meetings are those the user may open (their
+    apps' permission-filtered selectors); `problems_total` and `meetings_total` count
+    them all, so that the page can say how many more there are.
+    """
     return (
         with_milestone_counts(visible_to(user), today)
+        .annotate(
+            problems_total=Count("problems", distinct=True),
+            meetings_total=Count("coordination_meetings", distinct=True),
+        )
         .filter(pk=pk)
         .select_related("leader__profile", "lead_department")
         .prefetch_related(
             Prefetch("supporting_departments", queryset=Department.objects.order_by("name")),
-            Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "pk")),
+            Prefetch(
+                "milestones",
+                queryset=Milestone.objects.select_related("done_by").order_by("due_date", "pk"),
+            ),
             Prefetch(
                 "reports",
                 queryset=ProgressReport.objects.select_related("department", "reported_by__profile")
                 .prefetch_related("attachments")
                 .order_by("-reported_at", "-pk"),
             ),
-            Prefetch(
-                "problems",
-                queryset=_problems_queryset(),
-            ),
+            Prefetch("problems", queryset=_problems_queryset(user)),
             Prefetch(
                 "coordination_meetings",
-                queryset=CoordinationMeeting.objects.order_by("-starts_at"),
+                queryset=meetings_visible_to(user).order_by("-starts_at"),
             ),
         )
     )
 
 
-def _problems_queryset():
-    from issues.models import Problem
+def task_actions(*, user, task: KeyTask) -> frozenset[str]:
+    """The names of the actions `user` may take on `task` now.
 
-    return Problem.objects.select_related("enterprise", "lead_department").order_by("-pk")
+    The convention of issues.selectors.problem_actions: the view makes a form for each
+    name (context `actions`), the template asks `{% if actions.<name> %}`. A done
+    milestone has nothing to tick: the template asks that of each milestone.
+    """
+    names: set[str] = set()
+    open_ = task.status != Status.DONE
+    if permissions.can_manage_key_task(user, task):
+        names |= {"tick_milestone", "link_problem", "link_meeting"}
+        if open_:
+            names |= {"complete", "add_milestone"}
+    if open_ and permissions.can_report_key_task_progress(user, task):
+        names.add("report")
+    return frozenset(names)
+
+
+def _problems_queryset(user):
+    return problems_visible_to(user).select_related("enterprise", "lead_department").order_by("-pk")
 
 
 def linkable_meetings(limit: int = 50) -> QuerySet[CoordinationMeeting]:

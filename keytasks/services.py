@@ -17,12 +17,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from issues import attachments as files
 from issues.models import Problem
 from liaison import permissions, workdays
+from liaison.locking import StaleVersion, check_version, lock_versioned
 from liaison.models import LEADER_ROLES, Department
+from liaison.templatetags.liaison_tags import person_name
 from meetings.models import CoordinationMeeting
 
 from .models import KeyTask, Milestone, ProgressReport, ReportAttachment
@@ -42,18 +45,24 @@ class KeyTaskError(Exception):
         self.message = message
 
 
+class StaleKeyTask(KeyTaskError, StaleVersion):
+    """The key task changed while the user was looking at it."""
+
+
 def _locked(task_id: int) -> KeyTask:
-    try:
-        return KeyTask.objects.select_for_update().get(pk=task_id)
-    except KeyTask.DoesNotExist:
-        raise KeyTaskError(_("This key task does not exist.")) from None
+    return lock_versioned(
+        KeyTask.objects, task_id, missing=KeyTaskError(_("This key task does not exist."))
+    )
 
 
 def _check_version(task: KeyTask, version: int | None) -> None:
-    if version is not None and version != task.version:
-        raise KeyTaskError(
+    check_version(
+        task,
+        version,
+        StaleKeyTask(
             _("Someone changed this key task while you were looking at it. Check it and try again.")
-        )
+        ),
+    )
 
 
 def _check_manager(actor, task: KeyTask) -> None:
@@ -204,22 +213,36 @@ def milestone_tick(
     evidence: str = "",
     now: dt.datetime | None = None,
 ) -> Milestone:
-    """Mark a milestone done on `done_date` with its evidence; the task's status follows."""
-    milestone = Milestone.objects.filter(pk=milestone_id).first()
-    if milestone is None:
+    """Mark a milestone done on `done_date` with its evidence; the task's status follows.
+
+    The task is locked first and the milestone read after: two people ticking it at once
+    take turns, and the second is told who ticked it and when, instead of overwriting
+    the first one's date and evidence.
+    """
+    task_id = Milestone.objects.filter(pk=milestone_id).values_list("task_id", flat=True).first()
+    if task_id is None:
         raise KeyTaskError(_("This milestone does not exist."))
-    task = _locked(milestone.task_id)
+    task = _locked(task_id)
     _check_manager(actor, task)
+    milestone = Milestone.objects.select_related("done_by").get(pk=milestone_id)
     now = now or timezone.now()
     today = workdays.local_date(now)
     if milestone.done_date is not None:
-        raise KeyTaskError(_("This milestone is already done."))
+        raise KeyTaskError(_already_done(milestone))
     _check_in_year(task, done_date, _("date done"))
     if done_date > today:
         raise KeyTaskError(_("A milestone cannot be done on a date still to come."))
-    milestone.done_date = done_date
-    milestone.evidence = evidence.strip()
-    milestone.save(update_fields=["done_date", "evidence"])
+    values = {
+        "done_date": done_date,
+        "evidence": evidence.strip(),
+        "done_by": actor,
+        "done_recorded_at": now,
+    }
+    # Conditional, as a backstop: a tick that did not lock the task still cannot overwrite.
+    if not Milestone.objects.filter(pk=milestone.pk, done_date__isnull=True).update(**values):
+        raise KeyTaskError(_("This milestone is already done."))
+    for name, value in values.items():
+        setattr(milestone, name, value)
     status = status_from_milestones(task, today)
     if status == Status.NOT_STARTED:
         status = Status.ON_TRACK  # a milestone reached: work has started
@@ -229,6 +252,19 @@ def milestone_tick(
         fields.append("status")
     _save(task, now, *fields)
     return milestone
+
+
+def _already_done(milestone: Milestone) -> str:
+    if milestone.done_by is None or milestone.done_recorded_at is None:
+        return _("This milestone is already done.")
+    return _(
+        "This milestone was already marked done by %(name)s at %(time)s (done on %(date)s). "
+        "Nothing was changed."
+    ) % {
+        "name": person_name(milestone.done_by),
+        "date": date_format(milestone.done_date, "DATE_FORMAT"),
+        "time": date_format(timezone.localtime(milestone.done_recorded_at), "DATETIME_FORMAT"),
+    }
 
 
 # --- progress reports --------------------------------------------------------------------

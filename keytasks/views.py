@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from issues import attachments as files
-from issues.views import form_errors_to_messages, role_required
 from liaison import permissions, workdays
+from liaison.downloads import stored_file_download
+from liaison.middleware import accepts_uploads
+from liaison.pages import form_errors_to_messages, role_required
 from liaison.xlsx import xlsx_response
 
 from . import exports, selectors, services
@@ -93,24 +95,31 @@ def task_create(request):
 def task_detail(request, pk: int):
     today = _today()
     task = get_object_or_404(selectors.task_for_page(request.user, pk, today))
-    can_manage = permissions.can_manage_key_task(request.user, task)
+    allowed = selectors.task_actions(user=request.user, task=task)
+    makers = {
+        "complete": lambda: task_forms.CompleteForm(initial={"version": task.version}),
+        "add_milestone": task_forms.MilestoneForm,
+        "tick_milestone": lambda: task_forms.MilestoneTickForm(initial={"done_date": today}),
+        "link_problem": task_forms.LinkProblemForm,
+        "link_meeting": task_forms.LinkMeetingForm,
+        "report": task_forms.ProgressReportForm,
+    }
     return render(
         request,
         "keytasks/task_detail.html",
         {
             "task": task,
+            # Linked, but not for this user to open: only how many.
+            "hidden_problems": task.problems_total - len(task.problems.all()),
+            "hidden_meetings": task.meetings_total - len(task.coordination_meetings.all()),
             "today": today,
-            "can_manage": can_manage,
-            "can_report": permissions.can_report_key_task_progress(request.user, task),
-            "report_form": task_forms.ProgressReportForm(),
-            "milestone_form": task_forms.MilestoneForm(),
-            "tick_form": task_forms.MilestoneTickForm(initial={"done_date": today}),
-            "link_problem_form": task_forms.LinkProblemForm(),
-            "meetings": list(selectors.linkable_meetings()) if can_manage else [],
+            "actions": {name: make() for name, make in makers.items() if name in allowed},
+            "meetings": list(selectors.linkable_meetings()) if "link_meeting" in allowed else [],
         },
     )
 
 
+@accepts_uploads(max_files=services.MAX_FILES_PER_REPORT, max_file_size=files.MAX_SIZE)
 @role_required(permissions.can_see_key_tasks)
 @require_POST
 def report_add(request, pk: int):
@@ -229,17 +238,11 @@ def attachment_download(request, pk: int):
     attachment = get_object_or_404(ReportAttachment.objects.select_related("report"), pk=pk)
     if not selectors.visible_to(request.user).filter(pk=attachment.report.task_id).exists():
         raise Http404
-    path = files.path_of(attachment.stored_name)
-    if not path.exists():
-        raise Http404
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-        as_attachment=True,
+    return stored_file_download(
+        files.path_of(attachment.stored_name),
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _year_tasks(request, year: int):
@@ -250,7 +253,8 @@ def _year_tasks(request, year: int):
 @role_required(permissions.can_see_key_tasks)
 @require_GET
 def year_print(request):
-    """The year's tasks, one printed page per task, for the year-end review."""
+    """The year's tasks for the year-end review, printed one after another (each kept on
+    one page where it fits)."""
     year = _year(request)
     tasks = _year_tasks(request, year)
     return render(

@@ -2,8 +2,12 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import BadRequest, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
@@ -22,6 +26,41 @@ admin.site.index_title = _("Organisations, people and calendar")
 # until someone notices, so the role decides.
 admin.site.has_permission = lambda request: permissions.can_use_admin(request.user)
 
+
+class BoundedChangeList(ChangeList):
+    """A date-hierarchy year, month or day too large for a date (?created_at__year=
+    99999999999999999999) is a bad lookup like any other: Django turns the ValueError of a
+    date out of range into "incorrect lookup" (the list again, with ?e=1), but lets the
+    OverflowError of a number too large for one through as a 500."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class BoundedLookupsMixin:
+    """For every ModelAdmin of the project: bad lookups and selections are refused, not 500s.
+
+    (A NUL character anywhere in a URL is refused before the admin sees it, by
+    liaison.middleware.NulCharacterMiddleware: PostgreSQL cannot store or compare it.)
+    """
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
+
+    def response_action(self, request, queryset):
+        # The ids of the ticked rows go straight into a filter: one that is not an id
+        # would be a ValueError there.
+        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+            try:
+                self.model._meta.pk.to_python(value)
+            except ValidationError:
+                raise BadRequest("not an id among the selected rows") from None
+        return super().response_action(request, queryset)
+
+
 # Staff access, superuser status, groups and permissions follow the role
 # (profile_set_role); only a superuser may set them by hand or hand out the admin role.
 ROLE_DRIVEN_USER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -35,7 +74,7 @@ def role_choices_for(request, db_field):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "short_name",
@@ -63,7 +102,7 @@ class EnterpriseAdminForm(forms.ModelForm):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     form = EnterpriseAdminForm
     list_display = ("name", "credit_code", "industry", "town", "contact_person", "contact_phone")
     list_filter = ("town", "industry")
@@ -99,7 +138,7 @@ class ProfileInline(admin.StackedInline):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("user", "role", "enterprise", "department", "title", "phone")
     list_filter = ("role", "department")
     search_fields = ("user__username", "user__first_name", "user__last_name", "enterprise__name")
@@ -134,7 +173,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
     inlines = (ProfileInline,)
     list_display = ("username", "first_name", "last_name", "email", "profile_role", "is_active")
     list_select_related = ("profile",)
@@ -171,7 +210,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("date", "weekday", "kind", "name", "source")
     list_filter = ("kind", "source")
     date_hierarchy = "date"
@@ -185,6 +224,6 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("year", "confirmed", "source")
     list_editable = ("confirmed",)

@@ -7,4 +7,6 @@ class LiaisonConfig(AppConfig):
     verbose_name = _("Liaison")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (calendar cache invalidation, role groups)
+        # The readiness checks of the database, broker and worker (/readyz); calendar
+        # cache invalidation and role groups.
+        from . import readiness, signals  # noqa: F401

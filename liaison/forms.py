@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 # After this many failed logins for one user name from one address (or many more
 # from one address for any name), further attempts are refused for a while.
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 30
 LOCKOUT_SECONDS = 15 * 60
+
+# Failures are counted in the shared cache (Redis). While it is down, logging in must
+# still work: they are counted in this process instead, so throttling goes on, per process.
+_fallback_counts = LocMemCache("liaison-login-failures", {})
+
+
+def _counts(operation: str, *args):
+    """Call the shared cache, or this process's fallback if the cache is down."""
+    try:
+        return getattr(cache, operation)(*args)
+    except ValueError:  # incr of a key that expired: not an outage
+        raise
+    except Exception as error:
+        logger.warning("login throttling counts in this process: the cache failed (%r)", error)
+        return getattr(_fallback_counts, operation)(*args)
 
 
 def _key(kind: str, value: str) -> str:
@@ -57,7 +76,7 @@ class ThrottledLoginMixin:
         address = _client_address(self.request)
         keys = [_key("user", f"{username}|{address}"), _key("address", address)]
         limits = [MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS]
-        counts = cache.get_many(keys)
+        counts = _counts("get_many", keys)
         if any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=True)):
             raise ValidationError(
                 self.error_messages["throttled"],
@@ -68,18 +87,18 @@ class ThrottledLoginMixin:
             return super().clean()
         except ValidationError:
             for key in keys:
-                if cache.add(key, 1, LOCKOUT_SECONDS) is False:
+                if _counts("add", key, 1, LOCKOUT_SECONDS) is False:
                     try:
-                        cache.incr(key)
+                        _counts("incr", key)
                     except ValueError:  # expired between add and incr
-                        cache.set(key, 1, LOCKOUT_SECONDS)
+                        _counts("set", key, 1, LOCKOUT_SECONDS)
             raise
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         address = _client_address(self.request)
         username = (self.cleaned_data.get("username") or "").strip().lower()
-        cache.delete(_key("user", f"{username}|{address}"))
+        _counts("delete", _key("user", f"{username}|{address}"))
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
@@ -95,17 +114,6 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
         **AdminAuthenticationForm.error_messages,
         "throttled": ThrottledLoginMixin.error_messages["throttled"],
     }
-
-
-class NotificationSettingsForm(forms.Form):
-    """What a user chooses about notifications: e-mail on or off, and its language."""
-
-    email_notifications = forms.BooleanField(
-        label=_("Send me notifications by e-mail"),
-        required=False,
-        help_text=_("Notifications always appear under the bell, whatever you choose here."),
-    )
-    language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)
 
 
 class HtmlDateInput(forms.DateInput):

@@ -1,11 +1,22 @@
 """People and organisations (departments, enterprises, profiles) and the working-day calendar."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .validators import normalise_credit_code, validate_credit_code, validate_phone
+from .validators import (
+    FIRST_DATE,
+    LAST_DATE,
+    normalise_credit_code,
+    validate_credit_code,
+    validate_date_window,
+    validate_phone,
+)
+
+# A department's published list of guidance services (characters): a few dozen lines.
+GUIDANCE_SERVICES_MAX_LENGTH = 5000
 
 
 class Role(models.TextChoices):
@@ -51,6 +62,7 @@ class Department(models.Model):
         _("guidance services"),
         blank=True,
         help_text=_("What the department offers enterprises, one service per line."),
+        validators=[MaxLengthValidator(GUIDANCE_SERVICES_MAX_LENGTH)],
     )
     is_active = models.BooleanField(_("active"), default=True)
     display_order = models.PositiveIntegerField(_("display order"), default=100)
@@ -144,6 +156,9 @@ class Profile(models.Model):
     title = models.CharField(_("job title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
     email_notifications = models.BooleanField(_("email notifications"), default=True)
+    # Another system's account for the API (api.ApiClient): it cannot sign in (no
+    # password), is sent no messages and is not offered as a problem's handler.
+    is_service_account = models.BooleanField(_("service account"), default=False, editable=False)
     language = models.CharField(
         _("language for e-mails"),
         max_length=10,
@@ -194,7 +209,7 @@ class CalendarDay(models.Model):
         PACKAGE = "chinesecalendar", _("chinesecalendar package")
         MANUAL = "manual", _("Entered by hand")
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(_("date"), unique=True, validators=[validate_date_window])
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=50, blank=True)
     source = models.CharField(
@@ -218,7 +233,11 @@ class CalendarDay(models.Model):
 class CalendarYear(models.Model):
     """Whether a year's official holiday schedule has been entered and checked."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        unique=True,
+        validators=[MinValueValidator(FIRST_DATE.year), MaxValueValidator(LAST_DATE.year)],
+    )
     confirmed = models.BooleanField(
         _("confirmed"),
         default=False,
@@ -238,77 +257,38 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
-class DashboardCell(models.Model):
-    """The dashboard's counts for one month received and one combination of its filter keys.
+class CalendarRevision(models.Model):
+    """One row per committed edit of the working-day calendar: the latest id is its revision.
 
-    Derived data, rebuilt by liaison.dashboard.dashboard_refresh: the dashboard sums these
-    rows instead of a year of problems. The keys are plain integers with 0 for "none"
-    (not foreign keys with NULL), so that the unique constraint holds on every database;
-    a cell is deleted and rebuilt with its month, never edited.
+    Written in the edit's own transaction (liaison.services.calendar_changed), under the
+    calendar's advisory lock. Every stored deadline carries the revision it was computed
+    with (Problem.calendar_revision): the deadline sweep acts only on those of the
+    revision in force, so a deadline that a calendar edit has moved is never acted on
+    before it is recomputed (issues.deadlines).
     """
 
-    month = models.DateField(_("month received"))
-    lead_department_id = models.PositiveIntegerField(default=0)
-    category_id = models.PositiveIntegerField()
-    # The enterprise's town or street when the cell was built.
-    town_id = models.PositiveIntegerField(default=0)
-    meeting_id = models.PositiveIntegerField(default=0)
-    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
-    responsible_leader_id = models.PositiveIntegerField(default=0)
-    # The counts of issues.metrics.totals() and liaison.dashboard.ESCALATED_NOW.
-    received = models.PositiveIntegerField(default=0)
-    accepted = models.PositiveIntegerField(default=0)
-    concluded = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    open = models.PositiveIntegerField(default=0)
-    overdue = models.PositiveIntegerField(default=0)
-    evaluated = models.PositiveIntegerField(default=0)
-    satisfied = models.PositiveIntegerField(default=0)
-    escalated = models.PositiveIntegerField(default=0)
-    # Handling time (issues.metrics.handling_time): answered problems and their working
-    # days summed; signed, as a problem answered before its clock started counts negative.
-    handling_count = models.PositiveIntegerField(default=0)
-    handling_days = models.IntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("dashboard cell")
-        verbose_name_plural = _("dashboard cells")
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "lead_department_id",
-                    "category_id",
-                    "town_id",
-                    "meeting_id",
-                    "responsible_leader_id",
-                ],
-                name="dashboardcell_one_per_key",
-            )
-        ]
-        indexes = [
-            # A department head's dashboard and the department filter.
-            models.Index(fields=["lead_department_id", "month"], name="dashboardcell_department"),
-        ]
+        verbose_name = _("calendar revision")
+        verbose_name_plural = _("calendar revisions")
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.lead_department_id}/{self.category_id}: {self.received}"
+        return f"{self.pk} {self.changed_at:%Y-%m-%d %H:%M}"
 
 
-class DashboardRefresh(models.Model):
-    """One row: when the dashboard cells were last brought up to date, and last rebuilt."""
+class Heartbeat(models.Model):
+    """The last time something that runs in the background did its work (liaison.readiness).
 
-    SINGLETON = 1
+    One row per name, overwritten each time: "worker" by the heartbeat task a worker runs
+    every LIAISON_HEARTBEAT_SECONDS, "deadline_sweep" by each completed sweep. /readyz
+    reads their age. Not shown to users.
+    """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
-    # The "now" the cells' overdue counts were computed at; changes after it are pending.
-    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
-    full_at = models.DateTimeField(_("last full rebuild"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("dashboard refresh")
-        verbose_name_plural = _("dashboard refreshes")
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="dashboardrefresh_singleton")]
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+    # Who beat (a worker's host name): for the operator reading /readyz, never a secret.
+    detail = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "-"
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -43,6 +43,11 @@ def can_use_admin(user) -> bool:
     return bool(user.is_active and user.is_staff and role_of(user) in (Role.OFFICE, Role.ADMIN))
 
 
+def can_import_records(user) -> bool:
+    """The admin's import from Excel: organisations, people and past meetings, by the office."""
+    return can_use_admin(user) and can_manage_organisations(user)
+
+
 def can_manage_calendar(user) -> bool:
     return is_office(user)
 
@@ -149,6 +154,11 @@ def can_see_internal_events(user) -> bool:
     return role_of(user) is not None and not is_enterprise_user(user)
 
 
+def can_print_dispatch_sheet(user) -> bool:
+    """The dispatch sheet (交办单) is the office's order to the departments: officials only."""
+    return can_see_internal_events(user)
+
+
 def can_attach(user, problem) -> bool:
     if problem.status in ("closed", "rejected"):
         return False
@@ -179,7 +189,7 @@ def can_answer_on_site(user, problem) -> bool:
     return can_act_as_lead(user, problem)
 
 
-# --- leaders' dashboard (liaison.dashboard) ----------------------------------------------
+# --- leaders' dashboard (dashboard.figures) --------------------------------------------
 
 
 def can_view_dashboard(user) -> bool:

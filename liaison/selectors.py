@@ -1,4 +1,4 @@
-"""Reads for the core app: departments, enterprises and what each role's home page shows."""
+"""Reads for the core app: departments, enterprises and the working-day calendar's years."""
 
 from __future__ import annotations
 
@@ -7,12 +7,23 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import workdays
-from .models import CalendarYear, Department, Enterprise, Role
+from . import permissions
+from .models import CalendarYear, Department, Enterprise
 
 
 def departments_active() -> QuerySet[Department]:
     return Department.objects.filter(is_active=True).select_related("supervising_leader")
+
+
+def enterprises_visible_to(user) -> QuerySet[Enterprise]:
+    """The enterprises `user` may see (permissions.can_see_enterprise, for a set)."""
+    enterprises = Enterprise.objects.all()
+    if permissions.can_see_all_departments(user) or permissions.is_department_user(user):
+        return enterprises
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is not None:
+        return enterprises.filter(pk=enterprise_id)
+    return enterprises.none()
 
 
 def calendar_years_needing_schedule(*, today: dt.date | None = None) -> list[int]:
@@ -23,28 +34,3 @@ def calendar_years_needing_schedule(*, today: dt.date | None = None) -> list[int
         CalendarYear.objects.filter(year__in=wanted, confirmed=True).values_list("year", flat=True)
     )
     return [y for y in wanted if y not in confirmed]
-
-
-def home_context(*, user, role: str | None) -> dict:
-    today = timezone.localdate()
-    from issues.selectors import home_summary
-
-    context: dict = {"today": today, "today_is_working_day": workdays.is_working_day(today)}
-    context["problems"] = home_summary(user=user, role=role)
-    if role == Role.ENTERPRISE:
-        context["enterprise"] = Enterprise.objects.select_related("town").get(
-            pk=user.profile.enterprise_id
-        )
-    elif role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD):
-        context["department"] = Department.objects.select_related("supervising_leader").get(
-            pk=user.profile.department_id
-        )
-    elif role in (Role.LEADER, Role.PRINCIPAL):
-        context["supervised_departments"] = list(
-            departments_active().filter(supervising_leader=user)
-        )
-    elif role in (Role.OFFICE, Role.ADMIN):
-        context["calendar_years_unconfirmed"] = calendar_years_needing_schedule(today=today)
-        context["department_count"] = departments_active().count()
-        context["enterprise_count"] = Enterprise.objects.count()
-    return context

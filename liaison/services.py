@@ -10,7 +10,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 
-from .models import CalendarDay, CalendarYear, Role
+from . import signals
+from .locks import advisory_lock
+from .models import CalendarDay, CalendarRevision, CalendarYear, Role
 
 # Django groups mirror the roles, so that admin permissions follow the role.
 ROLE_GROUP_NAMES = {role: role.label for role in Role}
@@ -27,17 +29,16 @@ class CalendarLoadResult:
     years_confirmed: list[int]
 
 
-def calendar_load_from_package(*, models=None) -> CalendarLoadResult:
+def calendar_load_from_package() -> CalendarLoadResult:
     """Copy the holiday and make-up-day schedule of the `chinesecalendar` package.
 
     Idempotent; days entered by hand (source=manual) are left as they are. Years the
     package covers are marked confirmed (the package follows the State Council's
-    published schedules). `models` lets a data migration pass its historical models.
+    published schedules). liaison/migrations/0002_load_calendar.py has its own copy.
     """
     from chinese_calendar.constants import holidays, workdays
 
-    Day = models["CalendarDay"] if models else CalendarDay
-    Year = models["CalendarYear"] if models else CalendarYear
+    Day, Year = CalendarDay, CalendarYear
     wanted: dict[dt.date, tuple[str, str]] = {}
     for day, name in holidays.items():
         if day.weekday() < 5:  # a holiday on a weekend changes nothing
@@ -65,46 +66,51 @@ def calendar_load_from_package(*, models=None) -> CalendarLoadResult:
                 year=year,
                 defaults={"confirmed": True, "source": "chinesecalendar"},
             )
-    if not models:
-        calendar_changed()
+        calendar_changed()  # in the transaction: bulk_create sends no signal
     return CalendarLoadResult(created=created, updated=updated, years_confirmed=years)
 
 
 class _AfterCalendarCommit:
-    """Run once after the commit: re-read the calendar everywhere, recompute stored deadlines."""
+    """Run once after the commit: re-read the calendar everywhere, then tell the apps that
+    keep times computed from it (liaison.signals.calendar_changed: issues recomputes the
+    stored deadlines)."""
 
     def __init__(self) -> None:
         self.done = False
 
     def __call__(self) -> None:
         self.done = True
-        # issues builds on this app: imported here, not at the top.
-        from issues.deadlines import deadlines_recompute
-        from issues.tasks import recompute_deadlines
-
         from . import workdays
-        from .celery import send_or_false
 
         workdays.invalidate()
-        # Recomputing every unfinished problem can take a while: the worker does it. If
-        # the broker is down, this process does it now rather than leave stale times.
-        if not send_or_false(recompute_deadlines):
-            deadlines_recompute()
+        signals.calendar_changed.send(sender=CalendarRevision)
 
 
 _calendar_state = threading.local()
 
 
 def calendar_changed() -> None:
-    """After the transaction that edited the calendar commits: every process re-reads the
-    calendar, and the stored deadlines of unfinished problems are recomputed.
+    """Called in the transaction that edits the calendar: a new revision of the calendar.
 
-    Scheduled once per transaction, however many days and years it edits.
+    In the transaction: wait for the deadline-sweep rules holding the calendar to finish
+    (they act on the calendar in force until then), and record a new CalendarRevision,
+    holding the calendar's lock until the commit. From the commit on, the sweep acts on
+    no deadline computed with an older revision until it is recomputed (issues.deadlines).
+    After the commit: every process re-reads the calendar, and the stored deadlines of
+    unfinished problems are recomputed (by issues, on the calendar_changed signal).
+
+    Once per transaction, however many days and years it edits. Edit the calendar inside
+    a transaction (the admin does): in autocommit the day's row is committed a moment
+    before its revision.
     """
+    from . import workdays
+
     pending = getattr(_calendar_state, "pending", None)
     run_on_commit = transaction.get_connection().run_on_commit
     if pending is not None and not pending.done and any(f is pending for _, f, _ in run_on_commit):
         return
+    with advisory_lock(workdays.CALENDAR_LOCK):
+        CalendarRevision.objects.create()
     _calendar_state.pending = pending = _AfterCalendarCommit()
     transaction.on_commit(pending, robust=True)
 

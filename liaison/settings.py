@@ -1,6 +1,7 @@
 """Settings, all read from the environment in this one place (12-factor)."""
 
 import os
+import secrets
 from pathlib import Path
 
 import environ
@@ -13,23 +14,56 @@ VAR_DIR = Path(environ.Env().str("LIAISON_VAR_DIR", default=str(BASE_DIR / "var"
 
 env = environ.Env()
 
+# `make setup` and `make run` set LIAISON_LOCAL_RUN=1: the site as its users see it
+# (DEBUG off, so the real error pages) on http://127.0.0.1:8000, with a secret key
+# generated once into var/secret-key. `DEBUG=1 make run` gives a developer Django's
+# debug pages back. Nothing else sets it: it is not for a server others can reach.
+LIAISON_LOCAL_RUN = env.bool("LIAISON_LOCAL_RUN", default=False)
+
 # Development is the default (as in healthchecks); production sets DEBUG=0
 # and must then provide SECRET_KEY and ALLOWED_HOSTS.
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=not LIAISON_LOCAL_RUN)
+
+
+def _local_secret_key(path: Path) -> str:
+    """The local run's key: made once, readable by its owner only, kept with the data.
+
+    Web, worker and beat start at the same moment: the first writes a temporary file and
+    links it into place (the others' link fails), so every process reads one whole key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    if LIAISON_LOCAL_RUN:
+        SECRET_KEY = _local_secret_key(VAR_DIR / "secret-key")
+    elif not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. With DEBUG off, set the SECRET_KEY environment "
             "variable to a long random string, e.g. the output of: python -c "
             "'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = _DEV_SECRET_KEY
+    else:
+        SECRET_KEY = _DEV_SECRET_KEY
 
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+    "ALLOWED_HOSTS",
+    default=[*_LOCAL_HOSTS, "testserver"] if DEBUG else _LOCAL_HOSTS if LIAISON_LOCAL_RUN else [],
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -43,10 +77,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "import_export",
     "liaison",
+    "notifications",
     "issues",
     "meetings",
     "keytasks",
+    "dashboard",
+    "imports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -54,12 +95,20 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads a body (CSRF reads the form), after the language is chosen.
+    "liaison.middleware.RequestSizeLimitMiddleware",
+    "liaison.middleware.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's exception first: the database out of reach is a 503.
+    "liaison.middleware.DatabaseUnavailableMiddleware",
 ]
+# A form posted with an expired or missing CSRF token: a page in the site's layout and
+# the user's language that says what to do (Django's own tells them to set DEBUG=True).
+CSRF_FAILURE_VIEW = "liaison.views.csrf_failure"
 
 ROOT_URLCONF = "liaison.urls"
 
@@ -124,6 +173,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them (2026年12月6日, 6 Dec 2026): liaison/formats/<lang>/.
+FORMAT_MODULE_PATH = ["liaison.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -135,13 +186,30 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if not DEBUG and not LIAISON_LOCAL_RUN
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The local run needs no collectstatic: WhiteNoise serves static/ and the apps' static
+# files where they are, and sees an edited file at once.
+if LIAISON_LOCAL_RUN:
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 # Uploaded files live outside the static and media URL space; they are only
 # ever served through permission-checked views.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "uploads")))
+
+# Request bodies. A form without files may send DATA_UPLOAD_MAX_MEMORY_SIZE (its longest
+# text, 20,000 characters of minutes, is under 200 KB sent); a view that takes files
+# (liaison.middleware.accepts_uploads) its files too: 10 of 20 MB and 1 MB of form, 201 MB,
+# the reverse proxy's limit. Larger bodies are refused before they are read (413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A file larger than this is spooled to a temporary file, not kept in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Above the 10 files a problem takes, so that the form says "at most 10" to someone who
+# chose 11; far below Django's default of 100.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 # Cache: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -151,6 +219,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "liaison",
+            # Every user of the cache copes with Redis being down (it is a cache); a
+            # Redis host that does not answer must not hold a request for minutes.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -170,7 +241,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker host that does not answer fails a web request's queueing in seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5}
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, mended so that a worker rides out a Redis restart.
+    CELERY_BROKER_TRANSPORT = "liaison.broker:Transport"
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{VAR_DIR / 'celery-results'}"
 )
@@ -179,53 +254,169 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat schedules, however many are started: the others wait for its lock (liaison.beat).
+CELERY_BEAT_SCHEDULER = "liaison.beat:LockedScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps trying to reach the broker however long it is away (the default gives
+# up, and exits, after 100 tries: about 45 minutes).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Two queues, each with workers of its own (Procfile, docker-compose.yml), so that
+# e-mail delivery, which waits on the mail server, can never hold up the deadline
+# sweep: "deadlines" for the sweep and the summaries, "notifications" for the outbox.
+# Anything else (e.g. liaison.tasks.ping) goes to Celery's default queue, "celery",
+# which the deadlines workers also consume.
+CELERY_TASK_ROUTES = {
+    "issues.tasks.enforce_deadlines": {"queue": "deadlines"},
+    "issues.tasks.recompute_deadlines": {"queue": "deadlines"},
+    "issues.tasks.send_daily_digest": {"queue": "deadlines"},
+    # dashboard.tasks, under the names they had in liaison.
+    "dashboard.tasks.refresh_dashboard": {"queue": "deadlines"},
+    "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
+    # notifications.tasks, under the names they had in issues (queued messages carry them).
+    "notifications.tasks.deliver_notification": {"queue": "notifications"},
+    "notifications.tasks.requeue_pending_notifications": {"queue": "notifications"},
+    # Webhooks (api.tasks) wait on other systems as e-mail waits on the mail server.
+    "api.tasks.deliver_webhooks": {"queue": "notifications"},
+    "api.tasks.requeue_pending_webhooks": {"queue": "notifications"},
+}
+
+# The outbox (notifications.delivery). A failed e-mail or SMS is tried again after each of
+# these delays in turn (seconds; about 8 hours in all, so an ordinary mail-server
+# outage is ridden out), then marked failed for the office to see.
+LIAISON_OUTBOX_RETRY_DELAYS = env.list(
+    "LIAISON_OUTBOX_RETRY_DELAYS", cast=int, default=[60, 120, 300, 600, 1800, 3600, 7200, 14400]
+)
+# How long a worker holds a message it is sending before another may take it up (it
+# died mid-send). Longer than a delivery task can run (its hard time limit), so that
+# two workers never send one message because one of them was merely slow.
+LIAISON_OUTBOX_LEASE_SECONDS = env.int("LIAISON_OUTBOX_LEASE_SECONDS", default=300)
+# How often the requeue runs, and how long a message handed to the broker may wait for a
+# worker before it is handed over again (the broker may have lost it, e.g. Redis restarted
+# empty). Together: mail written while Redis was down goes out within a minute of its return.
+LIAISON_OUTBOX_REQUEUE_SECONDS = env.int("LIAISON_OUTBOX_REQUEUE_SECONDS", default=15)
+LIAISON_OUTBOX_REQUEUE_AFTER_SECONDS = env.int("LIAISON_OUTBOX_REQUEUE_AFTER_SECONDS", default=30)
+
+# Webhooks (api.webhooks, issue 14). A failed delivery is tried again after each of these
+# delays in turn (seconds, growing fourfold: about 15 hours in all), then failed, and its
+# subscription disabled with the office told. Each attempt waits at most LIAISON_WEBHOOKS_TIMEOUT
+# seconds for the receiver. Plain http:// URLs only where allowed (the local run, DEBUG,
+# or a district whose receivers sit on its own intranet without TLS).
+LIAISON_WEBHOOKS_RETRY_DELAYS = env.list(
+    "LIAISON_WEBHOOKS_RETRY_DELAYS", cast=int, default=[10, 40, 160, 640, 2560, 10240, 40960]
+)
+LIAISON_WEBHOOKS_TIMEOUT = min(env.float("LIAISON_WEBHOOKS_TIMEOUT", default=5.0), 10.0)
+LIAISON_WEBHOOKS_ALLOW_HTTP = env.bool(
+    "LIAISON_WEBHOOKS_ALLOW_HTTP", default=DEBUG or LIAISON_LOCAL_RUN
+)
+# A worker's claim on a delivery it is sending (longer than one attempt can take), how
+# often the requeue runs, and how long a queued delivery may wait for a worker before it
+# is handed over again (as for the e-mail outbox above).
+LIAISON_WEBHOOKS_LEASE_SECONDS = env.int("LIAISON_WEBHOOKS_LEASE_SECONDS", default=60)
+LIAISON_WEBHOOKS_REQUEUE_SECONDS = env.int("LIAISON_WEBHOOKS_REQUEUE_SECONDS", default=15)
+LIAISON_WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int(
+    "LIAISON_WEBHOOKS_REQUEUE_AFTER_SECONDS", default=60
+)
 
 # How often the dashboard's summary is brought up to date (the page says "every minute").
 LIAISON_DASHBOARD_REFRESH_SECONDS = env.int("LIAISON_DASHBOARD_REFRESH_SECONDS", default=60)
+
+# How often the deadline sweep runs.
+LIAISON_SWEEP_SECONDS = env.int("LIAISON_SWEEP_SECONDS", default=120)
+# How often a worker notes that it runs tasks (liaison.tasks.heartbeat, read by /readyz).
+LIAISON_HEARTBEAT_SECONDS = env.int("LIAISON_HEARTBEAT_SECONDS", default=30)
+
+# /readyz (liaison.readiness): the oldest each record may be, in seconds, for the
+# installation to count as ready. The worker's heartbeat: four beats missed. The sweep's
+# last completed run: three runs missed, and a run that takes its whole time limit. The
+# dashboard summary: ten refreshes missed (the nightly full rebuild holds the minute's
+# refresh up while it runs; raise this if it takes longer than that on your data).
+LIAISON_READYZ_WORKER_MAX_AGE = env.int(
+    "LIAISON_READYZ_WORKER_MAX_AGE", default=4 * LIAISON_HEARTBEAT_SECONDS
+)
+LIAISON_READYZ_SWEEP_MAX_AGE = env.int(
+    "LIAISON_READYZ_SWEEP_MAX_AGE", default=3 * LIAISON_SWEEP_SECONDS + CELERY_TASK_TIME_LIMIT
+)
+LIAISON_READYZ_DASHBOARD_MAX_AGE = env.int(
+    "LIAISON_READYZ_DASHBOARD_MAX_AGE", default=10 * LIAISON_DASHBOARD_REFRESH_SECONDS
+)
 
 # The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "enforce-deadlines": {
         "task": "issues.tasks.enforce_deadlines",
-        "schedule": env.int("LIAISON_SWEEP_SECONDS", default=120),
+        "schedule": LIAISON_SWEEP_SECONDS,
+    },
+    # Any deadlines worker runs it (Celery's default queue): /readyz's "worker" check.
+    "worker-heartbeat": {
+        "task": "liaison.tasks.heartbeat",
+        "schedule": LIAISON_HEARTBEAT_SECONDS,
+        "options": {"expires": LIAISON_HEARTBEAT_SECONDS},
     },
     "requeue-pending-notifications": {
-        "task": "issues.tasks.requeue_pending_notifications",
-        "schedule": 300,
+        "task": "notifications.tasks.requeue_pending_notifications",
+        "schedule": LIAISON_OUTBOX_REQUEUE_SECONDS,
+        "options": {"expires": LIAISON_OUTBOX_REQUEUE_SECONDS},
+    },
+    "requeue-pending-webhooks": {
+        "task": "api.tasks.requeue_pending_webhooks",
+        "schedule": LIAISON_WEBHOOKS_REQUEUE_SECONDS,
+        "options": {"expires": LIAISON_WEBHOOKS_REQUEUE_SECONDS},
     },
     "daily-digest": {
         "task": "issues.tasks.send_daily_digest",
         # Every day at 08:30; the task itself does nothing on days that are not working days.
         "schedule": crontab(hour=8, minute=30),
     },
-    # The dashboard summary (liaison.dashboard): the months that changed, and a nightly
+    # The dashboard summary (dashboard.figures): the months that changed, and a nightly
     # rebuild of everything. A refresh still queued when the next is due is dropped.
     "refresh-dashboard": {
-        "task": "liaison.tasks.refresh_dashboard",
+        "task": "dashboard.tasks.refresh_dashboard",
         "schedule": LIAISON_DASHBOARD_REFRESH_SECONDS,
         "options": {"expires": LIAISON_DASHBOARD_REFRESH_SECONDS},
     },
     "refresh-dashboard-full": {
-        "task": "liaison.tasks.refresh_dashboard_full",
+        "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
     },
 }
 
-# Email: console in development, SMTP from EMAIL_URL / EMAIL_* in production.
+# Email: console in development and the local run, SMTP from EMAIL_URL / EMAIL_* in
+# production.
 EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+    "EMAIL_URL", default="consolemail://" if DEBUG or LIAISON_LOCAL_RUN else "smtp://localhost:25"
 )
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may wait for the server at each step: a server that
+# accepts connections but never answers fails the attempt instead of holding a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Liaison <liaison@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # The address people use to reach the site, for links in e-mails.
 LIAISON_SITE_URL = env.str("LIAISON_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# SMS delivery: a dotted path to a backend class; the default writes to the log.
+# SMS delivery: a dotted path to a backend class; the default writes to the log. The
+# gateways: notifications.sms.aliyun.AliyunSmsBackend (Alibaba Cloud) and
+# notifications.sms.tencent.TencentSmsBackend (Tencent Cloud), configured by the settings
+# below (README, "Text messages"); one missing is a system-check error at startup.
 LIAISON_SMS_BACKEND = env.str(
-    "LIAISON_SMS_BACKEND", default="issues.notifications.LoggingSmsBackend"
+    "LIAISON_SMS_BACKEND", default="notifications.delivery.LoggingSmsBackend"
 )
+# The approved signature (签名) and the templates: JSON {kind: {"template": code,
+# "params": [...]}}, with a "default" entry for every kind without its own.
+LIAISON_SMS_SIGN_NAME = env.str("LIAISON_SMS_SIGN_NAME", default="")
+LIAISON_SMS_TEMPLATES = env.str("LIAISON_SMS_TEMPLATES", default="")
+# The gateway's address, e.g. https://dysmsapi.aliyuncs.com (empty: the provider's own).
+LIAISON_SMS_ENDPOINT = env.str("LIAISON_SMS_ENDPOINT", default="")
+# Seconds to connect to the gateway and to wait for its answer: a gateway that does not
+# answer fails the attempt quickly (it is tried again), instead of holding a worker.
+LIAISON_SMS_CONNECT_TIMEOUT = env.float("LIAISON_SMS_CONNECT_TIMEOUT", default=5)
+LIAISON_SMS_READ_TIMEOUT = env.float("LIAISON_SMS_READ_TIMEOUT", default=10)
+LIAISON_SMS_ALIYUN_ACCESS_KEY_ID = env.str("LIAISON_SMS_ALIYUN_ACCESS_KEY_ID", default="")
+LIAISON_SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("LIAISON_SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+LIAISON_SMS_TENCENT_SECRET_ID = env.str("LIAISON_SMS_TENCENT_SECRET_ID", default="")
+LIAISON_SMS_TENCENT_SECRET_KEY = env.str("LIAISON_SMS_TENCENT_SECRET_KEY", default="")
+LIAISON_SMS_TENCENT_SDK_APP_ID = env.str("LIAISON_SMS_TENCENT_SDK_APP_ID", default="")
+LIAISON_SMS_TENCENT_REGION = env.str("LIAISON_SMS_TENCENT_REGION", default="ap-guangzhou")
 
 # How many reverse proxies in front of the app add to X-Forwarded-For (0: none, use
 # REMOTE_ADDR). Login throttling counts failures per client address.
@@ -238,13 +429,65 @@ LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default
 # numbers then show masked to anonymous visitors).
 LIAISON_PUBLIC_LISTS = env.bool("LIAISON_PUBLIC_LISTS", default=False)
 
-# Security: strict in production (passes `manage.py check --deploy`).
+# The REST API (api/, issue 14): an API client's key or the browser's session; answers
+# in JSON; a client's budget per minute is its own (api.throttling), a browser user's
+# is LIAISON_API_USER_RATE.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api-user": env.str("LIAISON_API_USER_RATE", default="120/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Liaison API",
+    "DESCRIPTION": (
+        "Liaison's REST API v1: problems, their handling, enterprises, departments, "
+        "meetings, figures and the working-day calendar. Authenticate with an API "
+        "client's key from the liaison office (Authorization: Bearer lia_...)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI from our own static files (static/vendor/, from the npm registry).
+    "SWAGGER_UI_DIST": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui-dist-5.36.0",
+    "SWAGGER_UI_FAVICON_HREF": (
+        f"/{STATIC_URL.strip('/')}/vendor/swagger-ui-dist-5.36.0/favicon-32x32.png"
+    ),
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name for each set of choices the API shows.
+    "ENUM_NAME_OVERRIDES": {
+        "ProblemStatusEnum": "issues.models.Status",
+        "MeetingStatusEnum": "meetings.models.Meeting.Status",
+        "SatisfactionEnum": "issues.models.Satisfaction",
+        "EvaluationEnum": [
+            ("satisfied", "satisfied"),
+            ("basically", "basically"),
+            ("unsatisfied", "unsatisfied"),
+        ],
+    },
+}
+
+# Security: strict in production (passes `manage.py check --deploy`); the local run
+# serves plain HTTP on localhost, so no HTTPS redirect and no secure-only cookies.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+if not DEBUG and not LIAISON_LOCAL_RUN:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -252,7 +495,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LOGGING = {
     "version": 1,

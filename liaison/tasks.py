@@ -1,4 +1,4 @@
-"""Core Celery tasks: health check and the dashboard summary (thin wrappers)."""
+"""Core Celery tasks: the health check and the workers' heartbeat."""
 
 from celery import shared_task
 
@@ -9,20 +9,9 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def refresh_dashboard() -> int:
-    """Every minute: recompute the dashboard cells of the months that changed.
+@shared_task(ignore_result=True)
+def heartbeat() -> None:
+    """Every LIAISON_HEARTBEAT_SECONDS (beat): a worker notes that it runs tasks (/readyz)."""
+    from .readiness import WORKER, heartbeat_record
 
-    Idempotent (a month is rebuilt from its problems), hence acks_late.
-    """
-    from .dashboard import dashboard_refresh
-
-    return len(dashboard_refresh())
-
-
-@shared_task(acks_late=True, ignore_result=True, soft_time_limit=1800, time_limit=1900)
-def refresh_dashboard_full() -> int:
-    """Nightly: rebuild every cell (picks up what updated_at does not record, e.g. towns)."""
-    from .dashboard import dashboard_refresh
-
-    return len(dashboard_refresh(full=True))
+    heartbeat_record(WORKER, detail=heartbeat.request.hostname or "")

@@ -1,8 +1,11 @@
-"""Validators for Chinese identifiers: unified social credit codes and phone numbers."""
+"""Validators: Chinese identifiers (credit codes, phone numbers) and the window of dates."""
 
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 # GB 32100-2015: 31 characters (no I, O, S, V, Z) and the weights of positions 1-17.
@@ -85,3 +88,64 @@ def validate_phone(value: str) -> None:
         ),
         code="phone",
     )
+
+
+# Every date a user enters (a meeting, a deadline, a filter's period) stays in this window:
+# a year such as 9999 is a typing error, and date arithmetic at the ends of the calendar
+# overflows (9999-12-31 plus one day is an OverflowError, not a date).
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@deconstructible
+class DateWindowValidator:
+    """A date, or a datetime by its date in the site's time zone, from FIRST_DATE to
+    LAST_DATE; with `years_ahead`, also no later than that many years from today (a
+    meeting or a deadline is planned a few years ahead at most)."""
+
+    message = _("Enter a date from %(first)s to %(last)s.")
+    code = "date_window"
+
+    def __init__(self, years_ahead: int | None = None):
+        self.years_ahead = years_ahead
+
+    def bounds(self) -> tuple[dt.date, dt.date]:
+        last = LAST_DATE
+        if self.years_ahead is not None:
+            last = min(last, years_after(timezone.localdate(), self.years_ahead))
+        return FIRST_DATE, last
+
+    def __call__(self, value) -> None:
+        if value is None:
+            return
+        day = value
+        if isinstance(value, dt.datetime):
+            day = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+        first, last = self.bounds()
+        if not first <= day <= last:
+            raise ValidationError(
+                self.message,
+                code=self.code,
+                params={"first": first.isoformat(), "last": last.isoformat()},
+            )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, DateWindowValidator) and self.years_ahead == other.years_ahead
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.years_ahead))
+
+
+# Any date from 2000 to 2100: periods of filters, dates of record.
+validate_date_window = DateWindowValidator()
+# A date planned ahead (a meeting, a deadline): from 2000 to five years from today.
+PLANNING_YEARS_AHEAD = 5
+validate_planned_date = DateWindowValidator(years_ahead=PLANNING_YEARS_AHEAD)

@@ -1,20 +1,31 @@
-"""Core pages: login and logout, the home page of each role, a health check."""
+"""Core pages: login and logout, a health check, the icon,
+and the error pages Django does not render itself (500 or 503, CSRF failure)."""
+
+import logging
+import sys
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.templatetags.static import static
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views import defaults
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET
 
-from issues import notifications
+from . import readiness
+from .forms import LoginForm
 
-from . import permissions, selectors, workdays
-from .forms import LoginForm, NotificationSettingsForm
-from .models import Role
+logger = logging.getLogger(__name__)
+
+# The database is out of reach (a restart, a failover, a dropped connection): the
+# request is answered 503 with this Retry-After rather than a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
 
 
 class LoginView(auth_views.LoginView):
@@ -35,57 +46,101 @@ class LogoutView(auth_views.LogoutView):
 
 @require_GET
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("healthz: the database does not answer: %s", error)
+        response = HttpResponse("database unavailable", content_type="text/plain", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok", content_type="text/plain")
 
 
-HOME_TEMPLATES = {
-    Role.ENTERPRISE: "liaison/home_enterprise.html",
-    Role.DEPARTMENT_STAFF: "liaison/home_department.html",
-    Role.DEPARTMENT_HEAD: "liaison/home_department.html",
-    Role.OFFICE: "liaison/home_office.html",
-    Role.ADMIN: "liaison/home_office.html",
-    Role.LEADER: "liaison/home_leader.html",
-    Role.PRINCIPAL: "liaison/home_leader.html",
-}
-
-
-@login_required
 @require_GET
-def home(request):
-    role = permissions.role_of(request.user)
-    template = HOME_TEMPLATES.get(role, "liaison/home_none.html")
-    context = selectors.home_context(user=request.user, role=role)
-    context["can_see_head_phone"] = permissions.can_see_head_phone(request.user)
-    if role in (Role.LEADER, Role.PRINCIPAL):
-        from meetings.coordination import leader_action_items
-
-        # The action items of the leader's coordination meetings: open, and overdue.
-        context["action_items"] = leader_action_items(user=request.user)
-        from keytasks.selectors import leader_home_tasks
-
-        # The leader's key tasks of the year, beside the escalations (one query).
-        today = workdays.local_date(timezone.now())
-        context["key_tasks"] = leader_home_tasks(request.user, today.year, today)
-    return render(request, template, context)
+@never_cache
+def readyz(request):
+    """Ready to serve: the database, the broker, a worker and what the apps registered
+    (liaison.readiness) all pass. 200 or 503, with each check's result in JSON; no login,
+    never cached. For monitoring and the compose health check, not for users."""
+    result = readiness.run_checks()
+    status = 200 if result["status"] == "ok" else 503
+    response = JsonResponse(result, status=status, json_dumps_params={"ensure_ascii": False})
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def notification_settings(request):
-    """The user's notification choices: e-mail on or off, and the e-mails' language."""
-    profile = getattr(request.user, "profile", None)
-    if profile is None:  # an administrator without a role has nothing to choose
-        return render(request, "liaison/notification_settings.html", {"form": None})
-    initial = {"email_notifications": profile.email_notifications, "language": profile.language}
-    form = NotificationSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        notifications.preferences_set(user=request.user, **form.cleaned_data)
-        messages.success(request, _("Your notification settings were saved."))
-        return redirect("notification_settings")
-    return render(
-        request,
-        "liaison/notification_settings.html",
-        {"form": form, "has_email": bool(request.user.email)},
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static file.
+
+    A temporary redirect kept for a day, not a permanent one: the static file's name
+    carries a hash of its content, which changes when the icon does.
+    """
+    return HttpResponseRedirect(static("favicon.ico"))
+
+
+# --- Error pages -------------------------------------------------------------------------
+
+
+# The REST API (the api app, mounted at /api/) answers in JSON, its errors included.
+API_PREFIX = "/api/"
+
+
+def is_api_request(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def service_unavailable(request, error=None):
+    """503 "try again in a few seconds", in the request's language, when the database is
+    out of reach. Rendered without the request: the user and the session are in the
+    database, and no context processor may touch it."""
+    logger.warning(
+        "database unavailable, answered 503: %s %s: %s", request.method, request.path, error
     )
+    if is_api_request(request):
+        response = JsonResponse(
+            {
+                "detail": _("The service is briefly unavailable. Try again in a few seconds."),
+                "code": "unavailable",
+            },
+            status=503,
+        )
+    else:
+        content = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(content, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def page_not_found(request, exception=None):
+    """handler404: under /api/, JSON like the API's own 404s (a path its routes do not
+    match, such as an id longer than the route allows, never reaches DRF); elsewhere
+    Django's page (templates/404.html)."""
+    if is_api_request(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: a 503 when what went wrong is the database being out of reach
+    (raised anywhere, a middleware's session save included), else Django's own 500
+    view, which renders templates/500.html without the request."""
+    error = sys.exception()
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return service_unavailable(request, error)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form posted with an expired or missing token, most often a
+    page left open too long or a login or logout in another tab since it was opened.
+    CsrfViewMiddleware has logged the reason; the user reads what to do instead."""
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    return render(request, "403_csrf.html", {"back": back}, status=403)

@@ -8,6 +8,11 @@ few seconds, so the hot path never touches the cache backend).
 
 Any computation that looks at a day of a year whose schedule is not confirmed
 says so: the result carries `provisional=True`.
+
+The database numbers the calendar's edits (CalendarRevision): this process's copy knows
+the revision it was read at (`revision()`), every stored deadline carries the revision
+it was computed with, and the deadline sweep, holding the calendar (`in_force`), acts
+only on deadlines of the revision in force.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 
+from .locks import hold_advisory_lock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VERSION_KEY = "liaison:workdays:version"
 VERSION_CHECK_SECONDS = 5.0
 END_OF_DAY = dt.time(23, 59, 59)
+# Held exclusively by a calendar edit's transaction, shared by each deadline-sweep rule.
+CALENDAR_LOCK = "liaison.calendar"
 
 
 class WorkdayResult(NamedTuple):
@@ -37,6 +46,7 @@ class _Calendar:
     def __init__(self) -> None:
         self.exceptions: dict[dt.date, bool] = {}
         self.confirmed_years: frozenset[int] = frozenset()
+        self.revision = 0  # the database's CalendarRevision when this copy was read
         self.version: object = None
         self.loaded = False
         self.checked_at = 0.0
@@ -47,6 +57,10 @@ class _Calendar:
         from .models import CalendarDay, CalendarYear
 
         generation = self.generation
+        # The revision first: an edit committed while the days are read makes this copy
+        # claim an older revision than it holds (its deadlines are recomputed once more),
+        # never a newer one.
+        revision = _revision_in_database()
         exceptions = {
             day: kind == CalendarDay.Kind.WORKDAY
             for day, kind in CalendarDay.objects.values_list("date", "kind")
@@ -54,7 +68,7 @@ class _Calendar:
         confirmed = frozenset(
             CalendarYear.objects.filter(confirmed=True).values_list("year", flat=True)
         )
-        self.exceptions, self.confirmed_years = exceptions, confirmed
+        self.exceptions, self.confirmed_years, self.revision = exceptions, confirmed, revision
         # An invalidate() that arrived while we read may describe a row we did not see.
         self.version, self.loaded = version, generation == self.generation
 
@@ -71,8 +85,50 @@ class _Calendar:
                 self.load(version)
             self.checked_at = now
 
+    def ensure_revision(self, revision: int) -> None:
+        """Re-read the calendar unless this copy is of `revision`."""
+        if self.loaded and self.revision == revision:
+            return
+        with self.lock:
+            if not self.loaded or self.revision != revision:
+                self.load(self.version)
+                self.checked_at = time.monotonic()
+
 
 _calendar = _Calendar()
+
+
+def _revision_in_database() -> int:
+    from django.db.models import Max
+
+    from .models import CalendarRevision
+
+    return CalendarRevision.objects.aggregate(latest=Max("pk"))["latest"] or 0
+
+
+def revision() -> int:
+    """The revision of the calendar this process computes with.
+
+    Read it before computing a deadline, and store it with the deadline: if the copy is
+    re-read in between, the stamp is older than the deadline, so it is checked again.
+    """
+    _calendar.ensure_fresh()
+    return _calendar.revision
+
+
+def in_force(*, hold: bool = False) -> int:
+    """The calendar's revision in the database; this process's copy is brought to it.
+
+    With `hold`, inside a transaction: the calendar cannot change until the transaction
+    ends (a shared advisory lock; an edit takes it exclusively, so it waits for this
+    transaction, and this waits for an edit being committed). What the transaction does
+    with the calendar is then true of the calendar in force when it commits.
+    """
+    if hold:
+        hold_advisory_lock(CALENDAR_LOCK, shared=True)
+    current = _revision_in_database()
+    _calendar.ensure_revision(current)
+    return current
 
 
 def invalidate() -> None:

@@ -6,12 +6,14 @@ marking one held starts its problems' clocks, which an admin edit would skip.
 
 from django.contrib import admin
 
+from liaison.admin import BoundedLookupsMixin
+
 from .models import Invitation, Meeting
 
 
 class InvitationInline(admin.TabularInline):
     model = Invitation
-    fields = ("enterprise", "invited_at", "attended")
+    fields = ("enterprise", "invited_at", "reply", "replied_at", "attended")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -21,7 +23,7 @@ class InvitationInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("__str__", "starts_at", "venue", "status", "held_at", "closed_at")
     list_filter = ("status", "year")
     search_fields = ("theme", "venue")

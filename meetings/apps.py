@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("Meetings")
+
+    def ready(self) -> None:
+        # What issues' workflow and pages ask of meetings: issues builds below meetings,
+        # so meetings registers it here (issues.extensions).
+        from .hooks import register
+
+        register()

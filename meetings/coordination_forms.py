@@ -1,4 +1,5 @@
-"""Forms of the coordination pages: validation only, the writes are in meetings.coordination."""
+"""Forms of the coordination pages: validation only, the writes are in
+meetings.coordination_services."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from issues.models import OPEN_STATUSES, Problem
 from issues.selectors import escalated_to
 from liaison.forms import HtmlDateInput
 from liaison.models import Department, Enterprise
+from liaison.validators import validate_planned_date
 
-from .models import CoordinationMeeting
+from .models import MINUTES_MAX_LENGTH, NOTE_MAX_LENGTH, TASK_MAX_LENGTH, CoordinationMeeting
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -29,6 +31,7 @@ def _datetime_field() -> forms.DateTimeField:
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        validators=[validate_planned_date],
     )
 
 
@@ -116,6 +119,7 @@ class EditForm(MeetingFields):
         label=_("Decisions and minutes"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
+        max_length=MINUTES_MAX_LENGTH,
     )
 
     def __init__(self, *args, meeting: CoordinationMeeting, **kwargs):
@@ -142,6 +146,7 @@ class MarkHeldForm(_Form):
         label=_("Decisions and minutes"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
+        max_length=MINUTES_MAX_LENGTH,
         help_text=_("Record each task as an action item below, so that it can be tracked."),
     )
 
@@ -155,8 +160,12 @@ class ActionItemForm(_Form):
     """
 
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
-    task = forms.CharField(label=_("Task"), widget=forms.Textarea(attrs={"rows": 2}))
-    due_date = forms.DateField(label=_("Due date"), widget=HtmlDateInput())
+    task = forms.CharField(
+        label=_("Task"), max_length=TASK_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_date = forms.DateField(
+        label=_("Due date"), widget=HtmlDateInput(), validators=[validate_planned_date]
+    )
     problem = forms.TypedChoiceField(
         label=_("For problem"), coerce=int, required=False, empty_value=None
     )
@@ -187,4 +196,4 @@ class ActionItemForm(_Form):
 
 class CompleteForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH)

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from issues.views import _safe_next, form_errors_to_messages, role_required
 from liaison import permissions
+from liaison.pages import form_errors_to_messages, role_required, safe_next
 
-from . import coordination
 from . import coordination_forms as forms
+from . import coordination_selectors as selectors
+from . import coordination_services as services
 from . import permissions as rules
 from .models import ActionItem, CoordinationMeeting
 
@@ -24,7 +25,7 @@ PAGE_SIZE = 25
 
 def _load(request, pk: int) -> CoordinationMeeting:
     """The meeting if the user may see it, else 404 (never 403)."""
-    meetings = coordination.meetings_visible_to(request.user).select_related("convened_by")
+    meetings = selectors.meetings_visible_to(request.user).select_related("convened_by")
     return get_object_or_404(meetings, pk=pk)
 
 
@@ -53,9 +54,9 @@ def coordination_list(request):
     """A leader's coordination meetings (or all); the office's all; a department's own."""
     is_leader = permissions.is_leader(request.user)
     show = request.GET.get("show", "mine") if is_leader else "all"
-    if show not in coordination.LIST_SHOWS:
+    if show not in selectors.LIST_SHOWS:
         show = "mine"
-    meetings = coordination.meeting_list(request.user, show=show)
+    meetings = selectors.meeting_list(request.user, show=show)
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -74,7 +75,20 @@ def coordination_list(request):
 @require_GET
 def coordination_detail(request, pk: int):
     meeting = _load(request, pk)
-    context = coordination.meeting_page_context(user=request.user, meeting=meeting)
+    context = selectors.meeting_page_context(user=request.user, meeting=meeting)
+    allowed = selectors.coordination_actions(user=request.user, meeting=meeting)
+    today = context["today"]
+    makers = {
+        "edit": lambda: True,  # a link to the edit page, whose form lives there
+        "add_item": lambda: forms.ActionItemForm(
+            problems=context["problems"],
+            initial={"due_date": max(today, selectors.meeting_day(meeting))},
+        ),
+        "mark_held": lambda: forms.MarkHeldForm(
+            initial={"version": meeting.version, "decisions": meeting.decisions}
+        ),
+    }
+    context["actions"] = {name: make() for name, make in makers.items() if name in allowed}
     context["now"] = timezone.now()
     return render(request, "meetings/coordination_detail.html", context)
 
@@ -92,7 +106,7 @@ def coordination_convene(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            meeting = coordination.coordination_convene(
+            meeting = services.coordination_convene(
                 actor=request.user,
                 title=data["title"],
                 starts_at=data["starts_at"],
@@ -101,7 +115,7 @@ def coordination_convene(request):
                 departments=data["departments"],
                 enterprises=data["enterprises"],
             )
-        except coordination.CoordinationError as error:
+        except services.CoordinationError as error:
             messages.error(request, error.message)
         else:
             messages.success(
@@ -129,7 +143,7 @@ def coordination_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            coordination.coordination_update(
+            services.coordination_update(
                 meeting_id=meeting.pk,
                 actor=request.user,
                 title=data["title"],
@@ -140,10 +154,10 @@ def coordination_edit(request, pk: int):
                 decisions=data["decisions"],
                 expected_version=data["version"],
             )
-        except coordination.StaleCoordination as error:
+        except services.StaleCoordination as error:
             messages.error(request, error.message)
             return redirect("meetings:coordination_edit", pk=meeting.pk)
-        except coordination.CoordinationError as error:
+        except services.CoordinationError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("The coordination meeting was saved."))
@@ -160,13 +174,13 @@ def coordination_held(request, pk: int):
         form_errors_to_messages(request, form)
         return _back_to(meeting)
     try:
-        changed = coordination.coordination_mark_held(
+        changed = services.coordination_mark_held(
             meeting_id=meeting.pk,
             actor=request.user,
             decisions=form.cleaned_data["decisions"],
             expected_version=form.cleaned_data["version"],
         )
-    except coordination.CoordinationError as error:
+    except services.CoordinationError as error:
         messages.error(request, error.message)
     else:
         if changed:
@@ -186,7 +200,7 @@ def coordination_item_add(request, pk: int):
         return _back_to(meeting)
     data = form.cleaned_data
     try:
-        coordination.action_item_add(
+        services.action_item_add(
             meeting_id=meeting.pk,
             actor=request.user,
             department=data["department"],
@@ -194,7 +208,7 @@ def coordination_item_add(request, pk: int):
             due_date=data["due_date"],
             problem=data["problem"],
         )
-    except coordination.CoordinationError as error:
+    except services.CoordinationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The action item was added."))
@@ -205,9 +219,9 @@ def coordination_item_add(request, pk: int):
 @require_POST
 def coordination_item_done(request, pk: int):
     """Tick an action item off; back to where the form was (the desk, a problem, the meeting)."""
-    visible = coordination.meetings_visible_to(request.user).values("pk")
+    visible = selectors.meetings_visible_to(request.user).values("pk")
     item = get_object_or_404(ActionItem.objects.filter(meeting_id__in=visible), pk=pk)
-    back = _safe_next(
+    back = safe_next(
         request, reverse("meetings:coordination_detail", kwargs={"pk": item.meeting_id})
     )
     form = forms.CompleteForm(request.POST)
@@ -215,13 +229,13 @@ def coordination_item_done(request, pk: int):
         form_errors_to_messages(request, form)
         return HttpResponseRedirect(back)
     try:
-        changed = coordination.action_item_complete(
+        changed = services.action_item_complete(
             item_id=item.pk,
             actor=request.user,
             note=form.cleaned_data["note"],
             expected_version=form.cleaned_data["version"],
         )
-    except coordination.CoordinationError as error:
+    except services.CoordinationError as error:
         messages.error(request, error.message)
     else:
         if changed:

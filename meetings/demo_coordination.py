@@ -2,8 +2,9 @@
 
 Two meetings, made through the services with past times, for the most escalated and
 most overdue open demo problems: one held a week ago (an item done, one overdue, one
-still running), one held yesterday (items due next week). Does nothing when any
-coordination meeting exists, so a second run adds nothing.
+still running), one held yesterday (items due next week). Their subjects, decisions and
+tasks name the problems they are about. Does nothing when any coordination meeting
+exists, so a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from issues import notifications
 from issues.models import OPEN_STATUSES, Problem
 from liaison import permissions, workdays
 
-from . import coordination
+from . import coordination_services
 from .models import CoordinationMeeting
 
 
@@ -66,9 +67,9 @@ def _held_last_week(district, problems, today, fallback) -> None:
     starts_at = _at(day, 14, 30)
     leads = [first.lead_department, second.lead_department]
     other = _other_department(district, besides={d.pk for d in leads})
-    meeting = coordination.coordination_convene(
+    meeting = coordination_services.coordination_convene(
         actor=leader,
-        title="危废处置与用能保障专题协调会",
+        title=f"“{first.title}”等企业诉求专题协调会",
         starts_at=starts_at,
         venue="区行政中心 3 号楼 305 会议室",
         problems=problems,
@@ -77,34 +78,36 @@ def _held_last_week(district, problems, today, fallback) -> None:
         now=starts_at - dt.timedelta(days=1),
     )
     held_at = starts_at + dt.timedelta(hours=2)
-    coordination.coordination_mark_held(
+    coordination_services.coordination_mark_held(
         meeting_id=meeting.pk,
         actor=leader,
         decisions=(
-            "一、主办单位三日内对接持证处置单位，明确收运计划；\n"
-            "二、相关部门同步梳理企业用能需求，一周内反馈；\n"
-            "三、两周后召开专题协调会听取落实情况。"
+            f"一、{first.lead_department.name}牵头，三日内与企业对接，"
+            f"明确“{first.title}”的解决方案和时间表；\n"
+            f"二、{second.lead_department.name}梳理“{second.title}”涉及的审批和政策事项，"
+            "形成办理时间表报区领导；\n"
+            "三、相关部门做好配合，两周后召开专题协调会听取落实情况。"
         ),
         now=held_at,
     )
-    done = coordination.action_item_add(
+    done = coordination_services.action_item_add(
         meeting_id=meeting.pk,
         actor=leader,
         department=first.lead_department,
         problem=first,
-        task="对接两家持证处置单位，三日内明确收运计划并告知企业。",
+        task="三日内与企业当面对接，明确解决方案和时间表并书面告知企业。",
         due_date=day + dt.timedelta(days=3),
         now=held_at,
     )
     head = district.users.get(f"{_code(district, first.lead_department)}_head")
     if head is not None:
-        coordination.action_item_complete(
+        coordination_services.action_item_complete(
             item_id=done.pk,
             actor=head,
-            note="已与市危废处置中心签订收运协议，首次收运已完成。",
+            note="已与企业当面对接，解决方案和办理时间表已书面告知企业。",
             now=_at(day + dt.timedelta(days=2), 16),
         )
-    coordination.action_item_add(
+    coordination_services.action_item_add(
         meeting_id=meeting.pk,
         actor=leader,
         department=second.lead_department,
@@ -114,11 +117,11 @@ def _held_last_week(district, problems, today, fallback) -> None:
         now=held_at,
     )
     if other is not None:
-        coordination.action_item_add(
+        coordination_services.action_item_add(
             meeting_id=meeting.pk,
             actor=leader,
             department=other,
-            task="配合主办单位做好企业用能保障，一周内书面反馈。",
+            task="配合主办单位提供政策和要素保障，一周内书面反馈。",
             due_date=today + dt.timedelta(days=4),
             now=held_at,
         )
@@ -131,9 +134,9 @@ def _held_yesterday(district, problems, today, fallback) -> None:
     day = today - dt.timedelta(days=1)
     starts_at = _at(day, 9, 30)
     other = _other_department(district, besides={problem.lead_department_id})
-    meeting = coordination.coordination_convene(
+    meeting = coordination_services.coordination_convene(
         actor=leader,
-        title="企业诉求专题协调会",
+        title=f"“{problem.title}”现场协调会",
         starts_at=starts_at,
         venue="企业现场",
         problems=[problem],
@@ -142,13 +145,13 @@ def _held_yesterday(district, problems, today, fallback) -> None:
         now=starts_at - dt.timedelta(days=1),
     )
     held_at = starts_at + dt.timedelta(hours=1, minutes=30)
-    coordination.coordination_mark_held(
+    coordination_services.coordination_mark_held(
         meeting_id=meeting.pk,
         actor=leader,
         decisions="现场会商明确：主办单位牵头，相关部门配合，一周内拿出解决方案。",
         now=held_at,
     )
-    coordination.action_item_add(
+    coordination_services.action_item_add(
         meeting_id=meeting.pk,
         actor=leader,
         department=problem.lead_department,
@@ -157,7 +160,7 @@ def _held_yesterday(district, problems, today, fallback) -> None:
         now=held_at,
     )
     if other is not None:
-        coordination.action_item_add(
+        coordination_services.action_item_add(
             meeting_id=meeting.pk,
             actor=leader,
             department=other,

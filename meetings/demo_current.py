@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from issues import notifications, workflow
-from issues.demo import PROBLEMS, seed_categories
+from issues.demo import seed_categories
+from issues.demo_topics import TopicPicker
 from issues.models import Channel, Problem, Satisfaction
 from liaison import workdays
 
@@ -44,6 +45,14 @@ PLANS = (
     Plan("专精特新企业“面对面”", "秀洲高新区企业服务中心", 6, 14, 5, 4, "planned"),
     Plan("新材料产业链企业“面对面”", "洪合镇政府会议室", 18, 9, 4, 0, "planned"),
 )
+# What each theme's enterprises raise first (categories and industry traits of
+# issues.demo_topics), as far as their industries allow.
+PREFER = {
+    "稳外贸促消费企业“面对面”": frozenset({"export", "税费政策", "融资与金融"}),
+    "制造业高质量发展“面对面”": frozenset({"惠企政策兑现", "科技创新", "用电用能"}),
+    "专精特新企业“面对面”": frozenset({"tech", "科技创新", "融资与金融"}),
+    "新材料产业链企业“面对面”": frozenset({"项目审批", "土地与规划"}),
+}
 MINUTES = (
     "会议由区领导主持，参会企业围绕外贸订单、用工和融资等问题作了交流。"
     "相关部门现场答复 1 项，其余问题会后按期办理并答复企业。"
@@ -71,10 +80,9 @@ def seed_current_year(district) -> None:
     leaders = [u for name, u in district.users.items() if name.startswith("leader")]
     enterprises = list(district.enterprises.values())
     categories = seed_categories(district)
-    by_department = {d.pk: code for code, d in district.departments.items()}
+    picker = TopicPicker.from_database(district, seed=today.year)
     now = timezone.now()
     enterprise_index = 0
-    problem_index = 0
     with notifications.suppressed():
         for number, plan in enumerate(PLANS):
             day = _wd(today, plan.offset)
@@ -84,16 +92,18 @@ def seed_current_year(district) -> None:
             planned_at = min(_at(_wd(day, -12), 10), now - dt.timedelta(hours=2))
             invited = enterprises[enterprise_index : enterprise_index + plan.invited]
             enterprise_index += plan.invited
-            topics = [PROBLEMS[(problem_index + i) % len(PROBLEMS)] for i in range(plan.problems)]
-            problem_index += plan.problems
-            lead_departments = [categories[t.category].default_lead_department for t in topics]
+            topics = [
+                picker.pick(invited[i % len(invited)], prefer=PREFER.get(plan.theme, frozenset()))
+                for i in range(plan.problems)
+            ]
+            lead_departments = [district.departments[t.lead_code] for t in topics]
             meeting = services.meeting_create(
                 actor=office,
                 theme=plan.theme,
                 starts_at=starts_at,
                 venue=plan.venue,
                 presiding_leaders=leaders[number % len(leaders) : number % len(leaders) + 2],
-                departments=list(dict.fromkeys(d for d in lead_departments if d is not None)),
+                departments=list(dict.fromkeys(lead_departments)),
                 enterprises=invited,
                 now=planned_at,
             )
@@ -117,15 +127,16 @@ def seed_current_year(district) -> None:
                 # In a planned meeting the newest problem still waits in triage.
                 if plan.state == "planned" and i == len(topics) - 1:
                     continue
-                lead = lead_departments[i] or district.departments["jxsw"]
+                lead = lead_departments[i]
                 workflow.problem_dispatch(
                     problem_id=problem.pk,
                     actor=office,
                     lead_department=lead,
                     now=min(submitted_at + dt.timedelta(hours=3), now - dt.timedelta(minutes=50)),
                 )
-                problems.append((problem, topic, by_department.get(lead.pk, "jxsw")))
+                problems.append((problem, topic))
             if plan.state == "planned":
+                _replies(meeting, invited, planned_at)
                 continue
             attended = [e.pk for e in invited[:-1]]  # one enterprise sent apologies
             services.meeting_mark_held(
@@ -144,18 +155,30 @@ def seed_current_year(district) -> None:
                 )
 
 
+def _replies(meeting, invited, planned_at) -> None:
+    """Before a planned meeting: the first invited enterprise will attend, the second cannot,
+    the others have not replied yet."""
+    for enterprise, attending in zip(invited, (True, False), strict=False):
+        services.invitation_reply(
+            meeting_id=meeting.pk,
+            actor=_user_of(enterprise),
+            attending=attending,
+            now=planned_at + dt.timedelta(hours=2),
+        )
+
+
 def _follow_up(district, meeting, problems, plan, starts_at, now) -> None:
     """After the meeting: one answer on site, the rest acknowledged and (mostly) answered."""
     office = district.users["office1"]
     day = workdays.local_date(starts_at)
-    for i, (problem, topic, code) in enumerate(problems):
-        head = district.users[f"{code}_head"]
+    for i, (problem, topic) in enumerate(problems):
+        head = district.users[f"{topic.lead_code}_head"]
         if i == 0:
             services.meeting_record_answer(
                 meeting_id=meeting.pk,
                 problem_id=problem.pk,
                 actor=office,
-                answer=topic.answer,
+                answer=topic.answer(begun=day, answered=day),
                 resolve=True,
                 now=starts_at + dt.timedelta(hours=2, minutes=10),
             )
@@ -179,7 +202,10 @@ def _follow_up(district, meeting, problems, plan, starts_at, now) -> None:
             if resolved_at >= now:
                 continue
             workflow.problem_resolve(
-                problem_id=problem.pk, actor=head, answer=topic.answer, now=resolved_at
+                problem_id=problem.pk,
+                actor=head,
+                answer=topic.answer(begun=_wd(day, 1), answered=answer_day),
+                now=resolved_at,
             )
         if plan.state != "closed":
             continue

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from issues.models import Status
 from liaison import workdays
 from liaison.templatetags.liaison_tags import person_name
-from liaison.xlsx import titled_table_xlsx
+from liaison.xlsx import table_xlsx
 
 from .models import Meeting
 
@@ -22,7 +22,7 @@ def handling_list_columns() -> list[tuple[str, int]]:
         (_("Lead department"), 18),
         (_("Co-departments"), 20),
         (_("Responsible leader"), 12),
-        (_("Deadline"), 13),
+        (_("Deadline"), 15),
         (_("Status"), 14),
         (_("Answer"), 50),
     ]
@@ -37,18 +37,20 @@ def handling_list_title(meeting: Meeting) -> str:
 
 
 def handling_list_filename(meeting: Meeting) -> str:
-    return _("handling-list-%(year)s-%(number)02d.xlsx") % {
+    """2026年第4期面对面联系会议问题办理清单.xlsx: the meeting as its page names it."""
+    return _("Handling list of face-to-face meeting No. %(number)s of %(year)s.xlsx") % {
         "year": meeting.year,
         "number": meeting.number,
     }
 
 
-def deadline_text(problem) -> str:
+def deadline_cell(problem):
+    """The deadline's date (a date in the sheet), or why there is none yet."""
     if problem.due_at is not None:
-        return workdays.local_date(problem.due_at).isoformat()
+        return workdays.local_date(problem.due_at)
     if problem.status == Status.DISPATCHED and problem.meeting_id is not None:
         return _("starts at the meeting")
-    return ""
+    return None
 
 
 def answer_text(problem) -> str:
@@ -57,7 +59,7 @@ def answer_text(problem) -> str:
     return problem.answer
 
 
-def handling_list_rows(problems) -> list[list[str]]:
+def handling_list_rows(problems) -> list[list]:
     rows = []
     for n, problem in enumerate(problems, start=1):
         department = problem.lead_department
@@ -70,7 +72,7 @@ def handling_list_rows(problems) -> list[list[str]]:
                 department.name if department else "",
                 "、".join(d.name for d in problem.co_departments.all()),
                 person_name(problem.responsible) if problem.responsible else "",
-                deadline_text(problem),
+                deadline_cell(problem),
                 problem.get_status_display(),
                 answer_text(problem),
             ]
@@ -80,8 +82,8 @@ def handling_list_rows(problems) -> list[list[str]]:
 
 def handling_list_xlsx(meeting: Meeting, problems) -> bytes:
     """The workbook: a title row, a frozen header row, one wrapped row per problem."""
-    return titled_table_xlsx(
-        sheet_title=_("Handling list"),
+    return table_xlsx(
+        sheet_name=_("Handling list"),
         title=handling_list_title(meeting),
         columns=handling_list_columns(),
         rows=handling_list_rows(problems),

@@ -6,7 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from issues.forms import LeaderChoiceField, leader_queryset
+from issues.models import ANSWER_MAX_LENGTH
 from liaison.models import Department, Enterprise
+from liaison.validators import validate_planned_date
+
+from .models import MINUTES_MAX_LENGTH
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -36,6 +40,7 @@ class MeetingForm(VersionedForm):
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        validators=[validate_planned_date],
     )
     venue = forms.CharField(label=_("Venue"), max_length=200)
     presiding_leaders = LeadersField(
@@ -58,7 +63,10 @@ class MeetingForm(VersionedForm):
         help_text=_("More can be invited until the meeting is held."),
     )
     minutes = forms.CharField(
-        label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Minutes"),
+        required=False,
+        max_length=MINUTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
     def __init__(self, *args, editing: bool = False, held: bool = False, **kwargs):
@@ -100,6 +108,16 @@ class UninviteForm(forms.Form):
     enterprise = forms.ModelChoiceField(queryset=Enterprise.objects.all())
 
 
+class ReplyForm(forms.Form):
+    """An invited enterprise's answer: it will attend, or it cannot."""
+
+    attending = forms.TypedChoiceField(
+        choices=[("yes", _("Will attend")), ("no", _("Cannot attend"))],
+        coerce=lambda value: value == "yes",
+        error_messages={"required": _("Say whether your enterprise will attend.")},
+    )
+
+
 class MarkHeldForm(VersionedForm):
     attended = forms.TypedMultipleChoiceField(
         label=_("Enterprises that attended"),
@@ -119,18 +137,31 @@ class CloseForm(VersionedForm):
     minutes = forms.CharField(
         label=_("Minutes"),
         required=False,
+        max_length=MINUTES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Required to close the meeting: the record of what was decided."),
     )
 
 
 class OnSiteAnswerForm(forms.Form):
-    """An answer given at the meeting to one problem; `version` is the problem's."""
+    """An answer given at the meeting to one problem; `version` is the problem's.
+
+    For a problem registered after the meeting and not yet dispatched, the office also
+    names the department that answered (the problem is dispatched to it in that step).
+    """
 
     problem = forms.IntegerField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    lead_department = forms.ModelChoiceField(
+        label=_("Department that answered"),
+        queryset=Department.objects.filter(is_active=True),
+        required=False,
+        help_text=_("The problem is dispatched to it with this answer."),
+    )
     answer = forms.CharField(
-        label=_("Answer given at the meeting"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Answer given at the meeting"),
+        max_length=ANSWER_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     resolve = forms.BooleanField(
         label=_("Fully answered at the meeting: conclude the problem"),
@@ -138,8 +169,23 @@ class OnSiteAnswerForm(forms.Form):
         help_text=_("The enterprise is then asked to evaluate the answer."),
     )
 
-    def __init__(self, *args, problem=None, **kwargs):
+    def __init__(self, *args, problem=None, departments=None, **kwargs):
         if problem is not None:
             kwargs.setdefault("auto_id", f"answer{problem.pk}_%s")
-            kwargs.setdefault("initial", {"problem": problem.pk, "version": problem.version})
+            kwargs.setdefault(
+                "initial",
+                {
+                    "problem": problem.pk,
+                    "version": problem.version,
+                    "lead_department": problem.category.default_lead_department_id,
+                },
+            )
         super().__init__(*args, **kwargs)
+        if problem is not None and problem.lead_department_id is not None:
+            del self.fields["lead_department"]
+        elif departments is not None:
+            # Read once for all the page's forms, not once per form.
+            self.fields["lead_department"].choices = [
+                ("", "---------"),
+                *((d.pk, d.name) for d in departments),
+            ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import wraps
 
 from django.conf import settings
@@ -16,11 +16,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from issues.views import role_required
 from liaison import permissions
+from liaison.pages import role_required
 from liaison.selectors import departments_active
 from liaison.templatetags.liaison_tags import person_name
-from liaison.xlsx import workbook_bytes, xlsx_response
+from liaison.xlsx import (
+    add_table,
+    new_workbook,
+    rate,
+    table_xlsx,
+    workbook_bytes,
+    xlsx_response,
+)
 
 from .statistics import YearStatistics, meeting_years, year_statistics
 
@@ -67,43 +74,6 @@ def masked_phone(phone: str) -> str:
     return phone
 
 
-# --- .xlsx ------------------------------------------------------------------------------
-
-
-def xlsx_sheet(workbook, *, title: str, headers: Sequence[str], widths: Sequence[int], rows):
-    """Add a sheet: bold, frozen header row; column widths; wrapped, top-aligned cells."""
-    from openpyxl.styles import Alignment, Font
-
-    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31])
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(list(row))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = wrap
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    sheet.freeze_panes = "A2"
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    return sheet
-
-
-def new_workbook():
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    return workbook
-
-
 # --- published lists ---------------------------------------------------------------------
 
 
@@ -136,20 +106,19 @@ def contacts(request):
 @published_list
 @require_GET
 def contacts_xlsx(request):
-    workbook = new_workbook()
     title = _("Department heads' contact list")
-    xlsx_sheet(
-        workbook,
-        title=title,
-        headers=[
-            _("No."),
-            _("Department"),
-            _("Head"),
-            _("Head's phone"),
-            _("Office phone"),
-            _("Supervising district leader"),
+    content = table_xlsx(
+        sheet_name=title,
+        title=None,
+        columns=[
+            (_("No."), 6),
+            (_("Department"), 28),
+            (_("Head"), 12),
+            (_("Head's phone"), 16),
+            (_("Office phone"), 16),
+            (_("Supervising district leader"), 14),
         ],
-        widths=[6, 28, 12, 16, 16, 14],
+        landscape=False,
         rows=(
             [
                 number,
@@ -162,7 +131,7 @@ def contacts_xlsx(request):
             for number, row in enumerate(_contact_rows(request), start=1)
         ),
     )
-    return xlsx_response(workbook_bytes(workbook), f"{title}.xlsx")
+    return xlsx_response(content, f"{title}.xlsx")
 
 
 @published_list
@@ -178,13 +147,16 @@ def guidance(request):
 @published_list
 @require_GET
 def guidance_xlsx(request):
-    workbook = new_workbook()
     title = _("Department guidance services")
-    xlsx_sheet(
-        workbook,
-        title=title,
-        headers=[_("No."), _("Department"), _("Guidance services"), _("Office phone")],
-        widths=[6, 28, 60, 16],
+    content = table_xlsx(
+        sheet_name=title,
+        title=None,
+        columns=[
+            (_("No."), 6),
+            (_("Department"), 28),
+            (_("Guidance services"), 60),
+            (_("Office phone"), 16),
+        ],
         rows=(
             [
                 number,
@@ -195,7 +167,7 @@ def guidance_xlsx(request):
             for number, department in enumerate(departments_active(), start=1)
         ),
     )
-    return xlsx_response(workbook_bytes(workbook), f"{title}.xlsx")
+    return xlsx_response(content, f"{title}.xlsx")
 
 
 # --- meeting statistics ------------------------------------------------------------------
@@ -251,10 +223,6 @@ def _summary(stats: YearStatistics) -> list[tuple[str, object, str]]:
     ]
 
 
-def _rate_cell(value) -> float | None:
-    return None if value is None else float(value) / 100
-
-
 def _statistics_rows(stats: YearStatistics) -> Iterable[list]:
     for row in stats.meetings:
         meeting = row.meeting
@@ -268,7 +236,7 @@ def _statistics_rows(stats: YearStatistics) -> Iterable[list]:
             row.problems,
             row.concluded,
             row.on_time,
-            _rate_cell(row.conclusion_rate),
+            rate(row.conclusion_rate),
         ]
 
 
@@ -278,45 +246,38 @@ def statistics_xlsx(request):
     year = _chosen_year(request)
     stats = year_statistics(year)
     workbook = new_workbook()
-    summary = xlsx_sheet(
+    add_table(
         workbook,
-        title=_("Summary"),
-        headers=[_("Year"), str(year)],
-        widths=[34, 14],
+        sheet_name=_("Summary"),
+        columns=[(_("Year"), 34), (str(year), 14)],
+        landscape=False,
         rows=[
             [_("Meetings held"), stats.meetings_held],
             [_("Enterprises attended (distinct)"), stats.enterprises_attended],
             [_("Problems raised"), stats.problems],
             [_("Concluded"), stats.concluded],
             [_("Concluded on time"), stats.on_time],
-            [_("Conclusion rate"), _rate_cell(stats.conclusion_rate)],
-            [_("On-time rate"), _rate_cell(stats.on_time_rate)],
+            [_("Conclusion rate"), rate(stats.conclusion_rate)],
+            [_("On-time rate"), rate(stats.on_time_rate)],
         ],
     )
-    for cell in (summary["B7"], summary["B8"]):
-        cell.number_format = "0.0%"
-    sheet = xlsx_sheet(
+    add_table(
         workbook,
-        title=_("Meetings"),
-        headers=[
-            _("Meeting"),
-            _("Date"),
-            _("Theme"),
-            _("Status"),
-            _("Enterprises invited"),
-            _("Enterprises attended"),
-            _("Problems raised"),
-            _("Concluded"),
-            _("Concluded on time"),
-            _("Conclusion rate"),
+        sheet_name=_("Meetings"),
+        columns=[
+            (_("Meeting"), 10),
+            (_("Date"), 15),
+            (_("Theme"), 40),
+            (_("Status"), 10),
+            (_("Enterprises invited"), 12),
+            (_("Enterprises attended"), 12),
+            (_("Problems raised"), 12),
+            (_("Concluded"), 10),
+            (_("Concluded on time"), 12),
+            (_("Conclusion rate"), 12),
         ],
-        widths=[10, 12, 40, 10, 12, 12, 12, 10, 12, 12],
         rows=_statistics_rows(stats),
     )
-    for (date_cell,) in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
-        date_cell.number_format = "yyyy-mm-dd"
-    for (rate_cell,) in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
-        rate_cell.number_format = "0.0%"
     filename = _("Face-to-face meeting statistics %(year)s") % {"year": year}
     return xlsx_response(workbook_bytes(workbook), f"{filename}.xlsx")
 

@@ -1,7 +1,8 @@
 """Face-to-face meetings (面对面), their invitations, and coordination meetings (专题协调会).
 
-DESIGN.md §6. A face-to-face meeting has a yearly number (第N期) handed out under a
-row lock (`MeetingCounter`), like problem references. Problems raised for it carry
+DESIGN.md §6. A face-to-face meeting has a yearly number (第N期): its place among the
+year's meetings by date, renumbered under a row lock (`MeetingCounter`) whenever a
+meeting is created or moved. Problems raised for it carry
 `Problem.meeting`; their 10-working-day clock starts on the meeting's date when it is
 marked held. A coordination meeting is convened by a district leader for one or more
 problems; its decisions are action items a department ticks off.
@@ -20,9 +21,16 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
 
+# How long the texts of meetings may be (characters; themes, subjects and venues are 200):
+# far more than anyone writes, far less than what would swamp a page or an e-mail. The
+# forms check them (meetings.forms, meetings.coordination_forms).
+MINUTES_MAX_LENGTH = 20000  # a meeting's minutes, a coordination meeting's decisions
+TASK_MAX_LENGTH = 2000  # an action item's task
+NOTE_MAX_LENGTH = 2000  # the note of an action item done
+
 
 class MeetingCounter(models.Model):
-    """The last face-to-face meeting number handed out per year; locked while numbering."""
+    """A year's meetings: locked while they are numbered; `last_number` is how many there are."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last_number = models.PositiveSmallIntegerField(default=0)
@@ -67,6 +75,8 @@ class Meeting(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
+    # Created after its date (补录): the record of a meeting that already took place.
+    entered_afterwards = models.BooleanField(_("entered afterwards"), default=False)
     held_at = models.DateTimeField(_("marked held at"), null=True, blank=True)
     held_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,11 +129,31 @@ class Meeting(models.Model):
 
 
 class Invitation(models.Model):
-    """An enterprise invited to a face-to-face meeting; `attended` is recorded when held."""
+    """An enterprise invited to a face-to-face meeting.
+
+    Before the meeting the enterprise replies whether it will attend (and may change its
+    mind until the meeting starts); `attended` is what the office records when held.
+    """
+
+    class Reply(models.TextChoices):
+        NONE = "", _("No reply")
+        CONFIRMED = "confirmed", _("Will attend")
+        DECLINED = "declined", _("Cannot attend")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="invitations")
     invited_at = models.DateTimeField(default=timezone.now)
+    reply = models.CharField(
+        _("reply"), max_length=10, choices=Reply.choices, blank=True, default=Reply.NONE
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # None until the meeting is held.
     attended = models.BooleanField(_("attended"), null=True, blank=True)
 
@@ -134,7 +164,15 @@ class Invitation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "enterprise"], name="invitation_once_per_enterprise"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(reply__in=["", "confirmed", "declined"]),
+                name="invitation_reply_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reply="") | Q(replied_at__isnull=False),
+                name="invitation_reply_has_replied_at",
+            ),
         ]
         indexes = [models.Index(fields=["enterprise", "meeting"], name="invitation_enterprise")]
 

@@ -6,8 +6,8 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from issues import selectors as problem_selectors
-from issues.models import Problem
-from liaison import permissions
+from issues.models import DISTRICT_LEADER_RELATIONS, Problem
+from liaison import permissions, workdays
 
 from .models import Invitation, Meeting
 
@@ -80,6 +80,24 @@ def meeting_for_page(meeting_id: int, user) -> Meeting:
     )
 
 
+def meeting_actions(*, user, meeting: Meeting, now) -> frozenset[str]:
+    """The names of the actions `user` may take on `meeting` at `now` (no query).
+
+    The convention of issues.selectors.problem_actions: the view makes a form for each
+    name (context `actions`), the template asks `{% if actions.<name> %}`.
+    """
+    if not permissions.can_manage_meetings(user):
+        return frozenset()
+    names: set[str] = set()
+    if meeting.status == Meeting.Status.PLANNED:
+        names.add("invite")
+        if meeting.starts_at <= now:
+            names.add("mark_held")
+    if meeting.status == Meeting.Status.HELD:
+        names.add("close")
+    return frozenset(names)
+
+
 def problems_of(meeting: Meeting, user) -> QuerySet[Problem]:
     """The problems of `meeting` that `user` may see, by enterprise then reference."""
     return (
@@ -99,14 +117,9 @@ def handling_list(meeting: Meeting, user) -> list[Problem]:
     Each problem's `responsible` is the responsible district leader, else the lead
     department's supervising leader (who an escalation would go to, DESIGN.md §5).
     """
-    problems = list(
-        problems_of(meeting, user).select_related("lead_department__supervising_leader")
-    )
+    problems = list(problems_of(meeting, user).select_related(*DISTRICT_LEADER_RELATIONS))
     for problem in problems:
-        department = problem.lead_department
-        problem.responsible = problem.responsible_leader or (
-            department.supervising_leader if department is not None else None
-        )
+        problem.responsible = problem.district_leader
     return problems
 
 
@@ -132,3 +145,20 @@ def upcoming_for(user, *, limit: int = 3) -> list[Meeting]:
     return list(
         visible_to(user).filter(status=Meeting.Status.PLANNED).order_by("starts_at", "id")[:limit]
     )
+
+
+def upcoming_invitations(enterprise_id: int, *, now, limit: int = 5) -> list[Invitation]:
+    """The enterprise's invitations to planned meetings from today on, soonest first (one
+    query, with their meetings): its home page's card. `can_reply` until the start."""
+    invitations = list(
+        Invitation.objects.filter(
+            enterprise_id=enterprise_id,
+            meeting__status=Meeting.Status.PLANNED,
+            meeting__starts_at__gte=workdays.start_of_day(workdays.local_date(now)),
+        )
+        .select_related("meeting")
+        .order_by("meeting__starts_at", "meeting_id")[:limit]
+    )
+    for invitation in invitations:
+        invitation.can_reply = invitation.meeting.starts_at > now
+    return invitations

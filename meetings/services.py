@@ -1,9 +1,11 @@
-"""Every write on face-to-face meetings: create, edit, invite, mark held, close, answers on site.
+"""Every write on face-to-face meetings: create, edit, invite, reply, mark held, close, answers.
 
 DESIGN.md §6. Each service locks the meeting row (SELECT ... FOR UPDATE on PostgreSQL;
 SQLite serialises writers) and checks the version the form was rendered with, so a
 stale page or a double click changes nothing. Problem fields are written only through
-issues.workflow: the clock start on the meeting's date, the on-site answer.
+issues.workflow: the clock start on the meeting's date, the on-site answer. Invited
+enterprises are told of their invitation, of a new date or venue and of a withdrawn
+invitation (meetings.notifications) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Case, Value, When
-from django.utils import timezone
+from django.db.models import Case, F, Max, Value, When
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from issues import workflow
 from issues.models import Problem
 from liaison import permissions, workdays
+from liaison.locking import StaleVersion, check_version, lock_versioned
 from liaison.models import Department, Enterprise
 
+from . import notifications as notify
 from .models import Invitation, Meeting, MeetingCounter
 
 
@@ -29,7 +33,7 @@ class MeetingError(workflow.TransitionError):
     """A meeting change that may not happen; `message` is shown to the user as it is."""
 
 
-class StaleMeeting(MeetingError):
+class StaleMeeting(MeetingError, StaleVersion):
     pass
 
 
@@ -50,19 +54,23 @@ def _require_manager(actor) -> None:
         raise MeetingError(_("Only the liaison office manages face-to-face meetings."))
 
 
-def _lock(meeting_id: int, expected_version: int | None = None) -> Meeting:
-    try:
-        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
-    except Meeting.DoesNotExist:
-        raise MeetingError(_("This meeting does not exist.")) from None
-    if expected_version is not None and meeting.version != expected_version:
-        raise StaleMeeting(
-            _(
-                "This meeting was changed by someone else while you were looking at it. "
-                "The page now shows its current state; please check and try again."
-            )
+def _stale() -> StaleMeeting:
+    return StaleMeeting(
+        _(
+            "This meeting was changed by someone else while you were looking at it. "
+            "The page now shows its current state; please check and try again."
         )
-    return meeting
+    )
+
+
+def _lock(meeting_id: int, expected_version: int | None = None) -> Meeting:
+    return lock_versioned(
+        Meeting.objects,
+        meeting_id,
+        expected_version,
+        missing=MeetingError(_("This meeting does not exist.")),
+        stale=_stale(),
+    )
 
 
 def _touch(meeting: Meeting, now: dt.datetime, *fields: str) -> None:
@@ -79,11 +87,9 @@ def _clean(text: str, message) -> str:
     return text
 
 
-def _check_future(starts_at: dt.datetime, now: dt.datetime) -> None:
-    if starts_at <= now:
-        raise MeetingError(
-            _("A meeting in the past cannot be planned: choose a date and time after now.")
-        )
+def _when(moment: dt.datetime) -> str:
+    """A date and time as the user's language writes it (2025年9月30日 15:53)."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _check_people(presiding_leaders, departments) -> None:
@@ -96,24 +102,58 @@ def _check_people(presiding_leaders, departments) -> None:
         )
 
 
-def _next_number(year: int) -> int:
-    """The year's next meeting number; the counter row stays locked until commit."""
+def _lock_year(year: int) -> MeetingCounter:
+    """The year's counter row, locked until commit: one numbering of a year at a time."""
     MeetingCounter.objects.bulk_create(
         [MeetingCounter(year=year, last_number=0)], ignore_conflicts=True
     )
-    counter = MeetingCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    return MeetingCounter.objects.select_for_update().get(year=year)
+
+
+def _free_number(year: int) -> int:
+    """A number no meeting of the year has (the year is locked): the new one's, until renumbered."""
+    return (Meeting.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _renumber(counter: MeetingCounter) -> None:
+    """Number the year's meetings 1, 2, 3 … by date (第N期), the year being locked.
+
+    A meeting entered afterwards, or moved, takes its place among the others by date.
+    Only the numbers that change are written, in two UPDATEs: first out of the way
+    (above every number in use), then into place, so the unique (year, number)
+    constraint holds after every row of both, as PostgreSQL checks it.
+    """
+    rows = list(
+        Meeting.objects.filter(year=counter.year)
+        .order_by("starts_at", "pk")
+        .values_list("pk", "number")
+    )
+    wanted = {pk: n for n, (pk, _number) in enumerate(rows, start=1)}
+    moved = [pk for pk, number in rows if wanted[pk] != number]
+    if moved:
+        highest = max(number for _pk, number in rows)
+        Meeting.objects.filter(pk__in=moved).update(number=F("number") + highest)
+        Meeting.objects.filter(pk__in=moved).update(
+            number=Case(*(When(pk=pk, then=Value(wanted[pk])) for pk in moved))
+        )
+    if counter.last_number != len(rows):
+        counter.last_number = len(rows)
+        counter.save(update_fields=["last_number"])
 
 
 def _invite(meeting: Meeting, enterprises: Iterable[Enterprise], now: dt.datetime) -> int:
+    """Invite the enterprises not invited yet, and tell them; returns how many."""
     already = set(meeting.invitations.values_list("enterprise_id", flat=True))
-    new = [e for e in dict.fromkeys(enterprises) if e.pk not in already]
+    new = [e.pk for e in dict.fromkeys(enterprises) if e.pk not in already]
+    if not new:
+        return 0
     Invitation.objects.bulk_create(
-        [Invitation(meeting=meeting, enterprise=e, invited_at=now) for e in new],
+        [Invitation(meeting=meeting, enterprise_id=pk, invited_at=now) for pk in new],
         ignore_conflicts=True,
     )
+    # Read back for their ids (ignore_conflicts returns none), which key the messages.
+    invitations = list(meeting.invitations.filter(enterprise_id__in=new))
+    notify.meeting_invited(meeting=meeting, invitations=invitations, now=now)
     return len(new)
 
 
@@ -132,25 +172,32 @@ def meeting_create(
     enterprises: Iterable[Enterprise] = (),
     now: dt.datetime | None = None,
 ) -> Meeting:
-    """Plan a face-to-face meeting; it gets the next number of its year (第N期)."""
+    """Plan a face-to-face meeting, or record one that already took place.
+
+    Its number (第N期) is its place among the year's meetings by date: the others are
+    renumbered. A meeting created after its start is marked as entered afterwards
+    (补录): the office marks it held, then registers the problems raised there.
+    """
     now = now or timezone.now()
     _require_manager(actor)
     theme = _clean(theme, _("A meeting needs a theme."))
     venue = _clean(venue, _("A meeting needs a venue."))
-    _check_future(starts_at, now)
     presiding_leaders, departments = list(presiding_leaders), list(departments)
     _check_people(presiding_leaders, departments)
-    year = workdays.local_date(starts_at).year
+    counter = _lock_year(workdays.local_date(starts_at).year)
     meeting = Meeting.objects.create(
-        year=year,
-        number=_next_number(year),
+        year=counter.year,
+        number=_free_number(counter.year),
         theme=theme,
         starts_at=starts_at,
         venue=venue,
+        entered_afterwards=starts_at <= now,
         created_by=actor,
         created_at=now,
         updated_at=now,
     )
+    _renumber(counter)
+    meeting.refresh_from_db(fields=["number"])
     meeting.presiding_leaders.set(presiding_leaders)
     meeting.departments.set(departments)
     _invite(meeting, enterprises, now)
@@ -173,8 +220,9 @@ def meeting_update(
 ) -> Meeting:
     """Edit a meeting that is not closed.
 
-    A planned meeting may move, but not into the past nor into another year (its number
-    is of its year). Once held, its date is where its problems' clocks started: it stays.
+    A planned meeting may move within its year (its number is of its year), also to an
+    earlier time when it really started then; the year's meetings are renumbered by
+    date. Once held, its date is where its problems' clocks started: it stays.
     """
     now = now or timezone.now()
     _require_manager(actor)
@@ -182,10 +230,15 @@ def meeting_update(
     venue = _clean(venue, _("A meeting needs a venue."))
     presiding_leaders, departments = list(presiding_leaders), list(departments)
     _check_people(presiding_leaders, departments)
+    # The year first, then the meeting: the order in which meeting_create's renumbering
+    # takes them, so that an edit and a new meeting of the same year cannot deadlock.
+    year = Meeting.objects.filter(pk=meeting_id).values_list("year", flat=True).first()
+    counter = _lock_year(year) if year is not None else None
     meeting = _lock(meeting_id, expected_version)
     if meeting.status == Meeting.Status.CLOSED:
         raise MeetingError(_("A closed meeting can no longer be changed."))
-    if starts_at != meeting.starts_at:
+    moved = starts_at != meeting.starts_at
+    if moved:
         if meeting.status != Meeting.Status.PLANNED:
             raise MeetingError(
                 _(
@@ -193,7 +246,6 @@ def meeting_update(
                     "started, cannot change."
                 )
             )
-        _check_future(starts_at, now)
         if workdays.local_date(starts_at).year != meeting.year:
             raise MeetingError(
                 _(
@@ -201,12 +253,28 @@ def meeting_update(
                     "plan a new meeting instead."
                 )
             )
+    old_starts_at, old_venue = meeting.starts_at, meeting.venue
     meeting.theme, meeting.venue, meeting.starts_at = theme, venue, starts_at
     fields = ["theme", "venue", "starts_at"]
+    # Entered afterwards by mistake (its real date is ahead): a planned meeting after all,
+    # whose invitations go out now.
+    ahead_after_all = moved and meeting.entered_afterwards and starts_at > now
+    if ahead_after_all:
+        meeting.entered_afterwards = False
+        fields.append("entered_afterwards")
     if minutes is not None:
         meeting.minutes = minutes.strip()
         fields.append("minutes")
     _touch(meeting, now, *fields)
+    if moved:
+        _renumber(counter)
+        meeting.refresh_from_db(fields=["number"])
+    if ahead_after_all:
+        notify.meeting_invited(meeting=meeting, invitations=meeting.invitations.all(), now=now)
+    elif meeting.status == Meeting.Status.PLANNED and (moved or venue != old_venue):
+        notify.meeting_changed(
+            meeting=meeting, old_starts_at=old_starts_at, old_venue=old_venue, now=now
+        )
     meeting.presiding_leaders.set(presiding_leaders)
     meeting.departments.set(departments)
     return meeting
@@ -254,10 +322,45 @@ def meeting_uninvite(
             _("%(name)s has raised problems for this meeting; its invitation stays.")
             % {"name": enterprise.name}
         )
-    deleted, _rows = Invitation.objects.filter(meeting=meeting, enterprise=enterprise).delete()
-    if not deleted:
+    invitation = meeting.invitations.filter(enterprise=enterprise).first()
+    if invitation is None:
         raise MeetingError(_("%(name)s is not invited.") % {"name": enterprise.name})
+    notify.meeting_uninvited(meeting=meeting, invitation=invitation, now=now)
+    invitation.delete()
     _touch(meeting, now)
+
+
+@transaction.atomic
+def invitation_reply(
+    *,
+    meeting_id: int,
+    actor,
+    attending: bool,
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """An invited enterprise says it will attend the meeting, or that it cannot.
+
+    Any active user of the enterprise replies for it, and may change the reply until
+    the meeting starts. The office sees the replies on the meeting page; the meeting's
+    version does not change (an office's open form stays valid).
+    """
+    now = now or timezone.now()
+    enterprise_id = permissions.enterprise_id_of(actor)
+    if enterprise_id is None:
+        raise MeetingError(_("Only an invited enterprise replies to an invitation."))
+    # Locked like every change of the meeting's invitations: a reply cannot slip in
+    # after the office marked the meeting held or withdrew the invitation.
+    meeting = _lock(meeting_id)
+    invitation = meeting.invitations.filter(enterprise_id=enterprise_id).first()
+    if invitation is None:
+        raise MeetingError(_("Your enterprise is not invited to this meeting."))
+    if meeting.status != Meeting.Status.PLANNED or meeting.starts_at <= now:
+        raise MeetingError(_("The meeting has already started: your reply can no longer change."))
+    reply = Invitation.Reply.CONFIRMED if attending else Invitation.Reply.DECLINED
+    if invitation.reply != reply:
+        invitation.reply, invitation.replied_at, invitation.replied_by = reply, now, actor
+        invitation.save(update_fields=["reply", "replied_at", "replied_by"])
+    return invitation
 
 
 @transaction.atomic
@@ -283,12 +386,11 @@ def meeting_mark_held(
     if meeting.status != Meeting.Status.PLANNED:
         # Checked before the version: a double click finds the meeting already held.
         return HeldResult(meeting=meeting, already_held=True)
-    if expected_version is not None and meeting.version != expected_version:
-        _lock(meeting_id, expected_version)  # raises StaleMeeting
-    if workdays.local_date(now) < meeting.local_date:
+    check_version(meeting, expected_version, _stale())
+    if now < meeting.starts_at:
         raise MeetingError(
-            _("The meeting is on %(date)s: it can be marked held from that day.")
-            % {"date": meeting.local_date.isoformat()}
+            _("The meeting starts at %(time)s: it can be marked held once it has started.")
+            % {"time": _when(meeting.starts_at)}
         )
     invited = set(meeting.invitations.values_list("enterprise_id", flat=True))
     if attended - invited:
@@ -342,13 +444,16 @@ def meeting_record_answer(
     actor,
     answer: str,
     resolve: bool = False,
+    lead_department: Department | None = None,
     expected_version: int | None = None,
     now: dt.datetime | None = None,
 ) -> Problem:
     """An answer given at the meeting to one of its problems (a public timeline entry).
 
     With `resolve`, the problem was fully answered there and is concluded on the spot.
-    The problem's state changes in issues.workflow (problem_answer_on_site).
+    A problem registered after the meeting and not dispatched yet goes to
+    `lead_department`, the department that answered, in the same step. The problem's
+    state changes in issues.workflow (problem_answer_on_site).
     """
     belongs = Problem.objects.filter(pk=problem_id, meeting_id=meeting_id).exists()
     if not belongs:
@@ -358,6 +463,7 @@ def meeting_record_answer(
         actor=actor,
         answer=answer,
         resolve=resolve,
+        lead_department=lead_department,
         expected_version=expected_version,
         now=now,
     )

@@ -8,17 +8,19 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from issues import workflow
-from issues.views import form_errors_to_messages, role_required
+from issues.models import Status
 from liaison import permissions
+from liaison.models import Department
+from liaison.pages import form_errors_to_messages, role_required
 from liaison.xlsx import xlsx_response
 
 from . import exports, forms, selectors, services
-from .models import Meeting
+from .models import Invitation, Meeting
 
 PAGE_SIZE = 25
 
@@ -36,6 +38,17 @@ def _load_plain(request, pk: int) -> Meeting:
     if meeting is None:
         raise Http404
     return meeting
+
+
+def _reply_counts(invitations: list[Invitation]) -> dict[str, int]:
+    """How many invited enterprises will attend, cannot, and have not replied."""
+    Reply = Invitation.Reply
+    replies = [i.reply for i in invitations]
+    return {
+        "confirmed": replies.count(Reply.CONFIRMED),
+        "declined": replies.count(Reply.DECLINED),
+        "none": replies.count(Reply.NONE),
+    }
 
 
 def _back(meeting: Meeting):
@@ -72,21 +85,35 @@ def meeting_detail(request, pk: int):
     planned = meeting.status == Meeting.Status.PLANNED
     held = meeting.status == Meeting.Status.HELD
     version = {"version": meeting.version}
+    now = timezone.now()
+    started = meeting.starts_at <= now
+    allowed = selectors.meeting_actions(user=user, meeting=meeting, now=now)
     actions: dict = {}
-    if can_manage and planned:
+    if "invite" in allowed:
         actions["invite"] = forms.InviteForm(meeting=meeting)
+    if "mark_held" in allowed:
+        # Ticked to start with: every enterprise that did not say it cannot come.
+        expected = [i.enterprise_id for i in invitations if i.reply != Invitation.Reply.DECLINED]
         actions["mark_held"] = forms.MarkHeldForm(
-            invitations=invitations,
-            initial={**version, "attended": [i.enterprise_id for i in invitations]},
+            invitations=invitations, initial={**version, "attended": expected}
         )
-    if can_manage and held:
+    if "close" in allowed:
         actions["close"] = forms.CloseForm(initial={**version, "minutes": meeting.minutes})
+    departments = None
     for problem in problems:
-        # The on-site answer form goes with its problem's row.
+        # The on-site answer form goes with its problem's row; for a problem registered
+        # after the meeting and not dispatched, the office names who answered.
         problem.answer_form = None
-        if held and problem.is_open and permissions.can_answer_on_site(user, problem):
+        if not (held and permissions.can_answer_on_site(user, problem)):
+            continue
+        if problem.status == Status.SUBMITTED:
+            if departments is None:
+                departments = list(Department.objects.filter(is_active=True))
+            problem.answer_form = forms.OnSiteAnswerForm(problem=problem, departments=departments)
+        elif problem.is_open:
             problem.answer_form = forms.OnSiteAnswerForm(problem=problem)
     enterprise_id = permissions.enterprise_id_of(user)
+    own = next((i for i in invitations if i.enterprise_id == enterprise_id), None)
     return render(
         request,
         "meetings/meeting_detail.html",
@@ -98,10 +125,16 @@ def meeting_detail(request, pk: int):
             "can_manage": can_manage,
             "can_see_handling_list": permissions.can_see_handling_list(user),
             "is_enterprise": enterprise_id is not None,
-            # An invited enterprise raises problems for a meeting until it is held.
-            "can_submit": enterprise_id is not None and planned,
-            "can_register": permissions.can_register_on_behalf(user) and (planned or held),
-            "now": timezone.now(),
+            # The enterprise's own invitation, and whether it may still reply to it.
+            "own_invitation": own,
+            "can_reply": own is not None and planned and not started,
+            "replies": _reply_counts(invitations),
+            # An invited enterprise raises problems for a meeting until it is held; the
+            # problems of a meeting entered afterwards are registered once it is held.
+            "can_submit": enterprise_id is not None and planned and not meeting.entered_afterwards,
+            "can_register": permissions.can_register_on_behalf(user)
+            and (held or (planned and not meeting.entered_afterwards)),
+            "now": now,
         },
     )
 
@@ -125,11 +158,14 @@ def meeting_create(request):
         except services.MeetingError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                _("Meeting No. %(number)s of %(year)s was planned.")
-                % {"number": meeting.number, "year": meeting.year},
-            )
+            if meeting.entered_afterwards:
+                done = _(
+                    "Meeting No. %(number)s of %(year)s was recorded as entered afterwards: "
+                    "mark it held, then register its problems."
+                )
+            else:
+                done = _("Meeting No. %(number)s of %(year)s was planned.")
+            messages.success(request, done % {"number": meeting.number, "year": meeting.year})
             return _back(meeting)
     return render(request, "meetings/meeting_form.html", {"form": form, "meeting": None})
 
@@ -227,6 +263,31 @@ def meeting_uninvite(request, pk: int):
     )
 
 
+@role_required(permissions.is_enterprise_user)
+@require_POST
+def meeting_reply(request, pk: int):
+    """An invited enterprise confirms it will attend, or says it cannot (home or meeting page)."""
+    meeting = _load_plain(request, pk)
+    # Back where the reply was given: the home page's card, or the meeting page.
+    back = redirect("home") if request.POST.get("from") == "home" else _back(meeting)
+    form = forms.ReplyForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return back
+    attending = form.cleaned_data["attending"]
+    if attending:
+        done = _("You confirmed that your enterprise will attend %(meeting)s.")
+    else:
+        done = _("You told the liaison office that your enterprise cannot attend %(meeting)s.")
+    try:
+        services.invitation_reply(meeting_id=meeting.pk, actor=request.user, attending=attending)
+    except workflow.TransitionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done % {"meeting": meeting})
+    return back
+
+
 @role_required(permissions.can_manage_meetings)
 @require_POST
 def meeting_mark_held(request, pk: int):
@@ -249,7 +310,11 @@ def meeting_mark_held(request, pk: int):
             messages.info(
                 request,
                 _("This meeting was already marked held on %(date)s; nothing was changed.")
-                % {"date": timezone.localtime(result.meeting.held_at).strftime("%Y-%m-%d %H:%M")},
+                % {
+                    "date": formats.date_format(
+                        timezone.localtime(result.meeting.held_at), "DATETIME_FORMAT"
+                    )
+                },
             )
         else:
             messages.success(
@@ -305,6 +370,7 @@ def meeting_answer(request, pk: int):
         actor=request.user,
         answer=data["answer"],
         resolve=data["resolve"],
+        lead_department=data.get("lead_department"),
         expected_version=data["version"],
     )
 
@@ -342,6 +408,7 @@ urlpatterns = [
     path("<int:pk>/edit/", meeting_edit, name="meeting_edit"),
     path("<int:pk>/invite/", meeting_invite, name="meeting_invite"),
     path("<int:pk>/uninvite/", meeting_uninvite, name="meeting_uninvite"),
+    path("<int:pk>/reply/", meeting_reply, name="meeting_reply"),
     path("<int:pk>/held/", meeting_mark_held, name="meeting_mark_held"),
     path("<int:pk>/close/", meeting_close, name="meeting_close"),
     path("<int:pk>/answer/", meeting_answer, name="meeting_answer"),

@@ -1,10 +1,69 @@
 """Shared fixtures. With REQUIRE_SERVICES=1 (CI) a missing service fails instead of skipping."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# The production hasher (PBKDF2, a million rounds) costs a good part of a second per
+# password set or checked. Every test hashes with MD5 instead: logins still go through
+# the real form, backend and throttle, only the digest is cheap. The production hashers
+# stay behind it, so a hash one of them made still verifies.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_configure(config):
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    hashers = FAST_PASSWORD_HASHERS + [
+        h for h in settings.PASSWORD_HASHERS if h not in FAST_PASSWORD_HASHERS
+    ]
+    # Enabled for the whole session (it sends setting_changed: the hasher cache is reset).
+    override_settings(PASSWORD_HASHERS=hashers).enable()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Under pytest-xdist (`make test` runs two workers), each worker its own Redis database.
+
+    The tests empty the cache (FLUSHDB) and send tasks through the broker; two workers on
+    one database would wipe each other's login counts and could take each other's tasks.
+    Worker N gets REDIS_URL's database number plus N (so /4 gives /4 and /5), set in its
+    environment before it starts: its settings, and the Celery workers it starts, use it.
+    """
+    base = os.environ.get("REDIS_URL")
+    if not base:
+        return
+    for index, spec in enumerate(specs):
+        spec.env["REDIS_URL"] = redis_url_for_worker(base, index)
+        spec.env["TESTS_REDIS_URL_GIVEN"] = base  # for the test that checks this
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """`url` with its database number (0 when it names none) plus `index`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    database = int(path) if path.isdigit() else 0
+    return urlunsplit(parts._replace(path=f"/{database + index}"))
+
+
+def xdist_worker_index() -> tuple[int, int]:
+    """(this worker's index, the number of workers); (0, 1) without pytest-xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return int(worker.removeprefix("gw")), count
+
+
+def ports_of_this_worker(ports: range) -> range:
+    """This worker's share of `ports`, so that two workers never probe the same port."""
+    index, count = xdist_worker_index()
+    share = len(ports) // count
+    return ports[index * share : (index + 1) * share]
 
 
 def require_service(available: bool, reason: str) -> None:
@@ -16,6 +75,70 @@ def require_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@contextmanager
+def rolled_back_at_the_end(django_db_blocker):
+    """For a module- or class-scoped fixture whose data its tests share, built once.
+
+    What the fixture writes inside goes into a transaction of its own, rolled back when
+    the scope ends. Each test runs in a savepoint inside it (pytest-django's `db`), so
+    what a test changes is undone before the next one. Not for transactional tests.
+
+        with rolled_back_at_the_end(django_db_blocker):
+            with django_db_blocker.unblock():
+                data = build()
+            yield data
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def no_failed_logins_carried_over():
+    """Each test starts with no failed logins counted.
+
+    Every request of the test client and of the browser tests comes from 127.0.0.1, and
+    the counts live in the cache (Redis in CI) for 15 minutes: without this, failures
+    made on purpose by earlier tests (or an earlier run on the same Redis database) add
+    up to the per-address limit and a later test's correct password is refused. Only the
+    counts are deleted; the broker's messages in the same database stay.
+    """
+    _forget_failed_logins()
+    yield
+
+
+def _forget_failed_logins() -> None:
+    from django.core.cache import cache
+
+    from liaison import forms
+
+    forms._fallback_counts.clear()
+    client_of = getattr(cache, "_cache", None)
+    if isinstance(client_of, dict):  # the local-memory cache of this process
+        with cache._lock:
+            for key in [key for key in client_of if "login-failures:" in key]:
+                client_of.pop(key, None)
+                cache._expire_info.pop(key, None)
+        return
+    if not hasattr(client_of, "get_client"):
+        return
+    try:
+        client = client_of.get_client(write=True)
+        keys = list(client.scan_iter(match="*login-failures:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except Exception:  # Redis stopped on purpose by a fault test: nothing to forget
+        pass
+
+
 @pytest.fixture
 def celery_eager():
     """Queued tasks run at once, in this process (as a worker would run them)."""
@@ -25,3 +148,57 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = previous
+
+
+def run_together(*calls, timeout: float = 60) -> list:
+    """Run each call in its own thread (its own database connection), released at once.
+
+    A barrier starts them together, as two requests arriving in the same instant; the
+    results come back in order, and an exception in a thread is raised here.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list = []
+
+    def run(i: int, call) -> None:
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = call()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a call did not finish"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test (real commits, a live server) restores the migrations' data.
+
+    Such a test empties every table when it ends; a later one would find no calendar, or
+    role groups made again under new keys that the saved copy then collides with. With
+    serialized_rollback each one starts from the database as the migrations left it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(
+                pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), append=False
+            )

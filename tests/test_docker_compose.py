@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "mailer", "beat")
+NGINX_CONF = BASE_DIR / "deploy" / "nginx.conf"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,20 @@ def _instructions(dockerfile: list[str], keyword: str) -> list[str]:
     return [line for line in dockerfile if line.split()[0].upper() == keyword]
 
 
+def _nginx_directives(text: str) -> list[str]:
+    """nginx.conf's directives, one string each, without comments or extra blanks."""
+    without_comments = re.sub(r"#[^\n]*", "", text)
+    return [" ".join(part.split()) for part in re.split(r"[;{}]", without_comments) if part.strip()]
+
+
+@pytest.fixture(scope="module")
+def nginx() -> list[str]:
+    return _nginx_directives(NGINX_CONF.read_text())
+
+
 def test_it_has_the_whole_stack(services):
-    assert set(services) == {"db", "redis", *APP_SERVICES}
+    assert set(services) == {"db", "redis", "proxy", "backup", *APP_SERVICES}
+    assert services["proxy"]["image"].startswith("nginx:")
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     for name in APP_SERVICES:
@@ -52,11 +65,17 @@ def test_it_has_the_whole_stack(services):
 def test_each_app_service_runs_its_process(services):
     assert _command(services["web"]) == "gunicorn liaison.wsgi"
     assert _command(services["worker"]).startswith("celery -A liaison worker")
+    assert _command(services["mailer"]).startswith("celery -A liaison worker")
     assert _command(services["beat"]).startswith("celery -A liaison beat")
     migrate = _command(services["migrate"])
     assert "manage.py migrate --noinput" in migrate
     assert "manage.py load_calendar" in migrate
-    assert services["web"]["ports"] == ["8000:8000"]
+
+
+def test_the_sweep_and_delivery_have_workers_of_their_own(services):
+    # A mail server that never answers must not hold up the deadline sweep.
+    assert "--queues=deadlines,celery" in _command(services["worker"]).split()
+    assert "--queues=notifications" in _command(services["mailer"]).split()
 
 
 def test_there_is_exactly_one_beat(services):
@@ -91,13 +110,17 @@ def test_every_long_running_service_has_a_health_check(services):
     assert "healthcheck" not in services["web"]
     worker_check = services["worker"]["healthcheck"]["test"]
     assert worker_check[0] == "CMD-SHELL"
-    assert "inspect ping --destination celery@$$HOSTNAME" in worker_check[1]
-    assert "ensure_connection" in " ".join(services["beat"]["healthcheck"]["test"])
+    assert "inspect ping --destination deadlines@$$HOSTNAME" in worker_check[1]
+    mailer_check = services["mailer"]["healthcheck"]["test"]
+    assert "inspect ping --destination notifications@$$HOSTNAME" in mailer_check[1]
+    # Readiness (/readyz's checks: database, broker, a worker's heartbeat, the sweep,
+    # the dashboard summary) where compose has a place for it: beat, which schedules them.
+    assert services["beat"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "readyz"]
     assert services["migrate"]["healthcheck"] == {"disable": True}
 
 
 def test_app_services_start_after_healthy_services_and_migrations(services):
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "mailer", "beat"):
         assert services[name]["depends_on"] == {
             "db": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
@@ -111,7 +134,7 @@ def test_app_services_start_after_healthy_services_and_migrations(services):
 
 
 def test_data_and_uploads_live_in_named_volumes(compose, services):
-    assert set(compose["volumes"]) == {"pgdata", "redisdata", "uploads"}
+    assert set(compose["volumes"]) == {"pgdata", "redisdata", "uploads", "backups"}
     assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
     assert services["redis"]["volumes"] == ["redisdata:/data"]
     # The worker processes the files that web receives: both see the same MEDIA_ROOT.
@@ -122,6 +145,7 @@ def test_data_and_uploads_live_in_named_volumes(compose, services):
 def test_the_dockerfile_builds_a_slim_non_root_gunicorn_image(dockerfile):
     assert dockerfile[0] == "FROM python:3.11-slim"
     assert "RUN pip install -r requirements.txt" in dockerfile
+    assert not any("requirements-dev" in line for line in dockerfile)
     assert "MEDIA_ROOT=/app/var/uploads" in _instructions(dockerfile, "ENV")[0]
     (collectstatic,) = [line for line in dockerfile if "collectstatic" in line]
     assert collectstatic.startswith("RUN DEBUG=0 SECRET_KEY=")
@@ -175,3 +199,135 @@ def test_the_dockerfile_s_collectstatic_works_with_debug_off(tmp_path, dockerfil
 
     assert process.returncode == 0, process.stderr
     assert (tmp_path / "static" / "staticfiles.json").is_file()
+
+
+# --- Backups: deploy/backup.sh in the official postgres image -------------------------
+
+
+def test_the_backup_service_dumps_the_database_with_the_repository_s_script(services):
+    backup = services["backup"]
+
+    # The server's own image: pg_dump of the same major version as the server.
+    assert backup["image"] == services["db"]["image"]
+    assert backup["command"] == ["sh", "/usr/local/bin/liaison-backup"]
+    assert "./deploy/backup.sh:/usr/local/bin/liaison-backup:ro" in backup["volumes"]
+    assert "./deploy/restore.sh:/usr/local/bin/liaison-restore:ro" in backup["volumes"]
+    assert (BASE_DIR / "deploy" / "backup.sh").is_file()
+    assert (BASE_DIR / "deploy" / "restore.sh").is_file()
+    assert backup["restart"] == "unless-stopped"
+    assert "ports" not in backup
+
+
+def test_the_backup_service_writes_to_its_volume_on_a_schedule_from_the_environment(services):
+    backup = services["backup"]
+    environment = backup["environment"]
+
+    assert "backups:/backups" in backup["volumes"]
+    assert environment["BACKUP_DIR"] == "/backups"
+    assert environment["BACKUP_INTERVAL_SECONDS"] == "${BACKUP_INTERVAL_SECONDS:-86400}"
+    assert environment["BACKUP_KEEP_DAYS"] == "${BACKUP_KEEP_DAYS:-14}"
+    # The app's database, as the app's user, with the one password from the environment.
+    assert environment["PGHOST"] == "db"
+    assert environment["PGUSER"] == services["db"]["environment"]["POSTGRES_USER"]
+    assert environment["PGDATABASE"] == services["db"]["environment"]["POSTGRES_DB"]
+    assert environment["PGPASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_the_backup_service_waits_for_the_database_and_checks_its_newest_dump(services):
+    backup = services["backup"]
+
+    assert backup["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert backup["healthcheck"]["test"] == ["CMD", "sh", "/usr/local/bin/liaison-backup", "check"]
+
+
+# --- The reverse proxy: the one way in, and the one hop the app trusts -----------------
+
+
+def test_only_the_proxy_publishes_a_port(services):
+    published = {name: service["ports"] for name, service in services.items() if "ports" in service}
+
+    assert list(published) == ["proxy"]
+    (port,) = published["proxy"]
+    assert port.endswith(":80")
+    # The app server listens on the compose network only, where the proxy reaches it.
+    assert services["web"]["expose"] == ["8000"]
+    assert services["proxy"]["depends_on"] == {"web": {"condition": "service_started"}}
+
+
+def test_the_app_trusts_exactly_the_one_proxy_in_front_of_it(services):
+    # nginx replaces X-Forwarded-For with the address it saw, so one hop is right
+    # and nothing a client sends can change it: it is not read from the environment.
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["LIAISON_TRUSTED_PROXIES"] == "1", name
+
+
+def test_the_proxy_runs_the_repository_s_nginx_conf(services):
+    assert services["proxy"]["volumes"] == ["./deploy/nginx.conf:/etc/nginx/nginx.conf:ro"]
+    assert NGINX_CONF.is_file()
+
+
+def test_nginx_replaces_the_forwarded_headers_instead_of_passing_the_client_s_on(nginx):
+    text = NGINX_CONF.read_text()
+
+    assert "proxy_set_header X-Forwarded-For $remote_addr" in nginx
+    assert "proxy_set_header X-Forwarded-Proto $scheme" in nginx
+    assert "proxy_set_header Host $http_host" in nginx
+    # Appending would keep a forged first entry; the app reads the last one, but only
+    # because nothing else can be there.
+    assert "$proxy_add_x_forwarded_for" not in re.sub(r"#[^\n]*", "", text)
+    assert [d for d in nginx if d.startswith("proxy_set_header X-Forwarded-For")] == [
+        "proxy_set_header X-Forwarded-For $remote_addr"
+    ]
+
+
+def test_nginx_only_proxies_to_the_app(nginx):
+    assert "listen 80 default_server" in nginx
+    assert [d for d in nginx if d.startswith("proxy_pass")] == ["proxy_pass $app"]
+    assert "set $app http://web:8000" in nginx
+    # Serves no files of its own: WhiteNoise serves the static files, uploads only
+    # ever go through the app's permission checks.
+    for directive in ("root", "alias", "autoindex", "include", "index"):
+        assert not [d for d in nginx if d.split()[0] == directive], directive
+    assert "server_tokens off" in nginx
+
+
+def test_nginx_refuses_bodies_over_the_app_s_upload_limit(nginx):
+    # Ten attachments of 20 MB and the form around them; larger bodies are refused
+    # (413) from their Content-Length, before they are read.
+    assert [d for d in nginx if d.startswith("client_max_body_size")] == [
+        "client_max_body_size 210m"
+    ]
+
+
+def _pinned(path: Path) -> dict[str, str]:
+    names = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-r"):
+            name, version = line.split("==")
+            names[name.lower().replace("_", "-")] = version
+    return names
+
+
+def test_the_image_carries_no_test_tools_and_the_tools_add_to_production():
+    """requirements.txt is what production runs; requirements-dev.txt adds tests and tools."""
+    root = Path(__file__).resolve().parent.parent
+    production = _pinned(root / "requirements.txt")
+    dev = _pinned(root / "requirements-dev.txt")
+    assert (root / "requirements-dev.txt").read_text().count("-r requirements.txt") == 1
+    for tool in ("pytest", "pytest-django", "playwright", "ruff", "time-machine"):
+        assert tool in dev and tool not in production
+    # PyYAML was a test tool (this file reads the compose file with it); drf-spectacular,
+    # which serves the API's schema, needs it in production now.
+    for needed in (
+        "django",
+        "celery",
+        "gunicorn",
+        "psycopg2-binary",
+        "redis",
+        "openpyxl",
+        "pyyaml",
+    ):
+        assert needed in production
+    assert "filetype" not in production | dev  # nothing imports it
+    assert not production.keys() & dev.keys()

@@ -3,13 +3,15 @@
 Locally, without DATABASE_URL / REDIS_URL, these skip; under REQUIRE_SERVICES=1 they fail.
 """
 
+import os
+
 import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from tests.conftest import require_service
+from tests.conftest import redis_url_for_worker, require_service, xdist_worker_index
 
 pytestmark = pytest.mark.services
 
@@ -50,3 +52,16 @@ def test_redis_answers_and_backs_the_cache_and_the_broker():
     cache.set("test-services-round-trip", "ok", timeout=10)
     assert cache.get("test-services-round-trip") == "ok"
     cache.delete("test-services-round-trip")
+
+
+def test_each_pytest_xdist_worker_has_a_redis_database_of_its_own():
+    """Under `make test` (two workers) the tests of one worker empty only its database."""
+    given = os.environ.get("TESTS_REDIS_URL_GIVEN")
+    if not given:  # one process, or no Redis: REDIS_URL as given
+        assert not os.environ.get("PYTEST_XDIST_WORKER") or not settings.REDIS_URL
+        return
+    index, _ = xdist_worker_index()
+
+    assert settings.REDIS_URL == redis_url_for_worker(given, index)
+    assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    assert settings.CELERY_BROKER_URL == settings.REDIS_URL

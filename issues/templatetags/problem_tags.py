@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from liaison import workdays
 
+from .. import metrics
 from ..models import OPEN_STATUSES, Status
 
 register = template.Library()
@@ -61,9 +62,7 @@ def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
     if overdue:
         days_overdue = max(workdays.working_days_between(due_day, today).value, 0)
     warning = is_open and not overdue and problem.warn_at is not None and now >= problem.warn_at
-    on_time = None
-    if problem.first_resolved_at is not None:
-        on_time = problem.first_resolved_at <= (problem.first_resolved_due_at or due_at)
+    on_time = metrics.answered_on_time(problem)
     return DeadlineState(
         due_at=due_at,
         is_open=is_open,

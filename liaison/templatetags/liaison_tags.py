@@ -1,4 +1,5 @@
-"""Template filters for the house look: names, roles, phone links, form widgets, alerts."""
+"""Template filters for the house look: names, roles, phone links, deadlines, form widgets,
+alerts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import forms, template
 from django.contrib.messages import constants as message_constants
 from django.utils.text import capfirst
 
+from .. import formats
 from ..models import Role
 from ..validators import normalise_phone
 
@@ -70,6 +72,23 @@ def tel_href(phone: str) -> str:
 
 
 @register.filter
+def deadline_date(value) -> str:
+    """A deadline with its weekday in the reader's language: 2026年12月6日（星期日）,
+    Sun 6 Dec 2026.
+
+    Other dates use Django's `|date` (DATE_FORMAT); a deadline is the one date people plan
+    their week by.
+    """
+    return formats.deadline_date(value)
+
+
+@register.filter
+def from_iso(value):
+    """A date or datetime from ISO text kept in event data, for `|date` to format."""
+    return formats.from_iso(value)
+
+
+@register.filter
 def field_label(obj, field_name: str) -> str:
     """The model field's translated verbose name, capitalised (reuses the model's wording)."""
     return capfirst(obj._meta.get_field(field_name).verbose_name)
@@ -102,6 +121,14 @@ def widget_kind(bound_field) -> str:
     if isinstance(widget, forms.Select):
         return "select"
     return "input"
+
+
+@register.filter
+def error_anchor(bound_field) -> str:
+    """The id of the input a link to this field should lead to (its first choice for radios)."""
+    if widget_kind(bound_field) == "radio":
+        return f"{bound_field.auto_id}_0"
+    return bound_field.id_for_label
 
 
 @register.filter

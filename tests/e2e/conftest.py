@@ -37,7 +37,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        require_service(False, "playwright is not installed (pip install -r requirements.txt)")
+        require_service(False, "playwright is not installed (pip install -r requirements-dev.txt)")
     require_service(
         os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing (apt-get install chromium)"
     )
@@ -72,9 +72,7 @@ def open_page(browser, live_server):
 
 
 @pytest.fixture
-def district(transactional_db, settings):
-    # The production hasher costs a good part of a second per login.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def district(transactional_db):
     return build_district()
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from liaison.dashboard import dashboard_refresh
+import pytest
+from django.utils import timezone
+
+from dashboard.figures import summary_refreshed_at
+from dashboard.summary import dashboard_refresh
 from liaison.models import Role
+from tests.dashboard.test_dashboard import world_fixture  # noqa: F401 - the data set, as `world`
+from tests.e2e.test_login_and_home import assert_fits_the_screen
 from tests.liaison.conftest import PASSWORD, USERNAMES
-from tests.liaison.test_dashboard import world_fixture  # noqa: F401 - the data set, as `world`
 
 try:
     from playwright.sync_api import expect
@@ -22,6 +27,7 @@ def log_in(page, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
 
 
 def stat(page, key: str):
@@ -41,7 +47,7 @@ def test_a_leader_reads_the_dashboard_and_follows_a_number(open_page, world, scr
     page.select_option("#id_year", "2025")
     page.locator("#dashboard-filter button[type=submit]").click()
 
-    expect(page.locator("#dashboard-period")).to_contain_text("2025-01-01 – 2025-12-31")
+    expect(page.locator("#dashboard-period")).to_contain_text("1 Jan 2025 – 31 Dec 2025")
     expect(stat(page, "received")).to_have_text("8")
     expect(stat(page, "accepted")).to_have_text("6")
     expect(stat(page, "concluded")).to_have_text("4")
@@ -68,3 +74,37 @@ def test_a_leader_reads_the_dashboard_and_follows_a_number(open_page, world, scr
         assert world["problems"][number].reference in references
     assert world["problems"][4].reference not in references
     screenshot(page, f"dashboard-concluded-list-{viewport}")
+
+
+def test_the_dashboard_prints_on_a4_and_says_when_its_figures_are_from(
+    open_page, world, screenshot
+):
+    dashboard_refresh(full=True)
+    as_of = timezone.localtime(summary_refreshed_at()).strftime("%-d %b %Y, %H:%M")
+    page = open_page("desktop", "en")
+    log_in(page, USERNAMES[Role.LEADER])
+    page.goto("/dashboard/?year=2025")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-months')")
+    expect(page.locator("#dashboard-printed-as-of")).to_be_hidden()
+
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.emulate_media(media="print")
+
+    # When and what: the summary's date and time, and the period.
+    expect(page.locator("#dashboard-printed-as-of")).to_have_text(f"Figures as of {as_of}.")
+    expect(page.locator("#dashboard-period")).to_contain_text("1 Jan 2025 – 31 Dec 2025")
+    expect(page.locator("#dashboard-as-of")).to_be_hidden()  # the screen's, time only
+    # No menu, filter or buttons; the figures, charts and tables as wide as the paper.
+    for hidden in (".navbar", "details.liaison-filter", "#xlsx-link", "main .btn"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    expect(page.locator("#headline [data-stat]")).to_have_count(10)
+    assert_fits_the_screen(page)
+    for table in ("#league-table", "#category-table", "#town-table", "#month-table"):
+        assert page.eval_on_selector(table, "t => t.scrollWidth <= t.parentElement.clientWidth")
+    for chart in ("#chart-months", "#chart-departments"):
+        box = page.locator(chart).bounding_box()
+        assert 0 < box["width"] <= 794 and 0 < box["height"] <= 300, (chart, box)
+    screenshot(page, "dashboard-print")
+
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", page.pdf(prefer_css_page_size=True)))
+    assert pages <= 3, pages

@@ -7,6 +7,7 @@ Elements are found by URL, id and data attributes, not by their text (the catalo
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -84,3 +85,40 @@ def test_a_department_reports_progress_and_the_leader_sees_the_task_on_track(
     assert_fits_the_screen(leader_page)
     screenshot(leader_page, f"key-task-detail-{viewport}")
     assert KeyTask.objects.get(pk=key_task.pk).status == KeyTask.Status.ON_TRACK
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The number of pages of a PDF Chromium printed (its page objects are not compressed)."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_the_year_prints_its_tasks_one_after_another(open_page, screenshot, district):
+    """Printed, eight short tasks fill two pages, not eight quarter-full ones."""
+    year = timezone.localdate().year
+    for number in range(1, 9):
+        task = services.key_task_create(
+            actor=district.user(Role.OFFICE),
+            year=year,
+            number=number,
+            title=f"喷水织机整治提升 {number}",
+            target="淘汰落后喷水织机，整治后企业废水100%纳管",
+            leader=district.user(Role.LEADER),
+            lead_department=district.department,
+            supporting_departments=[district.town],
+        )
+        for month in (3, 9):
+            Milestone.objects.create(
+                task=task, title="整治方案印发", due_date=dt.date(year, month, 30)
+            )
+    page = open_page("desktop", "zh-hans")
+    log_in(page, USERNAMES[Role.LEADER], PASSWORD)
+    page.goto(f"/tasks/print/?year={year}")
+    expect(page.locator("[id^=print-task-]")).to_have_count(8)
+
+    pages = pdf_pages(page.pdf(prefer_css_page_size=True))
+
+    assert 1 <= pages <= 2, pages
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.emulate_media(media="print")
+    expect(page.locator(".navbar")).to_be_hidden()
+    screenshot(page, "key-tasks-year-print")

@@ -17,6 +17,7 @@ from issues import services, workflow
 from issues.models import Attachment, Category, Problem, Satisfaction, Status
 from issues.templatetags.problem_tags import deadline_state
 from liaison import workdays
+from liaison.formats import deadline_date
 from liaison.models import Role
 from liaison.services import calendar_load_from_package
 from tests.e2e.test_login_and_home import assert_fits_the_screen, log_in, open_menu
@@ -50,6 +51,12 @@ def tr(language: str, message) -> str:
     """`message` (a msgid or a lazy text) in `language`, as the server renders it."""
     with translation.override(language):
         return translation.gettext(message) if isinstance(message, str) else str(message)
+
+
+def deadline_text(language: str, problem) -> str:
+    """The problem's deadline as the page gives it: 2025年10月16日（星期四）, Thu 16 Oct 2025."""
+    with translation.override(language):
+        return deadline_date(problem.due_at)
 
 
 def days_left_text(language: str, n: int) -> str:
@@ -200,7 +207,7 @@ def test_it_takes_a_problem_from_submission_to_evaluation(
     state = deadline_state(problem)
     assert state.days_left == 10  # dispatched today: ten working days from tomorrow
     deadline = office_page.locator("#problem-deadline")
-    expect(deadline).to_contain_text(workdays.local_date(problem.due_at).isoformat())
+    expect(deadline).to_contain_text(deadline_text(language, problem))
     expect(deadline).to_contain_text(days_left_text(language, state.days_left))
     screenshot(office_page, f"problem-2-dispatched-{language}-desktop")
 
@@ -405,3 +412,44 @@ def test_it_refuses_an_action_from_a_stale_page(open_page, world, screenshot):
     assert problem.status == Status.DISPATCHED
     assert not problem.events.filter(kind="rejected").exists()
     screenshot(second, f"problem-stale-{language}-desktop")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_department_prints_the_dispatch_sheet_on_one_page(
+    open_page, screenshot, district, viewport
+):
+    category = Category.objects.create(
+        name_zh="环保与危废处置", name_en="Environment", default_lead_department=district.department
+    )
+    problem = workflow.problem_submit(
+        actor=district.user(Role.OFFICE),
+        enterprise=district.enterprise,
+        title=TITLE,
+        description=DESCRIPTION * 4,
+        category=category,
+        channel="visit",
+    )
+    workflow.problem_dispatch(
+        problem_id=problem.pk,
+        actor=district.user(Role.OFFICE),
+        lead_department=district.department,
+        co_departments=[district.town],
+    )
+    page = open_page(viewport, "zh-hans")
+    log_in(page, USERNAMES[Role.DEPARTMENT_STAFF], PASSWORD)
+    page.goto(f"/problems/{problem.reference}/")
+    page.locator("#dispatch-sheet-link").click()
+    page.wait_for_url(f"**/problems/{problem.reference}/dispatch-sheet/")
+    expect(page.locator("#sheet-title")).to_have_text(TITLE)
+    expect(page.locator("#sheet-co")).to_have_text(district.town.name)
+    assert_fits_the_screen(page)
+    screenshot(page, f"dispatch-sheet-{viewport}")
+
+    if viewport == "desktop":
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+        page.emulate_media(media="print")
+        expect(page.locator("#print-button")).to_be_hidden()
+        expect(page.locator(".navbar")).to_be_hidden()
+        screenshot(page, "dispatch-sheet-print")
+        pdf = page.pdf(prefer_css_page_size=True)
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1

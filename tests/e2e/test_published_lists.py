@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from dashboard.management.commands import seed_demo
 from liaison import demo_data, workdays
-from liaison.management.commands import seed_demo
 from liaison.services import calendar_load_from_package
 from meetings import demo
 from tests.e2e.conftest import ARTIFACTS
@@ -27,10 +27,9 @@ PAST_YEAR = timezone.localdate().year - 1
 
 
 @pytest.fixture
-def demo_district(transactional_db, settings):
+def demo_district(transactional_db):
     """The demo's people, organisations and past year (the live server's flush took the
     calendar a migration loads, so it is loaded again first)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     calendar_load_from_package()
     workdays.invalidate()
     district = seed_demo.DemoDistrict()

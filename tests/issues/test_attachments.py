@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from issues import attachments
 from issues.models import Attachment, EventKind, Status
@@ -28,6 +30,7 @@ from .conftest import (
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MB = 1024 * 1024  # "20 MB" as the size limit is written (README, Security notes)
 
 
 @pytest.fixture
@@ -69,16 +72,16 @@ def test_it_accepts_an_allowed_file(name, content, content_type):
 
 def test_it_accepts_a_file_of_exactly_the_maximum_size():
     file = upload("扫描件.pdf", pdf_bytes())
-    file.size = attachments.MAX_SIZE  # the check trusts the size the upload handler counted
+    file.size = 20 * MB  # the check trusts the size the upload handler counted
 
-    assert attachments.check_upload(file).size == attachments.MAX_SIZE
+    assert attachments.check_upload(file).size == 20 * MB
 
 
 @pytest.mark.parametrize(
     "name, content, size, code",
     [
         ("空白.pdf", b"", None, "empty"),
-        ("扫描件.pdf", pdf_bytes(), attachments.MAX_SIZE + 1, "too_large"),
+        ("扫描件.pdf", pdf_bytes(), 20 * MB + 1, "too_large"),
         ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 56, None, "disguised"),
         ("照片.png", pdf_bytes(), None, "disguised"),
         ("照片.jpg", png_bytes(), None, "disguised"),
@@ -155,7 +158,7 @@ def test_it_refuses_the_eleventh_attachment(media_root, make_problem, lead_staff
     problem_attach(
         problem_id=problem.pk,
         actor=lead_staff,
-        uploads=[upload(f"照片{i}.png", png_bytes()) for i in range(attachments.MAX_PER_PROBLEM)],
+        uploads=[upload(f"照片{i}.png", png_bytes()) for i in range(10)],
     )
     before, files = snapshot(problem), stored_files(media_root)
 
@@ -164,7 +167,7 @@ def test_it_refuses_the_eleventh_attachment(media_root, make_problem, lead_staff
             problem_id=problem.pk, actor=lead_staff, uploads=[upload("照片.png", png_bytes())]
         )
 
-    assert problem.attachments.count() == attachments.MAX_PER_PROBLEM
+    assert problem.attachments.count() == 10
     assert snapshot(problem) == before
     assert stored_files(media_root) == files
 
@@ -281,3 +284,80 @@ def test_it_notifies_an_added_attachment_after_commit(
         )
 
     assert notified == [problem.events.get(kind=EventKind.ATTACHMENT_ADDED).pk]
+
+
+# --- Office files are zip archives: bounded before they are listed ----------------------
+
+
+def many_parts(n: int) -> bytes:
+    """A .docx of `n` parts (most of them empty), as a zip-bomb-like upload would be."""
+    files = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    files.update({f"word/media/image{i}.png": b"" for i in range(n)})
+    return zip_bytes(files)
+
+
+def claiming(content: bytes, *, entries: int, zip64: bool = False) -> bytes:
+    """`content` with an end record (or a zip64 end record) claiming `entries` entries."""
+    end = content.rfind(b"PK\x05\x06")
+    body, record = content[:end], bytearray(content[end:])
+    if not zip64:
+        struct.pack_into("<2H", record, 8, entries, entries)
+        return body + bytes(record)
+    directory_size, directory_offset = struct.unpack_from("<2L", record, 12)
+    zip64_record = struct.pack(
+        "<4sQ2H2L4Q",
+        b"PK\x06\x06",
+        44,
+        45,
+        45,
+        0,
+        0,
+        entries,
+        entries,
+        directory_size,
+        directory_offset,
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    return body + zip64_record + locator + bytes(record)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: many_parts(2001),
+        lambda: claiming(docx_bytes(), entries=60_000),
+        lambda: claiming(docx_bytes(), entries=200_000, zip64=True),
+        # 30 MB of zeros packed into 30 KB: a thousand times its size unpacked.
+        lambda: zip_bytes(
+            {"[Content_Types].xml": b"<Types/>", "word/document.xml": bytes(30_000_000)}
+        ),
+    ],
+    ids=["2001-parts", "claims-60000-parts", "zip64-claims-200000-parts", "unpacks-1000-fold"],
+)
+def test_it_refuses_an_office_file_with_too_many_parts_or_too_much_inside(build):
+    with pytest.raises(ValidationError) as info:
+        attachments.check_upload(upload("情况说明.docx", build()))
+
+    assert info.value.code == "zip_too_large"
+    with translation.override("en"):
+        assert "has more parts, or unpacks to more, than a document has" in info.value.messages[0]
+
+
+def test_it_accepts_an_office_file_with_many_parts():
+    content = many_parts(1998)
+
+    assert attachments.check_upload(upload("情况说明.docx", content)).content_type == DOCX
+
+
+def test_it_does_not_list_the_parts_of_an_archive_that_claims_too_many(monkeypatch):
+    content = claiming(docx_bytes(), entries=60_000)
+
+    def listed(*args, **kwargs):
+        raise AssertionError("the archive was opened")
+
+    monkeypatch.setattr(attachments.zipfile, "ZipFile", listed)
+
+    with pytest.raises(ValidationError) as info:
+        attachments.check_upload(upload("情况说明.docx", content))
+
+    assert info.value.code == "zip_too_large"

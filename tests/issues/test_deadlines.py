@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import signal
+import time
 
 import pytest
 import time_machine
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from issues import deadlines, notifications, workflow
-from issues.models import EventKind, Notification, Problem, ProblemEvent, Satisfaction, Status
+from issues.models import EventKind, Problem, ProblemEvent, Satisfaction, Status
+from issues.tasks import enforce_deadlines
+from liaison import workdays
 from liaison.models import CalendarDay, CalendarYear, Role
+from notifications.models import Notification
 
 from .conftest import NOW, at, copy_problems, make_user
 
@@ -377,16 +384,14 @@ def test_a_sweep_killed_after_the_first_rule_is_finished_by_the_next(
     def crash(now, batch_size):
         raise Crash
 
-    rules = list(deadlines.RULES)
-    crashing = [(name, crash if name == "warned" else rule) for name, rule in rules]
-    monkeypatch.setattr(deadlines, "RULES", crashing)
-    with pytest.raises(Crash):
-        sweep(moment)
+    with monkeypatch.context() as patched:
+        patched.setitem(deadlines.SWEEP_RULES, "warned", crash)
+        with pytest.raises(Crash):
+            sweep(moment)
     # The escalation committed before the crash; the auto-close did not run.
     assert all(fresh(p).escalation_level == 1 for p in overdue)
     assert fresh(resolved).status == Status.RESOLVED
 
-    monkeypatch.setattr(deadlines, "RULES", rules)
     result = sweep(moment + dt.timedelta(minutes=2))
 
     assert (result["escalated"], result["auto_closed"]) == (0, 1)
@@ -401,7 +406,7 @@ def test_a_failing_rule_is_reported_and_the_others_still_run(make_problem, peopl
     def broken(now, batch_size):
         raise RuntimeError("broken rule")
 
-    monkeypatch.setattr(deadlines, "RULES", [("escalated", broken), *deadlines.RULES[2:]])
+    monkeypatch.setitem(deadlines.SWEEP_RULES, "escalated", broken)
     result = sweep(at("2025-10-11 00:00:01"))
 
     assert result["failed"] == ["escalated"]
@@ -409,17 +414,115 @@ def test_a_failing_rule_is_reported_and_the_others_still_run(make_problem, peopl
     assert fresh(problem).status == Status.CLOSED
 
 
+def _out_of_time(now, batch_size):
+    raise SoftTimeLimitExceeded()
+
+
+def _stopping_at_warn(monkeypatch) -> list[str]:
+    """The rules with `warned` running out of time; returns the names of the rules that ran."""
+    ran: list[str] = []
+
+    def tracked(name, rule):
+        def run(now, batch_size):
+            ran.append(name)
+            return rule(now, batch_size)
+
+        return run
+
+    for name, rule in list(deadlines.SWEEP_RULES.items()):
+        monkeypatch.setitem(
+            deadlines.SWEEP_RULES, name, tracked(name, _out_of_time if name == "warned" else rule)
+        )
+    return ran
+
+
+def test_a_rule_out_of_time_stops_the_sweep(make_problem, people, monkeypatch, caplog):
+    overdue = make_problem(Status.IN_PROGRESS)
+    answered = make_problem(Status.RESOLVED)
+    ran = _stopping_at_warn(monkeypatch)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        sweep(ESCALATED)
+
+    # The rules before it are committed; none after it ran.
+    assert ran == ["escalated_again", "escalated", "warned"]
+    assert fresh(overdue).escalation_level == 1
+    assert fresh(answered).status == Status.RESOLVED
+    assert "deadline sweep stopped during rule warned" in caplog.text
+    assert "failed" not in caplog.text
+
+
+def test_the_task_ends_cleanly_at_its_soft_time_limit(make_problem, people, monkeypatch):
+    answered = make_problem(Status.RESOLVED)
+    ran = _stopping_at_warn(monkeypatch)
+
+    with time_machine.travel(ESCALATED, tick=False):
+        outcome = enforce_deadlines.apply()
+
+    assert outcome.successful()
+    assert outcome.result == {"stopped": "soft_time_limit"}
+    assert "auto_closed" not in ran
+    assert fresh(answered).status == Status.RESOLVED
+
+
+@pytest.fixture
+def soft_time_limit():
+    """soft_time_limit(seconds): SoftTimeLimitExceeded raised by a signal, as the worker does."""
+
+    def raise_it(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, raise_it)
+    yield lambda seconds: signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_sweep_overrunning_its_time_stops_when_the_limit_strikes(
+    make_problem, people, monkeypatch, soft_time_limit
+):
+    answered = make_problem(Status.RESOLVED)
+    ran = []
+
+    def slow(now, batch_size):  # a rule that would take 30 s
+        ran.append("slow")
+        Problem.objects.filter(pk=answered.pk).update(answer="half done")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+        return 1
+
+    # The slow rule first, then the others.
+    others = {name: rule for name, rule in deadlines.SWEEP_RULES.items() if name != "warned"}
+    monkeypatch.setattr(deadlines, "SWEEP_RULES", {"warned": slow, **others})
+    started = time.monotonic()
+    soft_time_limit(0.5)
+    outcome = enforce_deadlines.apply()
+
+    assert time.monotonic() - started < 10
+    assert (outcome.successful(), outcome.result) == (True, {"stopped": "soft_time_limit"})
+    assert ran == ["slow"]  # the other rules did not run
+    # The rule's transaction rolled back; nothing else moved.
+    assert fresh(answered).answer == "已联系有资质的处置单位上门收运。"
+    assert fresh(answered).status == Status.RESOLVED
+
+
 # --- query count -----------------------------------------------------------------------
 
 # The sweep's queries when only the escalation rule has work, whatever the number of
 # problems: escalate_again's claim (nothing); escalation: claim, recipients, UPDATE,
-# INSERT of the events, then write_for_events: problems, people, INSERT of the outbox;
+# INSERT of the events, the webhooks' subscriptions (none here: api.webhooks.fanout),
+# then write_for_events: problems, people, INSERT of the outbox;
 # warn, remind, auto-close and the key tasks' milestones (keytasks.deadlines): one claim
 # each (nothing). Each rule runs in its own transaction: inside the test's transaction,
-# a SAVEPOINT and a RELEASE each.
+# a SAVEPOINT and a RELEASE each. The five rules of the problems first hold the calendar
+# (on PostgreSQL an advisory lock; SQLite's transaction already holds it) and read its
+# revision; before the rules, the calendar catch-up reads the revision and the problems
+# left of another revision (none).
 RULES = 6
-ESCALATION_SWEEP_QUERIES = 1 + 4 + 3 + 4 + RULES * 2
-IDLE_SWEEP_QUERIES = RULES + RULES * 2
+CALENDAR = 2 + 5 * (2 if connection.vendor == "postgresql" else 1)
+ESCALATION_SWEEP_QUERIES = 1 + 4 + 1 + 3 + 4 + RULES * 2 + CALENDAR
+IDLE_SWEEP_QUERIES = RULES + RULES * 2 + CALENDAR
 
 
 @pytest.mark.parametrize("n", [10, 1000])
@@ -434,7 +537,7 @@ def test_the_sweep_makes_the_same_number_of_queries_for_10_and_1000(
             result = deadlines.sweep()
 
     assert result.escalated == n
-    # More than GROUP_ABOVE each: leader, office and head get one message listing them.
+    # More than 3 each: leader, office and head get one message listing them.
     told = Notification.objects.filter(kind=EventKind.ESCALATED)
     assert told.count() == 3
     assert {first_number(row.subject) for row in told} == {n}
@@ -498,7 +601,6 @@ def test_confirming_a_year_updates_provisional_deadlines(
     make_problem, people, django_capture_on_commit_callbacks, celery_eager
 ):
     CalendarYear.objects.filter(year=2025).update(confirmed=False)
-    from liaison import workdays
 
     workdays.invalidate()
     problem = make_problem(Status.IN_PROGRESS)
@@ -516,7 +618,6 @@ def test_confirming_a_year_updates_provisional_deadlines(
 def calendar_restored():
     """The calendar this process caches is re-read after the test's edits are rolled back."""
     yield
-    from liaison import workdays
 
     workdays.invalidate()
 
@@ -553,6 +654,97 @@ def test_with_the_broker_down_a_calendar_edit_recomputes_at_once(
 
     assert "could not queue issues.tasks.recompute_deadlines" in caplog.text
     assert fresh(problem).due_at == at("2025-10-17 23:59:59")
+
+
+def test_a_deadline_computed_with_a_calendar_read_before_the_edit_is_recomputed_first(
+    make_problem, people, office, lead_staff, calendar_restored
+):
+    problem = make_problem(Status.SUBMITTED)
+    workdays.is_working_day(dt.date(2025, 10, 9))  # this process has read the calendar
+    # The edit commits (here: in the test's transaction; its after-commit re-read and
+    # recompute do not run), while this process still holds the calendar it read before.
+    CalendarDay.objects.create(date=dt.date(2025, 10, 9), kind="holiday", name="test")
+    workflow.problem_dispatch(
+        problem_id=problem.pk, actor=office, lead_department=lead_staff.profile.department, now=NOW
+    )
+    assert fresh(problem).due_at == DUE  # the deadline the edited calendar no longer gives
+
+    result = sweep(ESCALATED)
+
+    assert (result["escalated"], result["recomputed"]) == (0, 1)
+    assert fresh(problem).due_at == at("2025-10-17 23:59:59")
+    assert fresh(problem).calendar_revision == workdays.in_force()
+
+
+def test_an_escalation_a_calendar_edit_makes_premature_is_withdrawn(
+    make_problem,
+    people,
+    client_as,
+    django_capture_on_commit_callbacks,
+    celery_eager,
+    calendar_restored,
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    leader = _with_contacts(people["leader"], email="leader@example.gov.cn", phone="13800000009")
+    assert sweep(ESCALATED)["escalated"] == 1
+
+    # The office enters a holiday it had missed: the deadline is now tonight.
+    with time_machine.travel(at("2025-10-17 09:00"), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            CalendarDay.objects.create(date=dt.date(2025, 10, 9), kind="holiday", name="补登")
+
+    problem = fresh(problem)
+    assert problem.due_at == at("2025-10-17 23:59:59")
+    assert (problem.escalation_level, problem.escalated_at, problem.escalate_again_at) == (
+        0,
+        None,
+        None,
+    )
+    (escalation,) = events(problem, EventKind.ESCALATED)  # it stays recorded
+    (withdrawn,) = events(problem, EventKind.ESCALATION_WITHDRAWN)
+    assert (withdrawn.dedupe_key, withdrawn.is_public) == ("withdrawn:2", False)
+    assert dt.datetime.fromisoformat(withdrawn.data["previous_due_at"]) == DUE
+    assert told(withdrawn) == told(escalation) == {"leader", "office", "lead_head"}
+    mine = Notification.objects.filter(event=withdrawn, recipient=leader)
+    assert sorted(mine.values_list("channel", flat=True)) == ["email", "in_app", "sms"]
+    email = mine.get(channel="email")
+    assert "Escalation withdrawn" in email.subject
+    assert "deadline is now Fri 17 Oct 2025, so it is no longer overdue" in email.body
+    # Off the leader's list; the page says what happened and shows no escalation in force.
+    client = client_as(leader)
+    assert problem.reference not in client.get("/problems/escalations/").content.decode()
+    page = client.get(f"/problems/{problem.reference}/").content.decode()
+    assert 'id="problem-escalated-to"' not in page and 'id="problem-escalation"' not in page
+    assert "Escalation withdrawn: the calendar changed" in page
+    assert "Told: leader" in page
+
+    # Still open when the new deadline passes: escalated again, once.
+    assert sweep(at("2025-10-18 00:00:01"))["escalated"] == 1
+    assert sweep(at("2025-10-18 00:10"))["escalated"] == 0
+    keys = [e.dedupe_key for e in events(problem, EventKind.ESCALATED)]
+    assert keys == ["escalate1:1", "escalate1:2"]
+
+
+def test_a_withdrawn_second_escalation_is_told_to_the_principal_leaders(
+    make_problem, people, django_capture_on_commit_callbacks, celery_eager, calendar_restored
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    sweep(ESCALATED)
+    assert sweep(ESCALATE_AGAIN + dt.timedelta(seconds=2))["escalated_again"] == 1
+
+    # A week the district closed, entered late: 9 October to 17 October. The 10th working
+    # day is now Mon 27 October.
+    closed = [9, 10, 13, 14, 15, 16, 17]
+    with time_machine.travel(at("2025-10-25 09:00"), tick=False):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for day in closed:
+                CalendarDay.objects.create(date=dt.date(2025, 10, day), kind="holiday")
+
+    problem = fresh(problem)
+    assert (problem.due_at, problem.escalation_level) == (at("2025-10-27 23:59:59"), 0)
+    (withdrawn,) = events(problem, EventKind.ESCALATION_WITHDRAWN)
+    assert withdrawn.data["previous_level"] == 2
+    assert told(withdrawn) == {"leader", "principal", "office", "lead_head"}
 
 
 # --- the command -----------------------------------------------------------------------
@@ -676,7 +868,8 @@ def _with_contacts(user, *, email: str, phone: str = "", language: str = "en"):
 
 
 def test_up_to_the_threshold_each_problem_has_its_own_message(make_problem, people):
-    problems = [make_problem(Status.IN_PROGRESS) for _ in range(deadlines.GROUP_ABOVE)]
+    # Someone told about more than 3 problems in one run gets one message listing them.
+    problems = [make_problem(Status.IN_PROGRESS) for _ in range(3)]
 
     sweep(ESCALATED)
 
@@ -691,7 +884,7 @@ def test_above_the_threshold_each_person_gets_one_message_listing_the_problems(
 ):
     leader = _with_contacts(people["leader"], email="leader@example.gov.cn", phone="13800000009")
     _with_contacts(people["head"], email="head@example.gov.cn", language="zh-hans")
-    n = deadlines.GROUP_ABOVE + 2
+    n = 4  # one more than 3: the smallest number that is grouped
     problems = [make_problem(Status.IN_PROGRESS) for _ in range(n)]
 
     sweep(ESCALATED)
@@ -745,3 +938,27 @@ def test_grouped_messages_are_written_once_when_the_sweep_runs_again(make_proble
     sweep(ESCALATED + dt.timedelta(minutes=2))
 
     assert Notification.objects.filter(kind=EventKind.ESCALATED).count() == 3
+
+
+# --- the rule registry ------------------------------------------------------------------
+
+
+def test_the_sweep_runs_the_registered_rules_most_urgent_first(monkeypatch):
+    # keytasks registers its rule when it loads (KeytasksConfig.ready).
+    assert list(deadlines.SWEEP_RULES) == [
+        "escalated_again",
+        "escalated",
+        "warned",
+        "reminded",
+        "auto_closed",
+        "key_task_milestones",
+    ]
+    monkeypatch.setattr(deadlines, "SWEEP_RULES", dict(deadlines.SWEEP_RULES))
+
+    def replacement(now, batch_size):
+        return 0
+
+    deadlines.register_rule("warned", replacement)  # a name again: same place, new rule
+    assert list(deadlines.SWEEP_RULES)[2] == "warned"
+    assert deadlines.SWEEP_RULES["warned"] is replacement
+    assert len(deadlines.SWEEP_RULES) == 6

@@ -15,7 +15,8 @@ import pytest
 from django.db import connection, connections
 
 from issues import deadlines
-from issues.models import EventKind, Notification, Problem, ProblemEvent, Status
+from issues.models import EventKind, Problem, ProblemEvent, Status
+from notifications.models import Notification
 from tests.conftest import require_service
 
 from .conftest import copy_problems

@@ -3,7 +3,8 @@
 from django.urls import reverse
 
 from issues import workflow
-from issues.models import ExtensionRequest, Notification, Status
+from issues.models import ExtensionRequest, Status
+from notifications.models import Notification
 
 
 def page(client_as, user, problem):

@@ -7,9 +7,13 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from issues import digest as daily_digest
 from issues import notifications, workflow
-from issues.models import EventKind, Notification, Problem, ProblemEvent, Satisfaction, Status
+from issues.models import EventKind, Problem, ProblemEvent, Satisfaction, Status
 from liaison.models import Profile, Role
+from notifications import api as outbox
+from notifications import delivery
+from notifications.models import Notification
 from tests.issues.conftest import NOW, at, copy_problems, make_user
 
 IN_APP, EMAIL, SMS = "in_app", "email", "sms"
@@ -299,7 +303,7 @@ def test_it_schedules_delivery_of_new_email_rows_after_commit(
     everyone, make_problem, leader, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued: list[list[int]] = []
-    monkeypatch.setattr(notifications, "enqueue", lambda ids: queued.append(list(ids)))
+    monkeypatch.setattr(delivery, "enqueue", lambda ids: queued.append(list(ids)))
     problem = make_problem(Status.DISPATCHED)
     [event] = escalations(problem, 1)
 
@@ -396,7 +400,7 @@ def digest(user) -> Notification:
 def test_the_digest_gives_each_person_their_list_once_a_day(
     escalated, leader, principal, lead_head, office, lead_staff
 ):
-    written = notifications.send_daily_digest(now=DIGEST_DAY)
+    written = daily_digest.send_daily_digest(now=DIGEST_DAY)
 
     assert written == 6  # leader, principal, lead_head: in-app and e-mail
     refs = [p.reference for p in escalated]
@@ -409,13 +413,13 @@ def test_the_digest_gives_each_person_their_list_once_a_day(
     assert not Notification.objects.filter(recipient__in=[office, lead_staff]).exists()
     assert digest(leader).dedupe_key == "digest:2025-10-16"
 
-    assert notifications.send_daily_digest(now=DIGEST_DAY + dt.timedelta(hours=2)) == 0
+    assert daily_digest.send_daily_digest(now=DIGEST_DAY + dt.timedelta(hours=2)) == 0
 
 
 def test_the_digest_is_in_the_recipients_language(escalated, leader, principal):
     set_profile(leader, language="en")
 
-    notifications.send_daily_digest(now=DIGEST_DAY)
+    daily_digest.send_daily_digest(now=DIGEST_DAY)
 
     assert digest(leader).subject.startswith("Daily digest")
     assert "overdue" not in digest(leader).body  # due today, not yet overdue
@@ -433,7 +437,7 @@ def test_the_digest_lists_overdue_and_due_soon_but_not_later_problems(
         Problem.objects.filter(pk=problems[name].pk).update(due_at=at(f"{day} 23:59:59"))
     Notification.objects.all().delete()
 
-    notifications.send_daily_digest(now=DIGEST_DAY)
+    daily_digest.send_daily_digest(now=DIGEST_DAY)
 
     text = digest(lead_head).body
     assert problems["overdue"].reference in text
@@ -443,10 +447,10 @@ def test_the_digest_lists_overdue_and_due_soon_but_not_later_problems(
 
 
 def test_the_digest_sends_nothing_on_a_day_off_or_with_nothing_to_say(escalated):
-    assert notifications.send_daily_digest(now=at("2025-10-03 08:30")) == 0  # National Day
-    assert notifications.send_daily_digest(now=at("2025-10-18 08:30")) == 0  # a Saturday
+    assert daily_digest.send_daily_digest(now=at("2025-10-03 08:30")) == 0  # National Day
+    assert daily_digest.send_daily_digest(now=at("2025-10-18 08:30")) == 0  # a Saturday
     Problem.objects.update(status=Status.IN_PROGRESS, escalation_level=0, due_at=at("2026-01-01"))
-    assert notifications.send_daily_digest(now=DIGEST_DAY) == 0
+    assert daily_digest.send_daily_digest(now=DIGEST_DAY) == 0
     assert Notification.objects.count() == 0
 
 
@@ -459,14 +463,14 @@ def test_the_digest_runs_in_a_constant_number_of_queries(
 
     # 1. escalated problems, 2. due soon, 3. who gets a list, 4. their details, 5. INSERT
     with django_assert_num_queries(5):
-        notifications.send_daily_digest(now=DIGEST_DAY)
+        daily_digest.send_daily_digest(now=DIGEST_DAY)
     copy_problems(problem, 200)
     extra = make_user("leader2", Role.LEADER)
     some = Problem.objects.filter(reference__startswith="2024-").values_list("pk", flat=True)
     Problem.objects.filter(pk__in=list(some[:50])).update(responsible_leader=extra)
     Notification.objects.all().delete()
     with django_assert_num_queries(5):
-        notifications.send_daily_digest(now=DIGEST_DAY)
+        daily_digest.send_daily_digest(now=DIGEST_DAY)
     assert Notification.objects.filter(recipient=extra, kind="digest").exists()
 
 
@@ -487,7 +491,7 @@ def test_it_texts_only_the_leaders_an_escalation_goes_to(everyone, make_problem,
 def test_direct_messages_are_written_once_in_the_app_and_by_e_mail(leader, office):
     leader.email = "leader@example.gov.cn"
     leader.save(update_fields=["email"])
-    message = notifications.DirectMessage(
+    message = outbox.DirectMessage(
         recipient_id=leader.pk,
         kind="milestone_overdue",
         dedupe_key="milestone:7:2026-03-31",
@@ -495,7 +499,7 @@ def test_direct_messages_are_written_once_in_the_app_and_by_e_mail(leader, offic
         text="招商引资：签约两个亿元以上项目",
         url="/tasks/7/",
     )
-    other = notifications.DirectMessage(
+    other = outbox.DirectMessage(
         recipient_id=office.pk,
         kind="milestone_overdue",
         dedupe_key="milestone:7:2026-03-31",
@@ -504,8 +508,8 @@ def test_direct_messages_are_written_once_in_the_app_and_by_e_mail(leader, offic
         url="/tasks/7/",
     )
 
-    assert notifications.write_direct([message, other]) == 3  # leader: app, e-mail; office: app
-    assert notifications.write_direct([message, other]) == 0
+    assert outbox.write_direct([message, other]) == 3  # leader: app, e-mail; office: app
+    assert outbox.write_direct([message, other]) == 0
 
     rows = Notification.objects.filter(kind="milestone_overdue", recipient=leader)
     assert sorted(rows.values_list("channel", flat=True)) == ["email", "in_app"]

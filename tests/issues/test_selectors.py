@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from issues import selectors, workflow
-from issues.models import EventKind, Problem, Status
+from issues.models import DISTRICT_LEADER, DISTRICT_LEADER_RELATIONS, EventKind, Problem, Status
 from issues.services import problem_attach
 
 from .conftest import NOW, at, make_user, pdf_bytes, upload
@@ -267,3 +267,56 @@ def test_it_counts_due_within_from_the_shanghai_day(deadlines):
         found = selectors.due_within(Problem.objects.all(), 3, now=now)
 
     assert set(found) == {deadlines.late}
+
+
+# --- the problem's district leader: one rule for one problem and for sets ---------------
+
+
+@pytest.fixture
+def leaders_of(make_problem, office, principal, leader, other_department, other_staff):
+    """Problems in each case of the rule (DESIGN.md §5).
+
+    named        a responsible leader (principal) named at dispatch: theirs
+    supervised   none named: the lead department's supervising leader (leader)
+    unsupervised none named, and other_department has no supervising leader: nobody
+    waiting      not dispatched, no lead department: nobody
+    """
+    other_department.supervising_leader = None
+    other_department.save(update_fields=["supervising_leader"])
+    named = make_problem()
+    workflow.problem_dispatch(
+        problem_id=named.pk,
+        actor=office,
+        lead_department=named.category.default_lead_department,
+        responsible_leader=principal,
+        now=NOW,
+    )
+    return SimpleNamespace(
+        named=named,
+        supervised=make_problem(Status.IN_PROGRESS),
+        unsupervised=make_problem(Status.IN_PROGRESS, lead=other_staff),
+        waiting=make_problem(),
+    )
+
+
+def test_the_district_leader_is_one_rule_for_a_problem_and_for_sets(
+    leaders_of, leader, principal, django_assert_num_queries
+):
+    expected = {
+        leaders_of.named.pk: principal.pk,
+        leaders_of.supervised.pk: leader.pk,
+        leaders_of.unsupervised.pk: None,
+        leaders_of.waiting.pk: None,
+    }
+    problems = Problem.objects.filter(pk__in=expected)
+
+    from_sets = dict(problems.values_list("pk", DISTRICT_LEADER))
+    with django_assert_num_queries(1):
+        loaded = problems.select_related(*DISTRICT_LEADER_RELATIONS)
+        one_by_one = {p.pk: getattr(p.district_leader, "pk", None) for p in loaded}
+
+    assert from_sets == one_by_one == expected
+    assert [p.pk for p in problems if p.district_leader_is_responsible] == [leaders_of.named.pk]
+    # "My area": the problems whose district leader is the user.
+    assert set(problems.filter(selectors.district_leader_is(leader))) == {leaders_of.supervised}
+    assert set(problems.filter(selectors.district_leader_is(principal))) == {leaders_of.named}

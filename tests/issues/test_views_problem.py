@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from issues import workflow
@@ -215,6 +218,34 @@ def test_it_proposes_the_categorys_lead_department(client_as, office, problem_in
 
     form = response.context["actions"]["dispatch"]
     assert form["lead_department"].value() in (lead_department, lead_department.pk)
+
+
+@pytest.mark.parametrize("persona", ["office", "lead_staff", "principal"])
+def test_it_names_the_district_leader_and_why(
+    client_as, request, office, problem_in, leader, principal, persona
+):
+    supervised = problem_in(Status.IN_PROGRESS)
+    named = problem_in(Status.SUBMITTED)
+    workflow.problem_dispatch(
+        problem_id=named.pk,
+        actor=office,
+        lead_department=named.category.default_lead_department,
+        responsible_leader=principal,
+    )
+    client = client_as(request.getfixturevalue(persona))
+
+    # No leader named: the lead department's supervising leader, as the escalation list,
+    # the dashboard and the handling list say.
+    html = client.get(detail_url(supervised)).content.decode()
+    assert '<dd class="col-7 col-lg-12 col-xl-7" id="problem-district-leader">leader ' in html
+    assert "leader (supervising leader of the lead department)" in html
+    assert "principal (named for this problem)" in client.get(detail_url(named)).content.decode()
+
+
+def test_it_hides_the_district_leader_from_the_enterprise(client_as, enterprise_user, problem_in):
+    html = client_as(enterprise_user).get(detail_url(problem_in(Status.IN_PROGRESS))).content
+
+    assert b"problem-district-leader" not in html
 
 
 def test_it_shows_why_a_problem_was_not_accepted(client_as, enterprise_user, problem_in):
@@ -502,19 +533,124 @@ def test_it_applies_an_action(request, act, name):
     assert problem.events.count() == len(before["events"]) + 1
 
 
+def error_summary(html: str) -> str | None:
+    """The error summary at the top of a refused form (liaison/includes/error_summary.html)."""
+    found = re.search(
+        r'<div class="alert alert-danger py-2 liaison-error-summary" role="alert" '
+        r'tabindex="-1" data-error-summary>(.*?)</div>',
+        html,
+        re.S,
+    )
+    return found.group(1) if found else None
+
+
 @pytest.mark.parametrize("name", ACTIONS)
 def test_it_reports_invalid_input(request, act, name):
     problem, client, data = act(name)
     invalid = form_data(request, problem, ACTIONS[name].invalid, versioned=False)
     before = snapshot(problem)
 
-    response = client.post(
-        action_url(ACTIONS[name].url_name, problem), {**data, **invalid}, follow=True
+    response = client.post(action_url(ACTIONS[name].url_name, problem), {**data, **invalid})
+
+    # The problem page again (as the other forms of the site do), with the form as the
+    # user filled it: its errors at the top of the form and at their fields.
+    assert response.status_code == 200
+    assert response.templates[0].name == "issues/problem_detail.html"
+    form = response.context["actions"][name]
+    assert form.is_bound and form.errors
+    assert ACTIONS[name].invalid_message in error_summary(response.content.decode())
+    assert errors(response) == []
+    assert snapshot(problem) == before
+
+
+def test_it_keeps_an_unsatisfied_evaluation_and_asks_why_at_the_field(
+    client_as, enterprise_user, problem_in
+):
+    problem = problem_in(Status.RESOLVED)
+    url = action_url("evaluate", problem)
+
+    response = client_as(enterprise_user).post(
+        url, {"satisfaction": Satisfaction.UNSATISFIED, "reason": "  ", "version": problem.version}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    # The choice is kept ...
+    assert re.search(
+        r'<input type="radio" name="satisfaction" value="unsatisfied"[^>]*checked', html
+    )
+    assert not re.search(r'value="satisfied"[^>]*checked', html)
+    # ... and the error is at the comment field, which points to it, and in the summary,
+    # whose link leads to the field.
+    assert re.search(
+        r'<textarea name="reason"[^>]* class="form-control is-invalid" aria-invalid="true" '
+        r'aria-describedby="evaluateform_reason_helptext evaluateform_reason_error"',
+        html,
+    )
+    assert (
+        '<div class="invalid-feedback d-block" id="evaluateform_reason_error">'
+        "<div>Say why you are not satisfied.</div></div>"
+    ) in html
+    assert (
+        '<a class="alert-link fw-normal" href="#evaluateform_reason">'
+        "Comment: Say why you are not satisfied.</a>"
+    ) in error_summary(html)
+    # Not a banner: the page has no error message, and switching language returns to
+    # the problem page (the action's URL takes only POST).
+    assert errors(response) == []
+    assert f'<input type="hidden" name="next" value="{detail_url(problem)}">' in html
+    assert Problem.objects.get(pk=problem.pk).status == Status.RESOLVED
+
+
+@pytest.mark.parametrize("events", [2, 30])
+def test_it_counts_the_queries_of_a_refused_form(
+    client_as, enterprise_user, problem_in, warm_calendar, django_assert_num_queries, events
+):
+    problem = problem_in(Status.RESOLVED)
+    add_events(problem, events, [problem.submitted_by, None])
+    client = client_as(enterprise_user)
+    data = {"satisfaction": Satisfaction.UNSATISFIED, "version": problem.version}
+
+    # The enterprise's problem page (DETAIL_QUERIES): the form is checked without one.
+    with django_assert_num_queries(DETAIL_QUERIES["enterprise_user"]):
+        response = client.post(action_url("evaluate", problem), data)
+    assert response.status_code == 200
+
+
+def test_it_opens_a_folded_form_that_was_refused(client_as, lead_staff, problem_in):
+    problem = problem_in(Status.IN_PROGRESS)
+
+    response = client_as(lead_staff).post(
+        action_url("request_extension", problem),
+        {"days": "30", "reason": "", "version": problem.version},
+    )
+
+    html = response.content.decode()
+    assert (
+        '<details class="mb-2" open><summary class="fw-semibold mb-2">Request an extension' in html
+    )
+    summary = error_summary(html)
+    assert 'href="#extensionrequestform_days"' in summary
+    assert 'href="#extensionrequestform_reason"' in summary
+    # The other folded forms stay folded.
+    assert '<details class="mb-2"><summary class="fw-semibold mb-2">Return' not in html
+    assert '<details class="mb-2"><summary class="fw-semibold mb-2">Add files' in html
+
+
+def test_it_tells_refused_input_for_an_action_no_longer_offered_as_a_message(
+    client_as, enterprise_user, problem_in
+):
+    # Answered, then reopened by someone else meanwhile: no evaluation form to show.
+    problem = problem_in(Status.IN_PROGRESS)
+
+    response = client_as(enterprise_user).post(
+        action_url("evaluate", problem),
+        {"satisfaction": Satisfaction.UNSATISFIED, "version": problem.version},
+        follow=True,
     )
 
     assert response.redirect_chain == [(detail_url(problem), 302)]
-    assert any(ACTIONS[name].invalid_message in text for text in errors(response))
-    assert snapshot(problem) == before
+    assert errors(response) == ["Comment: Say why you are not satisfied."]
 
 
 @pytest.mark.parametrize("name", ACTIONS)
@@ -593,9 +729,9 @@ def test_it_refuses_a_lead_department_as_its_own_co_department(
         follow=True,
     )
 
-    assert errors(response) == [
-        "Co-departments: The lead department cannot also be a co-department."
-    ]
+    summary = error_summary(response.content.decode())
+    assert "Co-departments: The lead department cannot also be a co-department." in summary
+    assert 'href="#dispatchform_co_departments_0"' in summary
     assert Problem.objects.get(pk=problem.pk).status == Status.SUBMITTED
 
 
@@ -630,7 +766,9 @@ def test_it_refuses_a_wrong_duplicate(client_as, office, problem_in, duplicate_o
         follow=True,
     )
 
-    assert errors(response) == [f"Duplicate of (reference): {message}"]
+    html = response.content.decode()
+    assert f"Duplicate of (reference): {message}" in error_summary(html)
+    assert f'id="rejectform_duplicate_of_error"><div>{message}</div>' in html
     assert Problem.objects.get(pk=problem.pk).status == Status.SUBMITTED
 
 
@@ -977,6 +1115,56 @@ def test_the_same_problem_sent_again_from_a_refilled_form_is_saved_once(
     assert Problem.objects.count() == 2
 
 
+def test_another_enterprise_reusing_a_form_key_gets_its_own_problem(
+    client_as, enterprise_user, other_enterprise_user, submission
+):
+    ours = client_as(enterprise_user)
+    ours.post(SUBMIT_URL, submission())
+    first = Problem.objects.get()
+
+    # The same key, even the same words: another enterprise's problem is its own.
+    response = client_as(other_enterprise_user).post(SUBMIT_URL, submission(), follow=True)
+
+    theirs = Problem.objects.exclude(pk=first.pk).get()
+    assert theirs.enterprise == other_enterprise_user.profile.enterprise
+    assert theirs.submission_key == first.submission_key
+    assert response.redirect_chain == [(detail_url(theirs), 302)]
+    assert messages_of(response)[-1][0] == "success"
+    assert first.reference not in response.content.decode()
+    # Each enterprise's double submission is still caught, each in its own.
+    again = client_as(other_enterprise_user).post(SUBMIT_URL, submission())
+    assert again.url == detail_url(theirs)
+    assert Problem.objects.count() == 2
+
+
+def test_a_form_sent_again_with_other_words_is_a_new_problem(
+    client_as, enterprise_user, submission
+):
+    # Back, then an edit: the browser kept the form's key, the text is another problem's.
+    client = client_as(enterprise_user)
+    client.post(SUBMIT_URL, submission())
+    edited = submission(title="招工难", description="旺季前需招熟练挡车工三十名。")
+
+    response = client.post(SUBMIT_URL, edited, follow=True)
+
+    first, second = Problem.objects.order_by("pk")
+    assert response.redirect_chain == [(detail_url(second), 302)]
+    assert (second.title, second.submission_key) == ("招工难", None)
+    # And that edited form, sent twice, is still saved once.
+    assert client.post(SUBMIT_URL, edited).url == detail_url(second)
+    assert Problem.objects.count() == 2
+
+
+def test_a_form_key_is_unique_within_an_enterprise_only(make_problem, other_enterprise_user):
+    key = uuid.uuid4()
+    ours = make_problem()
+    theirs = make_problem(submitter=other_enterprise_user)
+    Problem.objects.filter(pk__in=[ours.pk, theirs.pk]).update(submission_key=key)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Problem.objects.filter(pk=make_problem().pk).update(submission_key=key)
+
+
 @pytest.mark.parametrize(
     "changes, field_name, error",
     [
@@ -1004,6 +1192,42 @@ def test_it_refuses_an_invalid_submission(
     assert not (media_root / "attachments").exists()
 
 
+@pytest.mark.parametrize("url", [SUBMIT_URL, REGISTER_URL])
+def test_it_starts_the_category_blank(client_as, office, enterprise_user, category, url):
+    user = enterprise_user if url == SUBMIT_URL else office
+
+    html = client_as(user).get(url).content.decode()
+
+    select = re.search(r'<select name="category"[^>]*>(.*?)</select>', html, re.S)
+    assert "required" in select.group(0).split(">")[0]
+    options = re.findall(r"<option[^>]*>[^<]*</option>", select.group(1))
+    assert options[0] == '<option value="" selected>Choose…</option>'
+    assert "selected" not in "".join(options[1:])
+
+
+@pytest.mark.parametrize("url", [SUBMIT_URL, REGISTER_URL])
+def test_it_requires_a_category(client_as, office, enterprise_user, enterprise, submission, url):
+    user = enterprise_user if url == SUBMIT_URL else office
+    data = submission(category="", enterprise=enterprise.pk, channel=Channel.PHONE)
+
+    response = client_as(user).post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["category"] == ["This field is required."]
+    assert not Problem.objects.exists()
+
+
+def test_it_sums_up_a_refused_submission_at_the_top_of_the_form(
+    client_as, enterprise_user, submission
+):
+    response = client_as(enterprise_user).post(
+        SUBMIT_URL, submission(title="", category="", description="")
+    )
+
+    summary = error_summary(response.content.decode())
+    assert re.findall(r'href="#([^"]+)"', summary) == ["id_title", "id_category", "id_description"]
+
+
 def test_it_refuses_a_tampered_submission_key(client_as, enterprise_user, submission):
     response = client_as(enterprise_user).post(SUBMIT_URL, submission(submission_key="not-a-uuid"))
 
@@ -1024,6 +1248,30 @@ def test_it_registers_a_problem_from_a_visit(client_as, office, enterprise, medi
         Channel.VISIT,
         office,
     )
+
+
+def test_it_tells_the_office_what_a_registered_problem_needs_next(
+    client_as, office, enterprise, submission
+):
+    response = client_as(office).post(
+        REGISTER_URL, submission(enterprise=enterprise.pk, channel=Channel.PHONE), follow=True
+    )
+
+    problem = Problem.objects.get()
+    url = detail_url(problem)
+    [(level, text)] = messages_of(response)
+    assert level == "success"
+    assert text == (
+        f"{problem.reference} is registered for 嘉禾精密机械有限公司 and waits for dispatch. "
+        f'<a href="{url}#dispatch">Dispatch it now</a> · '
+        f'<a href="{REGISTER_URL}">Register another</a>'
+    )
+    html = response.content.decode()
+    # Not the enterprise's "the liaison office will dispatch it"; the link leads to the
+    # dispatch form on the page it lands on.
+    assert "will dispatch it" not in html
+    assert f'<a href="{url}#dispatch">Dispatch it now</a>' in html
+    assert '<h3 class="h6" id="dispatch">Dispatch</h3>' in html
 
 
 def test_it_registers_only_offline_channels(client_as, office, enterprise, submission):
@@ -1048,9 +1296,8 @@ def test_it_counts_submit_page_queries(
     client = client_as(enterprise_user)
 
     # 1 session, 2 user, 3 profile, 4 its enterprise, 5 the planned meetings it is
-    # invited to (the meeting choice), 6 the first category (the select looks at it to
-    # decide whether to mark itself required), 7 categories
-    with django_assert_num_queries(7):
+    # invited to (the meeting choice), 6 categories
+    with django_assert_num_queries(6):
         client.get(SUBMIT_URL)
 
 
@@ -1060,9 +1307,8 @@ def test_it_counts_register_page_queries(
     client = client_as(office)
 
     # 1 session, 2 user, 3 profile, 4 meetings open for problems (the meeting choice),
-    # 5 enterprises, 6 the first category (the select looks at it to decide whether to
-    # mark itself required), 7 categories
-    with django_assert_num_queries(7):
+    # 5 enterprises, 6 categories
+    with django_assert_num_queries(6):
         client.get(REGISTER_URL)
 
 

@@ -18,9 +18,7 @@ NOW = dt.datetime(2025, 6, 16, 10, 0, tzinfo=workdays.SHANGHAI)
 
 
 @pytest.fixture
-def district(db, settings):
-    # The production hasher costs a good part of a second per login.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def district(db):
     return build_district()
 
 

@@ -8,10 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import translation
 
-from issues.models import Notification
 from keytasks import deadlines
 from keytasks.models import KeyTask, Milestone
 from liaison.models import Role
+from notifications.models import Notification
 
 from .conftest import NOW, YEAR
 

@@ -13,9 +13,9 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 
-from issues.models import Notification
 from keytasks import deadlines
 from keytasks.models import KeyTask, Milestone
+from notifications.models import Notification
 from tests.conftest import require_service
 from tests.issues.test_deadlines_concurrency import _in_parallel
 

@@ -56,18 +56,17 @@ def test_the_leader_home_shows_their_key_tasks(client, make_task, district, lead
     assert f'id="home-key-task-{task.pk}"' in html
 
 
-def test_the_demo_seeds_29_done_tasks_last_year_and_a_mix_this_year(db, settings):
+def test_the_demo_seeds_29_done_tasks_last_year_and_a_mix_this_year(db):
     from django.utils import timezone
 
-    from keytasks.demo import seed_key_tasks
-    from liaison.management.commands.seed_demo import (
+    from dashboard.management.commands.seed_demo import (
         DemoDistrict,
         seed_department_users,
         seed_departments,
         seed_officials,
     )
+    from keytasks.demo import seed_key_tasks
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     district = DemoDistrict()
     for step in (seed_officials, seed_departments, seed_department_users):
         step(district)

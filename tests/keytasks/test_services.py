@@ -166,7 +166,7 @@ def test_a_milestone_cannot_be_done_in_the_future_or_twice(make_task, leader):
     services.milestone_tick(
         actor=leader, milestone_id=milestone.pk, done_date=dt.date(YEAR, 6, 1), now=NOW
     )
-    with pytest.raises(services.KeyTaskError, match="already done"):
+    with pytest.raises(services.KeyTaskError, match="already marked done by 李志强"):
         services.milestone_tick(
             actor=leader, milestone_id=milestone.pk, done_date=dt.date(YEAR, 6, 2), now=NOW
         )

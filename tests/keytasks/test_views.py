@@ -15,6 +15,7 @@ from keytasks.models import KeyTask, Milestone
 from liaison import workdays
 from liaison.models import Department, Role
 from liaison.services import profile_set_role
+from tests.dates import iso_dates_in_text, visible_text
 
 from .conftest import NOW, YEAR
 
@@ -232,7 +233,7 @@ def test_the_xlsx_export_has_the_year_end_title(client, district, make_task):
     assert sheet.max_row == 4
 
 
-def test_the_print_page_breaks_after_each_task(client, district, make_task):
+def test_the_print_page_lists_the_tasks_without_a_page_each(client, district, make_task):
     make_task(1)
     make_task(2)
     client.force_login(district.user(Role.LEADER))
@@ -241,9 +242,40 @@ def test_the_print_page_breaks_after_each_task(client, district, make_task):
         reverse("keytasks:year_print"), {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
 
-    assert html.count('class="keytask-page') == 2
-    assert "break-after: page" in html
+    # Each task is kept on one page where it fits (print.css); none forces a new page
+    # (tests/e2e/test_key_tasks.py counts the printed pages).
+    assert html.count('class="liaison-print-block') == 2
+    assert "break-after" not in html
     assert f"{YEAR}: 2 key tasks, 0 done" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "dates"),
+    [
+        # The milestone's due date with its weekday, and the day it was done.
+        ("zh-hans", ["2025年9月30日（星期二）", "2025年6月12日"]),
+        ("en", ["Tue 30 Sep 2025", "12 Jun 2025"]),
+    ],
+)
+def test_the_task_and_its_print_give_dates_in_the_readers_language(
+    client, district, make_task, office, language, dates
+):
+    task = make_task()
+    for title, due in (("完成摸排", dt.date(2025, 9, 30)), ("制定方案", dt.date(2025, 7, 31))):
+        services.milestone_add(actor=office, task_id=task.pk, title=title, due_date=due, now=NOW)
+    done = task.milestones.get(title="制定方案")
+    services.milestone_tick(
+        actor=office, milestone_id=done.pk, done_date=dt.date(2025, 6, 12), now=NOW
+    )
+    client.force_login(district.user(Role.LEADER))
+
+    for url, query in (
+        (reverse("keytasks:task_detail", args=[task.pk]), {}),
+        (reverse("keytasks:year_print"), {"year": YEAR}),
+    ):
+        html = client.get(url, query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert all(date in visible_text(html) for date in dates), url
+        assert iso_dates_in_text(html) == [], url
 
 
 def test_report_files_are_served_only_to_those_who_see_the_task(

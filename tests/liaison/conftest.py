@@ -118,11 +118,5 @@ def build_district() -> District:
 
 
 @pytest.fixture
-def fast_password_hasher(settings):
-    """Hashing with the production hasher costs a good part of a second per login."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def district(db, fast_password_hasher) -> District:
+def district(db) -> District:
     return build_district()

@@ -7,7 +7,14 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from liaison import workdays
-from liaison.models import CalendarDay, Department, Enterprise, Profile, Role
+from liaison.models import (
+    GUIDANCE_SERVICES_MAX_LENGTH,
+    CalendarDay,
+    Department,
+    Enterprise,
+    Profile,
+    Role,
+)
 from liaison.services import profile_set_role
 
 User = get_user_model()
@@ -311,3 +318,37 @@ def test_role_changed_in_the_user_page_inline_keeps_groups_in_step(
     assert enterprise_user.profile.department == department
     assert list(enterprise_user.groups.values_list("name", flat=True)) == ["department_staff"]
     assert not enterprise_user.is_staff
+
+
+def test_a_calendar_day_in_the_year_9999_is_refused(office_client):
+    response = post(
+        office_client,
+        reverse("admin:liaison_calendarday_add"),
+        {"date": "9999-12-31", "kind": "holiday", "name": "元旦", "source": "manual"},
+    )
+
+    assert response.status_code == 200
+    assert "Enter a date from 2000-01-01 to 2100-12-31." in response.content.decode()
+    assert not CalendarDay.objects.filter(date__year=9999).exists()
+
+
+def test_an_over_long_list_of_guidance_services_is_refused(office_client, department):
+    response = post(
+        office_client,
+        reverse("admin:liaison_department_change", args=[department.pk]),
+        {
+            "name": department.name,
+            "short_name": department.short_name,
+            "kind": department.kind,
+            "guidance_services": "字" * (GUIDANCE_SERVICES_MAX_LENGTH + 1),
+            "is_active": "on",
+            "display_order": "100",
+        },
+    )
+
+    assert response.status_code == 200
+    assert f"Ensure this value has at most {GUIDANCE_SERVICES_MAX_LENGTH} characters" in (
+        response.content.decode()
+    )
+    department.refresh_from_db()
+    assert department.guidance_services == ""

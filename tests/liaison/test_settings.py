@@ -44,7 +44,9 @@ print(json.dumps({
     "cache_location": cache.get("LOCATION"),
     "broker_url": app.conf.broker_url,
     "broker_options": app.conf.broker_transport_options,
+    "broker_transport": app.conf.broker_transport,
     "result_backend": app.conf.result_backend,
+    "trusted_proxies": settings.LIAISON_TRUSTED_PROXIES,
 }))
 """
 
@@ -102,6 +104,103 @@ def test_development_runs_without_a_secret_key(tmp_path):
     assert process.returncode == 0, process.stderr
 
 
+def test_no_proxy_is_trusted_unless_configured(tmp_path):
+    # X-Forwarded-For is then ignored: a client cannot pick the address login
+    # throttling counts. docker-compose.yml sets 1 for its nginx.
+    assert _report(LIAISON_VAR_DIR=str(tmp_path))["trusted_proxies"] == 0
+    production = _report(LIAISON_VAR_DIR=str(tmp_path), **PRODUCTION)
+    assert production["trusted_proxies"] == 0
+
+
+# What `make run` serves (LIAISON_LOCAL_RUN=1), asked through Django's test client.
+LOCAL_RUN_REPORT = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+
+client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
+
+def get(path):
+    response = client.get(path)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return {"status": response.status_code, "body": body.decode(errors="replace")}
+
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "secret_key": settings.SECRET_KEY,
+    "allowed_hosts": settings.ALLOWED_HOSTS,
+    "ssl_redirect": getattr(settings, "SECURE_SSL_REDIRECT", False),
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+    "email_backend": settings.EMAIL_BACKEND,
+    "login": get("/accounts/login/"),
+    "css": get("/static/css/liaison.css"),
+    "missing": get("/no-such-page/"),
+}))
+"""
+
+
+def _local_run(var_dir: Path, **environment: str) -> dict:
+    process = _python(
+        "-c",
+        LOCAL_RUN_REPORT,
+        DJANGO_SETTINGS_MODULE="liaison.settings",
+        LIAISON_LOCAL_RUN="1",
+        LIAISON_VAR_DIR=str(var_dir),
+        **environment,
+    )
+    assert process.returncode == 0, process.stderr
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def test_the_local_run_shows_users_the_real_pages_on_localhost(tmp_path):
+    report = _local_run(tmp_path)
+
+    assert report["debug"] is False
+    assert report["allowed_hosts"] == ["127.0.0.1", "localhost", "[::1]"]
+    # Plain HTTP on localhost: no redirect to HTTPS, cookies sent over HTTP.
+    assert report["ssl_redirect"] is False
+    assert report["secure_cookies"] == [False, False]
+    assert report["email_backend"] == "django.core.mail.backends.console.EmailBackend"
+    # The login page and its stylesheet, which WhiteNoise serves without collectstatic.
+    assert report["login"]["status"] == 200
+    assert "/static/css/liaison.css" in report["login"]["body"]
+    assert report["css"]["status"] == 200
+    assert ".liaison-navbar" in report["css"]["body"]
+    # A wrong address gets the site's 404 page, not the list of every URL pattern.
+    assert report["missing"]["status"] == 404
+    assert "Page not found" in report["missing"]["body"]
+    assert "URLconf" not in report["missing"]["body"]
+
+
+def test_the_local_run_makes_its_secret_key_once_for_its_owner_only(tmp_path):
+    first = _local_run(tmp_path)
+    second = _local_run(tmp_path)
+
+    key_file = tmp_path / "secret-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first["secret_key"] == second["secret_key"] == key_file.read_text().strip()
+    assert len(first["secret_key"]) >= 50
+    assert first["secret_key"] != _local_run(tmp_path / "elsewhere")["secret_key"]
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".secret")] == []
+
+
+def test_debug_1_gives_the_local_run_django_s_debug_pages(tmp_path):
+    report = _local_run(tmp_path, DEBUG="1")
+
+    assert report["debug"] is True
+    assert report["missing"]["status"] == 404
+    assert "URLconf" in report["missing"]["body"]
+
+
+def test_make_setup_and_make_run_are_the_local_run_and_make_test_is_not():
+    makefile = (BASE_DIR / "Makefile").read_text()
+
+    assert "\nsetup run: export LIAISON_LOCAL_RUN = 1\n" in makefile
+    assert "LIAISON_LOCAL_RUN" not in makefile.split("\ntest:")[1].split("\n\n")[0]
+
+
 def test_database_url_selects_postgresql(tmp_path):
     report = _report(
         DATABASE_URL="postgres://liaison:secret@db.example:5433/liaison",
@@ -136,7 +235,8 @@ def test_redis_url_selects_redis_for_broker_results_and_cache(tmp_path):
 
     assert report["broker_url"] == url
     assert report["result_backend"] == url
-    assert report["broker_options"] == {"visibility_timeout": 3600}
+    assert report["broker_options"] == {"visibility_timeout": 3600, "socket_connect_timeout": 5}
+    assert report["broker_transport"] == "liaison.broker:Transport"
     assert report["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert report["cache_location"] == url
 
@@ -145,6 +245,7 @@ def test_the_default_broker_is_the_file_system(tmp_path):
     report = _report(LIAISON_VAR_DIR=str(tmp_path))
 
     assert report["broker_url"] == "filesystem://"
+    assert report["broker_transport"] is None  # the URL's own (filesystem)
     assert report["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     # Configuring the Celery app created the folders the embedded default needs.
     for folder in ("celery-broker/out", "celery-broker/control", "celery-results"):

@@ -1,8 +1,10 @@
-"""Unified social credit codes (GB 32100-2015) and mainland phone numbers."""
+"""Unified social credit codes (GB 32100-2015), mainland phone numbers, the window of dates."""
+
+import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from liaison.models import Enterprise
@@ -10,7 +12,10 @@ from liaison.validators import (
     CREDIT_CODE_CHARSET,
     credit_code_check_char,
     validate_credit_code,
+    validate_date_window,
     validate_phone,
+    validate_planned_date,
+    years_after,
 )
 
 KNOWN_VALID_CODES = [
@@ -202,3 +207,54 @@ def test_messages_are_lazy_and_translated_when_shown(validator, value, english):
     assert isinstance(error.message, Promise)
     with translation.override("en"):
         assert error.messages == [english]
+
+
+# --- the window of dates -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(2000, 1, 1),
+        dt.date(2100, 12, 31),
+        dt.datetime(2100, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        None,
+    ],
+)
+def test_a_date_in_the_window_is_accepted(value):
+    validate_date_window(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(1999, 12, 31),
+        dt.date(2101, 1, 1),
+        dt.date(9999, 12, 31),
+        dt.date(1, 1, 1),
+        # 2100-12-31 16:00 UTC is 2101-01-01 in Shanghai.
+        dt.datetime(2100, 12, 31, 16, 0, tzinfo=dt.UTC),
+    ],
+)
+def test_a_date_out_of_the_window_is_refused(value):
+    error = error_of(validate_date_window, value)
+
+    assert error.code == "date_window"
+    with translation.override("en"):
+        assert error.messages == ["Enter a date from 2000-01-01 to 2100-12-31."]
+
+
+def test_a_planned_date_is_at_most_five_years_ahead():
+    today = timezone.localdate()
+
+    validate_planned_date(years_after(today, 5))
+    error = error_of(validate_planned_date, years_after(today, 5) + dt.timedelta(days=1))
+
+    with translation.override("en"):
+        assert error.messages == [
+            f"Enter a date from 2000-01-01 to {years_after(today, 5).isoformat()}."
+        ]
+
+
+def test_29_february_plus_a_year_is_28_february():
+    assert years_after(dt.date(2024, 2, 29), 1) == dt.date(2025, 2, 28)

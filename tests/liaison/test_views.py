@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +61,25 @@ def test_it_serves_bootstrap_and_htmx_from_our_own_static_files(client):
     assert "/static/vendor/htmx-2.0.11/htmx.min.js" in html
     assert "/static/css/liaison.css" in html
     assert "https://" not in html and "http://" not in html
+
+
+def test_every_page_names_the_site_s_icon(client):
+    html = client.get(LOGIN_URL).content.decode()
+
+    assert f'<link rel="icon" href="{static("favicon.svg")}" type="image/svg+xml">' in html
+    assert finders.find("favicon.svg")
+
+
+def test_favicon_ico_leads_to_the_site_s_icon(client):
+    # Browsers and crawlers ask for /favicon.ico whatever the page says.
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"] == static("favicon.ico")
+    assert "max-age=86400" in response["Cache-Control"]
+    icon = Path(finders.find("favicon.ico")).read_bytes()
+    assert icon[:4] == b"\x00\x00\x01\x00"  # an ICO file (its images are PNG)
+    assert b"PNG" in icon[:64]
 
 
 def test_it_sends_the_csrf_token_with_htmx_requests(client):
@@ -170,7 +194,7 @@ def test_it_shows_the_enterprise_home(client, district):
     login(client, district, Role.ENTERPRISE)
     response = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.templates[0].name == "liaison/home_enterprise.html"
+    assert response.templates[0].name == "dashboard/home_enterprise.html"
     html = response.content.decode()
     enterprise = district.enterprise
     assert enterprise.name in html
@@ -201,7 +225,7 @@ def test_it_shows_the_department_home(client, district, role, label):
     login(client, district, role)
     response = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.templates[0].name == "liaison/home_department.html"
+    assert response.templates[0].name == "dashboard/home_department.html"
     html = response.content.decode()
     assert "区生态环境分局" in html
     assert label in html
@@ -226,7 +250,7 @@ def test_it_shows_the_leader_home(client, district):
     login(client, district, Role.LEADER)
     response = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.templates[0].name == "liaison/home_leader.html"
+    assert response.templates[0].name == "dashboard/home_leader.html"
     html = response.content.decode()
     assert "Departments you supervise" in html
     assert "2 departments" in html
@@ -257,7 +281,7 @@ def test_it_shows_the_office_home(client, district, role):
     login(client, district, role)
     response = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.templates[0].name == "liaison/home_office.html"
+    assert response.templates[0].name == "dashboard/home_office.html"
     assert response.context["department_count"] == 3
     assert response.context["enterprise_count"] == 1
     html = response.content.decode()
@@ -279,7 +303,7 @@ def test_it_shows_the_office_home_to_a_superuser_without_profile(client, django_
     user = django_user_model.objects.create_superuser("root", password=PASSWORD)
     client.force_login(user)
     response = client.get(HOME_URL)
-    assert response.templates[0].name == "liaison/home_office.html"
+    assert response.templates[0].name == "dashboard/home_office.html"
 
 
 def test_it_hides_admin_links_from_an_office_user_without_staff_access(client, district):
@@ -314,7 +338,7 @@ def test_it_asks_a_user_without_a_role_to_contact_the_office(client, district):
     login(client, district, None)
     response = client.get(HOME_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response.templates[0].name == "liaison/home_none.html"
+    assert response.templates[0].name == "dashboard/home_none.html"
     html = response.content.decode()
     assert "Your account has no role yet" in html
     assert f"<strong>{USERNAMES[None]}</strong>" in html
@@ -325,13 +349,27 @@ def test_it_asks_a_user_without_a_role_to_contact_the_office(client, district):
 # permissions.role_of and cached on the user). The rest is listed per page.
 
 
+@pytest.mark.parametrize("meetings", [0, 3])
 def test_it_counts_enterprise_home_queries(
-    client, district, warm_calendar, django_assert_num_queries
+    client, district, warm_calendar, django_assert_num_queries, meetings
 ):
-    login(client, district, Role.ENTERPRISE)
-    # 4 the problem figures (one aggregate), 5 the enterprise with its town
-    with django_assert_num_queries(5):
-        assert client.get(HOME_URL).status_code == 200
+    from meetings import services
+
+    user = login(client, district, Role.ENTERPRISE)
+    office = district.user(Role.OFFICE)
+    for n in range(meetings):
+        services.meeting_create(
+            actor=office,
+            theme=f"专题{n}",
+            starts_at=timezone.now() + dt.timedelta(days=n + 1),
+            venue="区行政中心",
+            enterprises=[user.profile.enterprise],
+        )
+    # 4 the problem figures (one aggregate), 5 the enterprise with its town, 6 its
+    # coming face-to-face meetings with their invitations
+    with django_assert_num_queries(6):
+        response = client.get(HOME_URL)
+    assert len(response.context["upcoming_invitations"]) == meetings
 
 
 @pytest.mark.parametrize("role", [Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD])

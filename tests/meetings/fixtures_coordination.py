@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from issues.models import Status
-from meetings import coordination
+from meetings import coordination_services
 from tests.issues.conftest import (  # noqa: F401 - fixtures, used by name
     NOW,
     at,
@@ -59,7 +59,7 @@ def convene(convener, problems, *, days_ago: int = 0, departments=(), **changes)
         "now": now,
         **changes,
     }
-    return coordination.coordination_convene(**values)
+    return coordination_services.coordination_convene(**values)
 
 
 def add_item(meeting, department, *, actor=None, due_in: int = 7, **changes):
@@ -73,7 +73,7 @@ def add_item(meeting, department, *, actor=None, due_in: int = 7, **changes):
         "now": meeting.starts_at,
         **changes,
     }
-    return coordination.action_item_add(**values)
+    return coordination_services.action_item_add(**values)
 
 
 @pytest.fixture

@@ -30,9 +30,7 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def district(db, settings) -> District:
-    # The production hasher costs a good part of a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def district(db) -> District:
     return build_district()
 
 

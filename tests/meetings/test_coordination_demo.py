@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.management.commands import seed_demo
 from issues.demo import seed_problems
 from issues.models import OPEN_STATUSES, EventKind, ProblemEvent
-from liaison.management.commands import seed_demo
-from meetings import coordination
+from meetings import coordination_selectors
 from meetings.demo_coordination import seed_coordination
 from meetings.models import ActionItem, CoordinationMeeting
 
@@ -15,9 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def district(settings):
+def district():
     """The demo district's people, organisations and problems: what the step runs after."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     district = seed_demo.DemoDistrict()
     for step in (
         seed_demo.seed_officials,
@@ -38,11 +37,15 @@ def test_it_seeds_two_held_meetings_with_items_done_overdue_and_running(district
     assert all(m.status == CoordinationMeeting.Status.HELD and m.decisions for m in meetings)
     for meeting in meetings:
         assert meeting.action_items.exists()
+        # Its subject names what it is about, whatever the demo's most overdue problems are.
+        assert any(p.title in meeting.title for p in meeting.problems.all()), meeting.title
         assert all(p.status in OPEN_STATUSES for p in meeting.problems.all())
         for problem in meeting.problems.all():
             kinds = set(ProblemEvent.objects.filter(problem=problem).values_list("kind", flat=True))
             assert {EventKind.COORDINATION_CONVENED, EventKind.ACTION_ITEM_ADDED} <= kinds
-    today = coordination.today_of()
+    last_week = meetings[0]
+    assert all(p.title in last_week.decisions for p in last_week.problems.all())
+    today = coordination_selectors.today_of()
     items = ActionItem.objects.all()
     assert items.filter(done=True).count() == 1
     assert items.filter(done=False, due_date__lt=today).count() == 1  # overdue, for the leader

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from issues.models import EventKind, Notification
-from meetings import coordination
+from issues.models import EventKind
+from meetings import coordination_services
+from notifications.models import Notification
 from tests.meetings.fixtures_coordination import *  # noqa: F403 - fixtures
 from tests.meetings.fixtures_coordination import add_item, convene
 
@@ -40,6 +41,6 @@ def test_an_action_item_tells_its_department_and_done_tells_the_convener(
 
     assert told(EventKind.ACTION_ITEM_ADDED) == {"co_head"}
 
-    coordination.action_item_complete(item_id=item.pk, actor=co_head, note="已报送方案")
+    coordination_services.action_item_complete(item_id=item.pk, actor=co_head, note="已报送方案")
 
     assert told(EventKind.ACTION_ITEM_DONE) == {"leader"}

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 
 from issues import workflow
 from issues.models import EventKind, Problem, ProblemEvent, Status
-from meetings import coordination
+from meetings import coordination_selectors, coordination_services
 from meetings.models import ActionItem, CoordinationMeeting
 from tests.meetings.fixtures_coordination import *  # noqa: F403
 from tests.meetings.fixtures_coordination import TITLE, VENUE, add_item, convene
@@ -52,10 +52,14 @@ def test_it_convenes_for_open_problems_and_tells_each_timeline(
     assert list(meeting.enterprises.all()) == [enterprise]
     for problem in (dispatched, in_progress):
         [event] = events(problem, EventKind.COORDINATION_CONVENED)
-        assert event.is_public  # the enterprise learns of it (see meetings/coordination.py)
+        assert event.is_public  # the enterprise learns of it (coordination_services)
         assert event.actor == leader
         assert TITLE in event.text and VENUE in event.text
-        assert event.data == {"coordination_meeting": meeting.pk}
+        # The time is data, put in each reader's language where it is shown.
+        assert event.data == {
+            "coordination_meeting": meeting.pk,
+            "starts_at": meeting.starts_at.isoformat(),
+        }
         problem.refresh_from_db()
         # A meeting helps a problem along; it neither moves its state nor stales its forms.
         assert (problem.status, problem.version) == before[problem.pk]
@@ -69,7 +73,7 @@ def test_a_principal_leader_may_convene(principal, open_problem):
     "persona", ["office", "lead_head", "lead_staff", "enterprise_user", "superuser"]
 )
 def test_only_leaders_convene(request, persona, open_problem):
-    with pytest.raises(coordination.CoordinationError, match="Only district leaders"):
+    with pytest.raises(coordination_services.CoordinationError, match="Only district leaders"):
         convene(request.getfixturevalue(persona), [open_problem])
     assert not CoordinationMeeting.objects.exists()
     assert not events(open_problem, EventKind.COORDINATION_CONVENED)
@@ -79,7 +83,7 @@ def test_only_leaders_convene(request, persona, open_problem):
 def test_it_refuses_a_problem_that_is_not_open(leader, make_problem, open_problem, state):
     other = make_problem(state)
 
-    with pytest.raises(coordination.CoordinationError) as refused:
+    with pytest.raises(coordination_services.CoordinationError) as refused:
         convene(leader, [open_problem, other])
 
     assert other.reference in refused.value.message
@@ -96,13 +100,13 @@ def test_it_refuses_a_problem_that_is_not_open(leader, make_problem, open_proble
     ],
 )
 def test_it_refuses_bad_convening_input(leader, open_problem, changes, message):
-    with pytest.raises(coordination.CoordinationError, match=message):
+    with pytest.raises(coordination_services.CoordinationError, match=message):
         convene(leader, [open_problem], **changes)
     assert not CoordinationMeeting.objects.exists()
 
 
 def test_it_refuses_a_meeting_without_problems(leader):
-    with pytest.raises(coordination.CoordinationError, match="at least one problem"):
+    with pytest.raises(coordination_services.CoordinationError, match="at least one problem"):
         convene(leader, [])
     assert not CoordinationMeeting.objects.exists()
 
@@ -111,7 +115,7 @@ def test_it_refuses_an_inactive_attending_department(leader, open_problem, other
     other_department.is_active = False
     other_department.save(update_fields=["is_active"])
 
-    with pytest.raises(coordination.CoordinationError, match="no longer active"):
+    with pytest.raises(coordination_services.CoordinationError, match="no longer active"):
         convene(leader, [open_problem], departments=[other_department])
     assert not CoordinationMeeting.objects.exists()
 
@@ -133,7 +137,7 @@ def update(meeting, actor, **changes):
         "now": meeting.created_at,
         **changes,
     }
-    return coordination.coordination_update(**values)
+    return coordination_services.coordination_update(**values)
 
 
 def test_the_convening_leader_and_the_office_edit_a_meeting(meeting, office, co_department):
@@ -146,7 +150,7 @@ def test_the_convening_leader_and_the_office_edit_a_meeting(meeting, office, co_
 
 
 def test_another_leader_may_not_edit_a_meeting(meeting, principal):
-    with pytest.raises(coordination.CoordinationError, match="convening leader"):
+    with pytest.raises(coordination_services.CoordinationError, match="convening leader"):
         update(meeting, principal, venue="别处")
     meeting.refresh_from_db()
     assert meeting.venue == VENUE
@@ -155,23 +159,23 @@ def test_another_leader_may_not_edit_a_meeting(meeting, principal):
 def test_it_refuses_an_edit_from_a_stale_page(meeting):
     update(meeting, meeting.convened_by, venue="企业现场")
 
-    with pytest.raises(coordination.StaleCoordination):
+    with pytest.raises(coordination_services.StaleCoordination):
         update(meeting, meeting.convened_by, venue="别处")  # still carries version 1
     meeting.refresh_from_db()
     assert (meeting.venue, meeting.version) == ("企业现场", 2)
 
 
 def test_it_refuses_to_move_a_meeting_after_its_action_items(meeting, lead_department):
-    add_item(meeting, lead_department, due_date=coordination.meeting_day(meeting))
+    add_item(meeting, lead_department, due_date=coordination_selectors.meeting_day(meeting))
 
-    with pytest.raises(coordination.CoordinationError, match="due before"):
+    with pytest.raises(coordination_services.CoordinationError, match="due before"):
         update(meeting, meeting.convened_by, starts_at=meeting.starts_at + dt.timedelta(days=2))
 
 
 def test_it_marks_a_meeting_held_once(meeting):
     leader = meeting.convened_by
 
-    assert coordination.coordination_mark_held(
+    assert coordination_services.coordination_mark_held(
         meeting_id=meeting.pk, actor=leader, decisions="会议议定三项任务。", expected_version=1
     )
     meeting.refresh_from_db()
@@ -180,7 +184,7 @@ def test_it_marks_a_meeting_held_once(meeting):
     assert first[2] == "会议议定三项任务。"
 
     # A second click (even from the stale page) changes nothing.
-    assert not coordination.coordination_mark_held(
+    assert not coordination_services.coordination_mark_held(
         meeting_id=meeting.pk, actor=leader, decisions="另一份纪要", expected_version=1
     )
     meeting.refresh_from_db()
@@ -190,8 +194,8 @@ def test_it_marks_a_meeting_held_once(meeting):
 def test_it_refuses_to_mark_held_a_meeting_that_has_not_started(leader, open_problem):
     meeting = convene(leader, [open_problem], starts_at=timezone.now() + dt.timedelta(days=2))
 
-    with pytest.raises(coordination.CoordinationError, match="not started"):
-        coordination.coordination_mark_held(meeting_id=meeting.pk, actor=leader)
+    with pytest.raises(coordination_services.CoordinationError, match="not started"):
+        coordination_services.coordination_mark_held(meeting_id=meeting.pk, actor=leader)
     meeting.refresh_from_db()
     assert meeting.status == CoordinationMeeting.Status.PLANNED
 
@@ -199,8 +203,8 @@ def test_it_refuses_to_mark_held_a_meeting_that_has_not_started(leader, open_pro
 def test_it_refuses_to_mark_held_from_a_stale_page(meeting):
     update(meeting, meeting.convened_by, venue="企业现场")
 
-    with pytest.raises(coordination.StaleCoordination):
-        coordination.coordination_mark_held(
+    with pytest.raises(coordination_services.StaleCoordination):
+        coordination_services.coordination_mark_held(
             meeting_id=meeting.pk, actor=meeting.convened_by, expected_version=1
         )
     meeting.refresh_from_db()
@@ -218,7 +222,11 @@ def test_it_adds_an_action_item_to_the_problems_timeline(meeting, open_problem, 
     [event] = events(open_problem, EventKind.ACTION_ITEM_ADDED)
     assert not event.is_public
     assert lead_department.name in event.text and item.task in event.text
-    assert event.data == {"coordination_meeting": meeting.pk, "action_item": item.pk}
+    assert event.data == {
+        "coordination_meeting": meeting.pk,
+        "action_item": item.pk,
+        "item_due_date": item.due_date.isoformat(),
+    }
 
 
 def test_an_item_for_the_whole_meeting_goes_on_every_problems_timeline(
@@ -240,7 +248,7 @@ def test_the_office_may_add_action_items(meeting, office, lead_department):
 
 @pytest.mark.parametrize("persona", ["principal", "lead_head", "enterprise_user"])
 def test_others_may_not_add_action_items(request, meeting, lead_department, persona):
-    with pytest.raises(coordination.CoordinationError, match="convening leader"):
+    with pytest.raises(coordination_services.CoordinationError, match="convening leader"):
         add_item(meeting, lead_department, actor=request.getfixturevalue(persona))
     assert not ActionItem.objects.exists()
 
@@ -251,7 +259,7 @@ def test_it_refuses_an_action_item_for_an_inactive_department(
     other_department.is_active = False
     other_department.save(update_fields=["is_active"])
 
-    with pytest.raises(coordination.CoordinationError) as refused:
+    with pytest.raises(coordination_services.CoordinationError) as refused:
         add_item(meeting, other_department)
 
     assert refused.value.message == (
@@ -262,27 +270,27 @@ def test_it_refuses_an_action_item_for_an_inactive_department(
 
 
 def test_it_refuses_a_due_date_before_the_meeting(meeting, lead_department):
-    with pytest.raises(coordination.CoordinationError, match="before the meeting"):
+    with pytest.raises(coordination_services.CoordinationError, match="before the meeting"):
         add_item(
             meeting,
             lead_department,
-            due_date=coordination.meeting_day(meeting) - dt.timedelta(days=1),
+            due_date=coordination_selectors.meeting_day(meeting) - dt.timedelta(days=1),
         )
     # On the meeting's own day is fine.
-    assert add_item(meeting, lead_department, due_date=coordination.meeting_day(meeting))
+    assert add_item(meeting, lead_department, due_date=coordination_selectors.meeting_day(meeting))
 
 
 def test_it_refuses_a_problem_that_is_not_the_meetings(meeting, make_problem, lead_department):
     elsewhere = make_problem(Status.IN_PROGRESS)
 
-    with pytest.raises(coordination.CoordinationError, match="not one of this meeting"):
+    with pytest.raises(coordination_services.CoordinationError, match="not one of this meeting"):
         add_item(meeting, lead_department, problem=elsewhere)
     assert not ActionItem.objects.exists()
     assert not events(elsewhere, EventKind.ACTION_ITEM_ADDED)
 
 
 def test_it_refuses_an_empty_task(meeting, lead_department):
-    with pytest.raises(coordination.CoordinationError, match="Write the task"):
+    with pytest.raises(coordination_services.CoordinationError, match="Write the task"):
         add_item(meeting, lead_department, task="   ")
 
 
@@ -291,7 +299,7 @@ def test_it_refuses_an_empty_task(meeting, lead_department):
 
 def complete(item, actor, **changes):
     values = {"item_id": item.pk, "actor": actor, "note": "已签订处置合同。", **changes}
-    return coordination.action_item_complete(**values)
+    return coordination_services.action_item_complete(**values)
 
 
 @pytest.mark.parametrize("persona", ["lead_staff", "lead_head", "leader", "office"])
@@ -321,7 +329,7 @@ def test_the_department_the_leader_or_the_office_ticks_an_item_off(
 def test_others_may_not_tick_an_item_off(request, meeting, lead_department, persona):
     item = add_item(meeting, lead_department)
 
-    with pytest.raises(coordination.CoordinationError, match="Only the department"):
+    with pytest.raises(coordination_services.CoordinationError, match="Only the department"):
         complete(item, request.getfixturevalue(persona))
     item.refresh_from_db()
     assert not item.done
@@ -346,7 +354,7 @@ def test_it_refuses_to_tick_off_from_a_stale_page(meeting, lead_department, lead
     item = add_item(meeting, lead_department)
     ActionItem.objects.filter(pk=item.pk).update(version=2)  # changed by someone meanwhile
 
-    with pytest.raises(coordination.StaleCoordination):
+    with pytest.raises(coordination_services.StaleCoordination):
         complete(item, lead_staff, expected_version=1)
     item.refresh_from_db()
     assert not item.done
@@ -372,7 +380,7 @@ def test_a_department_sees_the_meetings_it_attends_is_tasked_in_or_handles(
     add_item(tasked, co_department)
     unrelated = convene(leader, [elsewhere])
 
-    visible = coordination.meetings_visible_to
+    visible = coordination_selectors.meetings_visible_to
 
     assert set(visible(lead_staff)) == {about_own}
     assert set(visible(co_staff)) == {attended, tasked}
@@ -382,9 +390,9 @@ def test_a_department_sees_the_meetings_it_attends_is_tasked_in_or_handles(
 def test_leaders_and_the_office_see_all_meetings_and_enterprises_none(
     meeting, office, principal, enterprise_user
 ):
-    assert list(coordination.meetings_visible_to(office)) == [meeting]
-    assert list(coordination.meetings_visible_to(principal)) == [meeting]
-    assert not coordination.meetings_visible_to(enterprise_user).exists()
+    assert list(coordination_selectors.meetings_visible_to(office)) == [meeting]
+    assert list(coordination_selectors.meetings_visible_to(principal)) == [meeting]
+    assert not coordination_selectors.meetings_visible_to(enterprise_user).exists()
 
 
 def test_it_counts_open_and_overdue_items(meeting, lead_department, lead_staff, leader, principal):
@@ -393,17 +401,17 @@ def test_it_counts_open_and_overdue_items(meeting, lead_department, lead_staff, 
     done = add_item(meeting, lead_department, due_in=-1)
     complete(done, lead_staff)
 
-    [row] = coordination.meeting_list(leader)
+    [row] = coordination_selectors.meeting_list(leader)
     assert (row.problem_count, row.item_count, row.open_item_count, row.overdue_item_count) == (
         1,
         3,
         2,
         1,
     )
-    assert coordination.leader_action_items(user=leader) == {"open": 2, "overdue": 1}
-    assert coordination.leader_action_items(user=principal) == {"open": 0, "overdue": 0}
-    assert not coordination.meeting_list(principal).exists()  # "mine"
-    assert coordination.meeting_list(principal, show="all").count() == 1
+    assert coordination_selectors.leader_action_items(user=leader) == {"open": 2, "overdue": 1}
+    assert coordination_selectors.leader_action_items(user=principal) == {"open": 0, "overdue": 0}
+    assert not coordination_selectors.meeting_list(principal).exists()  # "mine"
+    assert coordination_selectors.meeting_list(principal, show="all").count() == 1
 
 
 def test_overdue_is_judged_by_the_date_in_shanghai(meeting, lead_department, lead_staff):
@@ -411,9 +419,11 @@ def test_overdue_is_judged_by_the_date_in_shanghai(meeting, lead_department, lea
     # 23:30 UTC is 07:30 the next day in Shanghai: the item, due "today" in UTC, is overdue.
     utc_late = dt.datetime.combine(item.due_date, dt.time(23, 30), tzinfo=dt.UTC)
 
-    [listed] = coordination.department_open_items(lead_department.pk, user=lead_staff, now=utc_late)
+    [listed] = coordination_selectors.department_open_items(
+        lead_department.pk, user=lead_staff, now=utc_late
+    )
     assert listed.overdue
-    [listed] = coordination.department_open_items(
+    [listed] = coordination_selectors.department_open_items(
         lead_department.pk, user=lead_staff, now=utc_late - dt.timedelta(hours=8)
     )
     assert not listed.overdue
@@ -428,10 +438,10 @@ def test_a_problem_shows_its_items_and_the_whole_meetings_items(
     for_all = add_item(meeting, lead_department)
     add_item(meeting, lead_department, problem=second)
 
-    shown = coordination.problem_coordination(user=lead_staff, problem=first)
+    shown = coordination_selectors.problem_coordination(user=lead_staff, problem=first)
 
     assert shown.meetings == [meeting]
     assert {item.pk for item in shown.items} == {for_first.pk, for_all.pk}
     assert all(item.can_complete for item in shown.items)
     assert not shown.can_convene  # a department does not convene
-    assert coordination.problem_coordination(user=leader, problem=first).can_convene
+    assert coordination_selectors.problem_coordination(user=leader, problem=first).can_convene

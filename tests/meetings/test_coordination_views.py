@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from issues import workflow
 from issues.models import EventKind, Problem, Status
-from meetings import coordination
+from meetings import coordination_selectors
 from meetings.models import ActionItem, CoordinationMeeting
 from tests.meetings.fixtures_coordination import *  # noqa: F403
 from tests.meetings.fixtures_coordination import TITLE, VENUE, add_item, convene, messages_of
@@ -124,7 +124,9 @@ def test_it_shows_a_meeting_with_its_items_overdue_in_red(client_as, leader, mee
     assert len(overdue) == 1
     assert f'id="action-item-{overdue[0].pk}"' in html
     assert "border-danger" in html and "Overdue" in html
-    assert response.context["item_form"] is not None  # the convening leader adds items
+    actions = response.context["actions"]  # the convening leader edits, adds items, marks held
+    assert set(actions) == {"edit", "add_item", "mark_held"}
+    assert actions["add_item"] is not None
 
 
 def test_a_department_not_involved_gets_a_404(client_as, other_staff, meetings):
@@ -138,7 +140,7 @@ def test_another_leader_sees_but_does_not_manage(client_as, principal, meetings,
 
     response = client.get(detail_url(meeting))
     assert response.status_code == 200
-    assert "item_form" not in response.context
+    assert response.context["actions"] == {}
     edit = reverse("meetings:coordination_edit", kwargs={"pk": meeting.pk})
     assert client.get(edit).status_code == 404
     add = reverse("meetings:coordination_item_add", kwargs={"pk": meeting.pk})
@@ -327,7 +329,7 @@ def test_an_action_item_due_before_the_meeting_is_refused(
     client_as, leader, meeting, lead_department
 ):
     add = reverse("meetings:coordination_item_add", kwargs={"pk": meeting.pk})
-    early = coordination.meeting_day(meeting) - dt.timedelta(days=1)
+    early = coordination_selectors.meeting_day(meeting) - dt.timedelta(days=1)
 
     response = client_as(leader).post(
         add, item_post(lead_department, due_date=early.isoformat()), follow=True

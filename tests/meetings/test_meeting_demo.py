@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from dashboard.management.commands.seed_demo import STEPS, DemoDistrict
 from issues.models import EventKind, Problem, Status
 from liaison import workdays
-from liaison.management.commands.seed_demo import STEPS, DemoDistrict
 from meetings.demo_current import seed_current_year
 from meetings.models import Meeting
 
@@ -29,7 +29,7 @@ def test_it_seeds_planned_held_and_closed_meetings_of_this_year_once():
 
     assert [m.status for m in meetings] == ["closed", "held", "planned", "planned"]
     assert [m.number for m in meetings] == [1, 2, 3, 4]
-    closed, held, planned, _later = meetings
+    closed, held, planned, later = meetings
     assert closed.minutes
     assert closed.invitations.filter(attended=True).count() == closed.invitations.count() - 1
 
@@ -52,6 +52,11 @@ def test_it_seeds_planned_held_and_closed_meetings_of_this_year_once():
     # Planned: dispatched early (no clock yet), and one still in triage.
     assert planned.problems.filter(status=Status.DISPATCHED, due_at__isnull=True).count() == 3
     assert planned.problems.filter(status=Status.SUBMITTED).count() == 1
+    # Some invited enterprises have replied whether they will attend.
+    for meeting in (planned, later):
+        replies = list(meeting.invitations.values_list("reply", flat=True))
+        assert sorted(r for r in replies if r) == ["confirmed", "declined"]
+        assert replies.count("") == len(replies) - 2
 
     before = (Meeting.objects.count(), Problem.objects.count())
     seed_current_year(demo)

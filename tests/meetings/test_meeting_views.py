@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from urllib.parse import quote
 
 import pytest
 from django.utils import translation
@@ -13,6 +14,7 @@ from issues import workflow
 from issues.models import Status
 from meetings import services
 from meetings.models import Meeting
+from tests.dates import iso_dates_in_text, visible_text
 from tests.issues.conftest import copy_problems, messages_of
 from tests.meetings.fixtures_f2f import *  # noqa: F403 - fixtures
 from tests.meetings.fixtures_f2f import MEETING_AT, NOW, at
@@ -143,6 +145,34 @@ def test_it_counts_detail_queries(
     assert all(p.answer_form is not None for p in response.context["problems"])
 
 
+@pytest.mark.parametrize(
+    ("language", "dates"),
+    [
+        # The meeting's time; when it was marked held; its problem's deadline, with weekday.
+        ("zh-hans", ["2025年9月30日 14:30", "2025年9月30日 16:30", "2025年10月21日（星期二）"]),
+        ("en", ["30 Sep 2025, 14:30", "30 Sep 2025, 16:30", "Tue 21 Oct 2025"]),
+    ],
+)
+def test_the_meeting_page_and_handling_list_print_dates_in_the_readers_language(
+    client_as, office, busy_meeting, freeze, language, dates
+):
+    meeting, problem = busy_meeting
+    services.meeting_mark_held(
+        meeting_id=meeting.pk, actor=office, now=MEETING_AT + dt.timedelta(hours=2)
+    )
+    freeze(MEETING_AT + dt.timedelta(hours=3))
+    client = client_as(office)
+
+    page = client.get(detail_url(meeting), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    handling = client.get(
+        f"/meetings/{meeting.pk}/handling-list/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert all(date in visible_text(page) for date in dates)
+    assert dates[0] in visible_text(handling) and dates[2] in visible_text(handling)
+    assert iso_dates_in_text(page) == [] and iso_dates_in_text(handling) == []
+
+
 def test_the_page_says_when_an_early_dispatched_problem_starts_its_clock(
     client_as, office, busy_meeting, freeze
 ):
@@ -153,7 +183,7 @@ def test_the_page_says_when_an_early_dispatched_problem_starts_its_clock(
     problem_page = client_as(office).get(f"/problems/{problem.reference}/").content.decode()
 
     for page in (detail, problem_page):
-        assert "clock starts at the meeting on 2025-09-30" in page
+        assert "clock starts at the meeting on 30 Sep 2025" in page
     assert f'href="/meetings/{meeting.pk}/"' in problem_page
 
 
@@ -179,16 +209,75 @@ def test_the_office_plans_a_meeting(client_as, office, leader, lead_department, 
     assert messages_of(response) == [("success", "Meeting No. 1 of 2025 was planned.")]
 
 
-def test_a_meeting_in_the_past_is_refused_with_a_message(client_as, office, freeze):
+def test_the_office_records_a_meeting_that_took_place(
+    client_as, office, enterprise, meeting, freeze
+):
     freeze(NOW)
-    response = client_as(office).post(
+    client = client_as(office)
+    response = client.post(
         "/meetings/new/",
-        {"theme": "数字经济专题", "starts_at": "2025-09-20T14:30", "venue": "区行政中心"},
+        {
+            "theme": "数字经济专题",
+            "starts_at": "2025-09-20T14:30",
+            "venue": "区行政中心",
+            "enterprises": [enterprise.pk],
+        },
+        follow=True,
     )
 
-    assert response.status_code == 200
-    assert "A meeting in the past cannot be planned" in response.content.decode()
-    assert not Meeting.objects.exists()
+    past = Meeting.objects.get(theme="数字经济专题")
+    assert past.entered_afterwards
+    # It took place before the meeting planned for 2025-09-30: it is No. 1 now.
+    assert messages_of(response) == [
+        (
+            "success",
+            "Meeting No. 1 of 2025 was recorded as entered afterwards: mark it held, then "
+            "register its problems.",
+        )
+    ]
+    meeting.refresh_from_db()
+    assert meeting.number == 2
+    page = response.content.decode()
+    assert "Entered afterwards" in page
+    assert 'id="entered-afterwards-steps"' in page
+    assert 'id="meeting-register"' not in page  # registered once it is marked held
+    assert 'id="mark-held"' in page
+    assert 'id="meeting-replies"' not in page  # nobody was asked to reply to the past
+    listed = client.get(LIST_URL).content.decode()
+    assert listed.count("data-entered-afterwards") == 1
+
+
+def test_the_page_offers_marking_held_once_the_meeting_has_started(
+    client_as, office, meeting, freeze
+):
+    freeze(MEETING_AT - dt.timedelta(minutes=7))
+    before = client_as(office).get(detail_url(meeting)).content.decode()
+    freeze(MEETING_AT)
+    after = client_as(office).get(detail_url(meeting)).content.decode()
+
+    assert 'id="mark-held"' not in before
+    assert "It can be marked held once it has started, at 30 Sep 2025, 14:30." in before
+    assert 'id="mark-held"' in after
+    assert 'id="mark-held-later"' not in after
+
+
+def test_marking_held_before_the_start_is_refused_with_a_message(
+    client_as, office, meeting, freeze
+):
+    freeze(MEETING_AT - dt.timedelta(minutes=7))
+
+    response = client_as(office).post(
+        f"/meetings/{meeting.pk}/held/", {"version": meeting.version}, follow=True
+    )
+
+    assert messages_of(response) == [
+        (
+            "error",
+            "The meeting starts at 30 Sep 2025, 14:30: it can be marked held once it has started.",
+        )
+    ]
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.PLANNED
 
 
 @pytest.mark.parametrize("persona", ["leader", "lead_head", "enterprise_user"])
@@ -219,7 +308,7 @@ def test_marking_held_twice_tells_the_office(client_as, office, busy_meeting, en
     assert messages_of(second) == [
         (
             "info",
-            "This meeting was already marked held on 2025-09-30 16:30; nothing was changed.",
+            "This meeting was already marked held on 30 Sep 2025, 16:30; nothing was changed.",
         )
     ]
     problem.refresh_from_db()
@@ -245,6 +334,85 @@ def test_the_lead_records_an_on_site_answer_and_concludes(
     assert messages_of(response) == [
         ("success", "The problem was answered at the meeting and concluded.")
     ]
+
+
+@pytest.fixture
+def registered_afterwards(office, enterprise, category):
+    """A meeting entered afterwards, marked held, with `n` problems registered for it."""
+
+    def make(n: int):
+        meeting = services.meeting_create(
+            actor=office,
+            theme="八月走访企业座谈",
+            starts_at=at("2025-09-01 09:30"),
+            venue="区行政中心",
+            enterprises=[enterprise],
+            now=NOW,
+        )
+        services.meeting_mark_held(meeting_id=meeting.pk, actor=office, now=NOW)
+        problems = [
+            workflow.problem_submit(
+                actor=office,
+                enterprise=enterprise,
+                title=f"现场提出的问题 {i}",
+                description="会上口头提出。",
+                category=category,
+                channel="meeting",
+                meeting=meeting,
+                now=NOW,
+            )
+            for i in range(n)
+        ]
+        return meeting, problems
+
+    return make
+
+
+def test_the_office_records_who_answered_a_registered_problem_on_site(
+    client_as, office, registered_afterwards, lead_department, freeze
+):
+    meeting, [problem] = registered_afterwards(1)
+    freeze(NOW + dt.timedelta(minutes=5))
+    client = client_as(office)
+
+    page = client.get(detail_url(meeting))
+    form = page.context["problems"][0].answer_form
+    assert form.initial["lead_department"] == lead_department.pk  # the category's default
+    response = client.post(
+        f"/meetings/{meeting.pk}/answer/",
+        {
+            "problem": problem.pk,
+            "version": problem.version,
+            "lead_department": lead_department.pk,
+            "answer": "现场答复：本月完成增容。",
+            "resolve": "on",
+        },
+        follow=True,
+    )
+
+    problem.refresh_from_db()
+    assert (problem.status, problem.lead_department) == (Status.RESOLVED, lead_department)
+    assert messages_of(response) == [
+        ("success", "The problem was answered at the meeting and concluded.")
+    ]
+    handling = client.get(f"/meetings/{meeting.pk}/handling-list/").content.decode()
+    assert "Entered afterwards" in handling
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_it_counts_detail_queries_with_registered_problems(
+    client_as, office, registered_afterwards, n, django_assert_num_queries, warm_calendar
+):
+    meeting, _problems = registered_afterwards(n)
+    client = client_as(office)
+
+    # 1 session, 2 user, 3 profile, 4 the meeting, 5 presiding leaders, 6 departments,
+    # 7 invitations with their enterprises, 8 the problems, 9 their co-departments,
+    # 10 the active departments, once for every answer form's choice of who answered
+    with django_assert_num_queries(10):
+        response = client.get(detail_url(meeting))
+    forms = [p.answer_form for p in response.context["problems"]]
+    assert len(forms) == n and all("lead_department" in f.fields for f in forms)
 
 
 # --- submitting and dispatching for a meeting ------------------------------------------
@@ -291,7 +459,7 @@ def test_an_early_dispatch_says_the_clock_waits(
         (
             "success",
             "The problem was dispatched so the department can prepare; its deadline starts "
-            "when the face-to-face meeting of 2025-09-30 is held.",
+            "when the face-to-face meeting of 30 Sep 2025 is held.",
         )
     ]
 
@@ -363,7 +531,8 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
     response = client.get(f"/meetings/{meeting.pk}/handling-list.xlsx")
 
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert "filename*=utf-8''" in response["Content-Disposition"].lower()
+    filename = quote("2025年第1期面对面联系会议问题办理清单.xlsx")
+    assert response["Content-Disposition"].endswith(f"filename*=utf-8''{filename}")
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     with translation.override("zh-hans"):
@@ -392,7 +561,7 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
         "区生态环境分局",
         co_department.name,
         "leader",
-        "2025-10-21",
+        dt.datetime(2025, 10, 21),  # a date in the sheet, shown 2025年10月21日
         resolved,
         "已协调处置单位收运。",
     )

@@ -116,6 +116,17 @@ def test_on_time_is_concluded_and_first_answered_by_the_deadline_then(problems):
     }
 
 
+def test_on_time_is_one_rule_for_a_problem_and_for_sets(problems):
+    on_time = set(Problem.objects.filter(metrics.ON_TIME).values_list("pk", flat=True))
+    answered = set(Problem.objects.filter(metrics.ANSWERED_ON_TIME).values_list("pk", flat=True))
+    for problem in Problem.objects.all():
+        assert metrics.is_on_time(problem) == (problem.pk in on_time)
+        if problem.first_resolved_at is None:
+            assert metrics.answered_on_time(problem) is None
+        else:
+            assert metrics.answered_on_time(problem) == (problem.pk in answered)
+
+
 def test_on_time_compares_with_the_deadline_in_force_when_first_answered(district, category):
     # Answered late against the first deadline; an extension approved afterwards (due_at
     # moved) does not make it on time.

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from issues import deadlines, notifications
 from issues.models import Category, Problem, Status
+from issues.recompute import deadlines_recompute
 from liaison import workdays
 from liaison.bench import Report, Rollback, credit_code, time_calls
-from liaison.models import Department, Enterprise, Profile, Role
+from liaison.models import CalendarRevision, Department, Enterprise, Profile, Role
 from liaison.services import role_groups_ensure
 
 User = get_user_model()
@@ -39,8 +40,15 @@ class Command(BaseCommand):
         parser.add_argument("--due", type=int, default=10_000)
         parser.add_argument("--repeats", type=int, default=5)
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
+        parser.add_argument(
+            "--recompute",
+            action="store_true",
+            help="also time the recompute of every problem's times after a calendar edit",
+        )
 
-    def handle(self, *args, problems: int, due: int, repeats: int, json: bool, **options):
+    def handle(
+        self, *args, problems: int, due: int, repeats: int, json: bool, recompute: bool, **options
+    ):
         self.report = Report(self, "deadlines", as_json=json)
         due = min(due, problems)
         try:
@@ -72,6 +80,8 @@ class Command(BaseCommand):
                     )
                 deadlines.sweep(now)  # apply it once for real (inside the outer transaction)
                 self.measure("sweep, nothing new", problems, repeats, now, undo=False, expect=0)
+                if recompute:
+                    self.measure_recompute(problems, repeats, now)
                 raise Rollback
         except Rollback:
             pass
@@ -121,6 +131,8 @@ class Command(BaseCommand):
         Department.objects.bulk_update(departments, ["supervising_leader"])
         category = Category.objects.create(name_zh="基准期限类别", name_en="Bench deadlines")
 
+        # The calendar revision in force: the sweep acts on these problems as they are.
+        revision = workdays.in_force()
         batch = []
         for i in range(n):
             if i < due:  # just overdue: the deadline passed minutes ago
@@ -148,6 +160,7 @@ class Command(BaseCommand):
                     warn_at=due_at - dt.timedelta(days=2),
                     warned_at=warned_at,
                     deadline_version=1,
+                    calendar_revision=revision,
                 )
             )
             if len(batch) == 5000:
@@ -168,3 +181,16 @@ class Command(BaseCommand):
         # Savepoint statements are the bench's own transactions, not the sweep's work.
         times, queries = time_calls(sweep, repeats, counts=lambda sql: "SAVEPOINT" not in sql)
         self.report.row(case, n, times, queries)
+
+    def measure_recompute(self, n: int, repeats: int, now: dt.datetime) -> None:
+        """A calendar edit: every open problem's times recomputed (the worker's job)."""
+
+        def recompute():
+            savepoint = transaction.savepoint()
+            CalendarRevision.objects.create()  # what an edit commits: a new revision
+            changed = deadlines_recompute(now)
+            transaction.savepoint_rollback(savepoint)
+            assert changed == n, changed
+
+        times, queries = time_calls(recompute, repeats, counts=lambda sql: "SAVEPOINT" not in sql)
+        self.report.row("recompute after a calendar edit", n, times, queries)

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from issues.models import Category, Problem, ProblemEvent, Status
+from liaison import workdays
 from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
@@ -91,6 +92,8 @@ class Command(BaseCommand):
             (Status.REJECTED, 5),
         ]
         population = [s for s, weight in statuses for _ in range(weight)]
+        # The calendar revision in force: the sweep acts on these problems as they are.
+        revision = workdays.in_force()
         batch, created = [], 0
         for i in range(n):
             status = rng.choice(population)
@@ -121,6 +124,7 @@ class Command(BaseCommand):
                     else None,
                     rejection_reason="基准" if status == Status.REJECTED else "",
                     answer="已办结" if resolved else "",
+                    calendar_revision=revision,
                 )
             )
             if len(batch) == 5000:

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from issues import deadlines
+from issues.recompute import deadlines_recompute
 
 
 class Command(BaseCommand):
@@ -18,9 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, recompute: bool = False, **options):
         if recompute:
-            changed = deadlines.deadlines_recompute()
+            changed = deadlines_recompute(everything=True)
             self.stdout.write(f"recomputed: {changed}")
         result = deadlines.sweep()
+        deadlines.sweep_record_run()
         for name, value in result.as_dict().items():
             if name == "failed":
                 value = ", ".join(value) or "none"

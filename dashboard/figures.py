@@ -1,0 +1,524 @@
+"""The leaders' dashboard figures (DESIGN.md §7), every count through issues.metrics.
+
+A fixed number of queries whatever the number of problems, each aggregated by the
+database with the conditional counts of `metrics.totals()`:
+
+1. one "cube": the filtered problems grouped by lead department, category and month
+   received; the headline, the league table, the categories and the monthly trend are
+   all sums of its rows (departments x categories x months at most), so the problems are
+   read once for all four;
+2. the same counts grouped by the enterprise's town or street;
+3. by face-to-face meeting (the few problems raised at one);
+4. and 5. handling time per lead department (metrics.handling_time, two grouped queries);
+6. to 8. the names of departments, categories and meetings (small tables);
+9. the escalated problems that need a leader, 10. the overdue action items.
+
+At a million problems, reading a year of them takes seconds, so the counts are also kept
+in a summary table (DashboardCell: one row per month received and combination of the
+filter keys) that `dashboard_refresh` (dashboard.summary) keeps current every minute
+(dashboard.tasks). When the filter can be answered from it (whole months; department,
+category, meeting and leader are in its key), steps 1 to 5 become one query summing the
+cells by each dimension, and the page says how old they are. Otherwise the live queries above
+answer; they remain the reference the summary is tested against. The "needs a leader"
+lists stay live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import formats, timezone
+
+from issues import metrics
+from issues.models import (
+    DISTRICT_LEADER_RELATIONS,
+    OPEN_STATUSES,
+    Category,
+    Problem,
+    Satisfaction,
+    Status,
+)
+from liaison import workdays
+from liaison.models import Department
+from meetings.models import ActionItem, Meeting
+
+from .models import DashboardCell, DashboardRefresh
+
+# Escalated now = open and escalated at least once (to a district leader). Built here on
+# top of metrics.OPEN: issues.metrics has no escalation figure.
+ESCALATED_NOW = metrics.OPEN & Q(escalation_level__gte=1)
+COUNT_NAMES = (
+    "received",
+    "accepted",
+    "concluded",
+    "on_time",
+    "open",
+    "overdue",
+    "evaluated",
+    "satisfied",
+    "escalated",
+)
+# The summary's key: the problem fields behind DashboardCell's integer key columns.
+SUMMARY_KEY = (
+    ("lead_department", "lead_department_id"),
+    ("category", "category_id"),
+    ("enterprise__town", "town_id"),
+    ("meeting", "meeting_id"),
+    ("responsible_leader", "responsible_leader_id"),
+)
+NEEDS_A_LEADER_ROWS = 20
+LEAGUE_SORTS = (
+    "name",
+    "received",
+    "concluded",
+    "conclusion_rate",
+    "on_time",
+    "on_time_rate",
+    "overdue",
+    "handling",
+    "satisfaction_rate",
+)
+
+# The problem list's parameters for the problems each count counts (issues.filters).
+_LIST_FILTERS: dict[str, dict[str, list[str] | str]] = {
+    "received": {},
+    "accepted": {"status": [str(s) for s in (*OPEN_STATUSES, Status.RESOLVED, Status.CLOSED)]},
+    "concluded": {"status": [Status.RESOLVED.value, Status.CLOSED.value]},
+    "on_time": {"on_time": "on"},
+    "open": {"status": [str(s) for s in OPEN_STATUSES]},
+    "overdue": {"overdue": "on"},
+    "escalated": {"escalated": "on"},
+    "evaluated": {
+        "satisfaction": [
+            Satisfaction.SATISFIED.value,
+            Satisfaction.BASICALLY.value,
+            Satisfaction.UNSATISFIED.value,
+        ]
+    },
+    "satisfied": {"satisfaction": [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY.value]},
+}
+
+
+def aggregates(now: dt.datetime) -> dict[str, Count]:
+    return {**metrics.totals(now), "escalated": Count("pk", filter=ESCALATED_NOW)}
+
+
+def problem_list_url(params: dict, count: str = "received", *, base: str | None = None) -> str:
+    """The problem list showing the problems behind `count` for `params`."""
+    query = {**params, **_LIST_FILTERS[count]}
+    return f"{base or reverse('issues:list')}?{urlencode(query, doseq=True)}"
+
+
+@dataclass
+class Figures:
+    """The counts and rates of one group (or of everything), with links to their problems."""
+
+    key: object
+    label: str
+    counts: dict
+    handling: metrics.HandlingTime | None = None
+    links: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        # counts["concluded"] as .concluded, for templates and sorting.
+        counts = self.__dict__.get("counts", {})
+        if name in counts:
+            return counts[name]
+        raise AttributeError(name)
+
+    @property
+    def average_working_days(self) -> Decimal | None:
+        return self.handling.average if self.handling else None
+
+
+@dataclass
+class NeedsALeader:
+    problem: Problem
+    overdue_working_days: int
+    leader: object  # Problem.district_leader
+
+
+@dataclass
+class Dashboard:
+    period: tuple[dt.date, dt.date]
+    headline: Figures
+    departments: list[Figures]
+    categories: list[Figures]
+    towns: list[Figures]
+    meetings: list[Figures]
+    months: list[Figures]
+    escalated: list[NeedsALeader]
+    action_items_overdue: list[ActionItem]
+    now: dt.datetime
+    # When the figures come from the summary: the time its counts were computed at.
+    as_of: dt.datetime | None = None
+    # When the summary was last refreshed, if that is too long ago to use it.
+    summary_stale_since: dt.datetime | None = None
+
+    def chart_data(self) -> dict:
+        """The two charts' series, for json_script."""
+        return {
+            "months": {
+                "labels": [m.label for m in self.months],
+                "received": [m.received for m in self.months],
+                "concluded": [m.concluded for m in self.months],
+                "on_time_rate": [_float(m.on_time_rate) for m in self.months],
+            },
+            "departments": {
+                "labels": [d.label for d in self.departments],
+                "received": [d.received for d in self.departments],
+                "concluded": [d.concluded for d in self.departments],
+                "overdue": [d.overdue for d in self.departments],
+            },
+        }
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(COUNT_NAMES, 0)
+
+
+def _add(into: dict[str, int], row: dict) -> None:
+    for name in COUNT_NAMES:
+        into[name] += row[name]
+
+
+def _figures(key, label: str, counts: dict, params: dict, **extra) -> Figures:
+    base = reverse("issues:list")
+    links = {name: problem_list_url(params, name, base=base) for name in _LIST_FILTERS}
+    return Figures(key=key, label=label, counts=metrics.with_rates(counts), links=links, **extra)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_of(value) -> dt.date:
+    """The first day of a month from TruncMonth (aware on PostgreSQL, naive on SQLite)."""
+    if isinstance(value, dt.datetime):
+        value = workdays.local_date(value) if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+@dataclass
+class _Groups:
+    """The counts the dashboard shows, by each of its dimensions (and handling time)."""
+
+    total: dict[str, int] = field(default_factory=_empty)
+    per_department: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_category: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_month: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_town: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_meeting: dict = field(default_factory=lambda: defaultdict(_empty))
+    handling: dict = field(default_factory=dict)  # per lead department
+
+
+def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
+    """From the problems: the cube summed in Python, towns, meetings, handling time."""
+    counts = aggregates(now)
+    cube = problems.values(
+        "lead_department",
+        "category",
+        month=TruncMonth("created_at", tzinfo=workdays.SHANGHAI),
+    ).annotate(**counts)
+    groups = _Groups()
+    for row in cube:
+        _add(groups.total, row)
+        _add(groups.per_department[row["lead_department"]], row)
+        _add(groups.per_category[row["category"]], row)
+        _add(groups.per_month[_month_of(row["month"])], row)
+    for row in problems.values("enterprise__town").annotate(**counts):
+        _add(groups.per_town[row["enterprise__town"]], row)
+    # Few problems are raised at meetings: their own query (index on meeting) keeps the
+    # cube small.
+    for row in problems.filter(meeting__isnull=False).values("meeting").annotate(**counts):
+        _add(groups.per_meeting[row["meeting"]], row)
+    groups.handling = metrics.handling_time(problems, by="lead_department")
+    return groups
+
+
+_CELL_SUMMED = (*COUNT_NAMES, "handling_count", "handling_days")
+# The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
+_CELL_DIMENSIONS = ("lead_department_id", "category_id", "month", "town_id", "meeting_id")
+_CELL_LOOKUPS = {
+    "month__gte": "month >= %s",
+    "month__lte": "month <= %s",
+    **{column: f"{column} = %s" for _field, column in SUMMARY_KEY},
+}
+
+
+def _summary_rows(lookups: dict) -> list[tuple]:
+    """The cells matching `lookups` summed by each dimension, in one query.
+
+    Rows: (dimension index, the five dimension columns, the sums of _CELL_SUMMED); only
+    the row's own dimension column is meaningful. PostgreSQL reads the cells once
+    (GROUPING SETS); other databases, which lack it, once per dimension (UNION ALL).
+    Raw SQL because the ORM has neither; every name in it comes from this module.
+    """
+    table = DashboardCell._meta.db_table
+    where = " AND ".join(_CELL_LOOKUPS[name] for name in lookups) or "1 = 1"
+    params = [
+        connection.ops.adapt_datefield_value(value) if isinstance(value, dt.date) else value
+        for value in lookups.values()
+    ]
+    sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
+    if connection.vendor == "postgresql":
+        which = " ".join(
+            f"WHEN GROUPING({column}) = 0 THEN {index}"
+            for index, column in enumerate(_CELL_DIMENSIONS)
+        )
+        sets = ", ".join(f"({column})" for column in _CELL_DIMENSIONS)
+        sql = (
+            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} FROM {table} "
+            f"WHERE {where} GROUP BY GROUPING SETS ({sets})"
+        )
+    else:
+        branches = []
+        for index, column in enumerate(_CELL_DIMENSIONS):
+            keys = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
+            branches.append(
+                f"SELECT {index}, {keys}, {sums} FROM {table} WHERE {where} GROUP BY {column}"
+            )
+        sql = " UNION ALL ".join(branches)
+        params = params * len(_CELL_DIMENSIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _summary_groups(lookups: dict) -> _Groups:
+    """From the summary cells: the sums by department, category, month, town and meeting.
+
+    A few dozen rows instead of the department x category x month cube; 0 in a key
+    column reads back as None.
+    """
+    groups = _Groups()
+    into = (
+        groups.per_department,
+        groups.per_category,
+        groups.per_month,
+        groups.per_town,
+        groups.per_meeting,
+    )
+    for row in _summary_rows(lookups):
+        index, key = row[0], row[1 + row[0]]
+        counts = dict(zip(_CELL_SUMMED, row[1 + len(_CELL_DIMENSIONS) :], strict=True))
+        if _CELL_DIMENSIONS[index] == "month":
+            key = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+        elif _CELL_DIMENSIONS[index] == "meeting_id" and not key:
+            continue  # problems raised at no meeting
+        key = key or None
+        _add(into[index][key], counts)
+        if _CELL_DIMENSIONS[index] == "lead_department_id":
+            _add(groups.total, counts)
+            if counts["handling_count"]:
+                groups.handling[key] = metrics.HandlingTime(
+                    counts["handling_count"], counts["handling_days"]
+                )
+    return groups
+
+
+def summary_stale_after() -> dt.timedelta:
+    """A summary older than five refresh intervals (or 5 minutes) is not used."""
+    seconds = getattr(settings, "LIAISON_DASHBOARD_REFRESH_SECONDS", 60)
+    return dt.timedelta(seconds=max(5 * seconds, 300))
+
+
+def summary_refreshed_at() -> dt.datetime | None:
+    """When the summary's counts were computed; None until it was first built (one query)."""
+    return (
+        DashboardRefresh.objects.filter(full_at__isnull=False)
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+
+
+def dashboard(
+    problems: QuerySet[Problem],
+    *,
+    period: tuple[dt.date, dt.date],
+    list_params: dict[str, str],
+    department_id: int | None = None,
+    now: dt.datetime | None = None,
+    summary: dict | None = None,
+) -> Dashboard:
+    """Every figure of the dashboard for `problems` (already filtered to the period).
+
+    `summary`: the same filter as DashboardCell lookups (DashboardFilter.summary_lookups),
+    when the cells can answer it; they do once they have been built.
+    """
+    now = now or timezone.now()
+    problems = problems.order_by()
+    as_of = summary_refreshed_at() if summary is not None else None
+    stale_since = None
+    if as_of is not None and now - as_of > summary_stale_after():
+        # Nobody refreshes the summary (worker or beat down): count live, and say so.
+        stale_since, as_of = as_of, None
+    if as_of is not None:
+        groups = _summary_groups(summary)
+    else:
+        groups = _live_groups(problems, now)
+    departments = {d.pk: d for d in Department.objects.all()}
+    categories = {c.pk: c for c in Category.objects.all()}
+    meetings = {m.pk: m for m in Meeting.objects.all()}
+    handling = groups.handling
+    overall_handling = metrics.HandlingTime(
+        sum(h.count for h in handling.values()),
+        sum(h.total_working_days for h in handling.values()),
+    )
+    headline = _figures(None, "", groups.total, list_params, handling=overall_handling)
+
+    department_rows = []
+    for pk, row in groups.per_department.items():
+        if pk is None:
+            continue  # not (yet) accepted: no lead department to rank
+        department = departments.get(pk)
+        department_rows.append(
+            _figures(
+                department,
+                department.short_name or department.name if department else str(pk),
+                row,
+                {**list_params, "lead_department": str(pk)},
+                handling=handling.get(pk, metrics.HandlingTime(0, 0)),
+            )
+        )
+    department_rows.sort(key=lambda f: (-f.received, f.label))
+
+    category_rows = [
+        _figures(
+            categories.get(pk),
+            categories[pk].name if pk in categories else str(pk),
+            row,
+            {**list_params, "category": str(pk)},
+        )
+        for pk, row in groups.per_category.items()
+    ]
+    category_rows.sort(key=lambda f: (-f.received, f.label))
+
+    town_rows = []
+    for pk, row in groups.per_town.items():
+        # town=0: enterprises with no town recorded (issues.filters.ProblemFilter).
+        params = {**list_params, "town": str(pk or 0)}
+        town = departments.get(pk)
+        town_rows.append(
+            _figures(
+                town,
+                (town.short_name or town.name) if town else "",
+                row,
+                params,
+            )
+        )
+    town_rows.sort(key=lambda f: (f.key is None, -f.received, f.label))
+
+    meeting_rows = [
+        _figures(
+            meetings.get(pk),
+            str(meetings[pk]) if pk in meetings else str(pk),
+            row,
+            {**list_params, "meeting": str(pk)},
+        )
+        for pk, row in groups.per_meeting.items()
+    ]
+    meeting_rows.sort(key=lambda f: (f.key.year, f.key.number) if f.key else (0, 0))
+
+    first, last = period
+    month_rows = []
+    for month in _months(first, last):
+        month_last = min(last, (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(1))
+        params = {
+            **list_params,
+            "submitted_after": max(first, month).isoformat(),
+            "submitted_before": month_last.isoformat(),
+        }
+        month_rows.append(
+            _figures(
+                month,
+                formats.date_format(month, "YEAR_MONTH_FORMAT"),
+                groups.per_month.get(month, _empty()),
+                params,
+            )
+        )
+
+    return Dashboard(
+        period=period,
+        headline=headline,
+        departments=department_rows,
+        categories=category_rows,
+        towns=town_rows,
+        meetings=meeting_rows,
+        months=month_rows,
+        escalated=needs_a_leader(problems, now=now),
+        action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
+        now=now,
+        as_of=as_of,
+        summary_stale_since=stale_since,
+    )
+
+
+def needs_a_leader(problems: QuerySet[Problem], *, now: dt.datetime) -> list[NeedsALeader]:
+    """Escalated open problems, most overdue first, with who must act (one query)."""
+    escalated = (
+        problems.filter(ESCALATED_NOW)
+        .select_related("enterprise", *DISTRICT_LEADER_RELATIONS)
+        .order_by("due_at", "id")[:NEEDS_A_LEADER_ROWS]
+    )
+    today = workdays.local_date(now)
+    rows = []
+    for problem in escalated:
+        overdue = 0
+        if problem.due_at is not None and problem.due_at < now:
+            overdue = workdays.working_days_between(
+                workdays.local_date(problem.due_at), today
+            ).value
+        rows.append(NeedsALeader(problem, overdue, problem.district_leader))
+    return rows
+
+
+def action_items_overdue(
+    problems: QuerySet[Problem], *, department_id: int | None, now: dt.datetime
+) -> list[ActionItem]:
+    """Coordination decisions not done by their due date, for the filtered problems.
+
+    An item serving no single problem is shown when it is the department's (or when no
+    department is chosen). One query.
+    """
+    # EXISTS per overdue item (a few), not IN over the period's problems: with the OR,
+    # PostgreSQL would plan IN as a scan of a million problems (and JIT-compile it).
+    scope = Q(Exists(problems.filter(pk=OuterRef("problem_id")))) | Q(problem__isnull=True)
+    items = ActionItem.objects.filter(scope, done=False, due_date__lt=workdays.local_date(now))
+    if department_id is not None:
+        items = items.filter(Q(problem__isnull=False) | Q(department_id=department_id))
+    return list(
+        items.select_related("meeting", "department", "problem").order_by("due_date", "id")[:50]
+    )
+
+
+def sort_league(rows: list[Figures], key: str, descending: bool) -> list[Figures]:
+    """The league table in the chosen order; departments with no value (no rate) last."""
+    if key not in LEAGUE_SORTS:
+        return rows
+    if key == "name":
+        return sorted(rows, key=lambda f: f.label, reverse=descending)
+
+    def value(f: Figures):
+        return f.average_working_days if key == "handling" else f.counts.get(key)
+
+    present = [f for f in rows if value(f) is not None]
+    missing = [f for f in rows if value(f) is None]
+    return sorted(present, key=value, reverse=descending) + missing

@@ -1,0 +1,192 @@
+"""The leaders' dashboard filter (django-filter): period, department, category, meeting, leader.
+
+The period is the time the problems were received (created_at, Asia/Shanghai): a year
+(the current one by default) or a date range, which wins when given. `list_params()`
+turns the chosen filter into the problem list's parameters (issues.filters.ProblemFilter),
+so that each dashboard number can link to exactly the problems it counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues.filters import LeaderFilter
+from issues.forms import leader_queryset
+from issues.models import Category, Problem
+from liaison import workdays
+from liaison.forms import HtmlDateInput
+from liaison.models import Department
+from liaison.validators import validate_date_window
+from meetings.models import Meeting
+
+YEARS_OFFERED = 8
+# A date range covers at most this many months (ten years): what the page builds (one row
+# per month, one link per figure and month) must not grow with what the user types.
+MAX_PERIOD_MONTHS = 120
+
+
+def year_choices() -> list[tuple[int, int]]:
+    this_year = workdays.local_date(timezone.now()).year
+    return [(year, year) for year in range(this_year, this_year - YEARS_OFFERED, -1)]
+
+
+def months_between(first: dt.date, last: dt.date) -> int:
+    """How many calendar months the period from `first` to `last` touches."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+class DashboardFilter(django_filters.FilterSet):
+    year = django_filters.ChoiceFilter(
+        label=_("Year received"),
+        choices=year_choices,
+        method="filter_nothing",
+        empty_label=None,
+    )
+    date_from = django_filters.DateFilter(
+        label=_("Received from"),
+        method="filter_nothing",
+        widget=HtmlDateInput(),
+        validators=[validate_date_window],
+    )
+    date_to = django_filters.DateFilter(
+        label=_("Received until"),
+        method="filter_nothing",
+        widget=HtmlDateInput(),
+        validators=[validate_date_window],
+    )
+    department = django_filters.ModelChoiceFilter(
+        label=_("Lead department"),
+        field_name="lead_department",
+        queryset=Department.objects.all(),
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+    meeting = django_filters.ModelChoiceFilter(
+        label=_("Face-to-face meeting"),
+        queryset=Meeting.objects.order_by("-year", "-number"),
+    )
+    leader = LeaderFilter(
+        label=_("Responsible leader"),
+        field_name="responsible_leader",
+        queryset=leader_queryset(),
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, department: Department | None = None, **kwargs):
+        """`department`: a department head's own, forced whatever the request says."""
+        data = data.copy() if data is not None else {}
+        if not data.get("year") and not data.get("date_from") and not data.get("date_to"):
+            data["year"] = str(year_choices()[0][0])
+        if department is not None:
+            data["department"] = str(department.pk)
+        super().__init__(data, *args, **kwargs)
+        self.forced_department = department
+        if department is not None:
+            field = self.form.fields["department"]
+            field.queryset = Department.objects.filter(pk=department.pk)
+            field.disabled = True
+            field.initial = department.pk
+        self.form.clean = self._clean_period
+
+    def _clean_period(self):
+        cleaned = forms.Form.clean(self.form)
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.form.add_error("date_to", _("The start date is after the end date."))
+        elif start and end and months_between(start, end) > MAX_PERIOD_MONTHS:
+            self.form.add_error(
+                "date_to",
+                _("A period may cover at most %(years)d years.")
+                % {"years": MAX_PERIOD_MONTHS // 12},
+            )
+        return cleaned
+
+    def filter_nothing(self, queryset, name, value):
+        # The period is applied once, in filter_queryset, from the year or the dates.
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        first, last = self.period()
+        return queryset.filter(
+            created_at__gte=workdays.start_of_day(first),
+            created_at__lt=workdays.start_of_day(last + dt.timedelta(days=1)),
+        )
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """First and last day received (inclusive), from the valid form."""
+        cleaned = self.form.cleaned_data
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start or end:
+            year = (start or end).year
+            return start or dt.date(year, 1, 1), end or dt.date(year, 12, 31)
+        year = int(cleaned.get("year") or year_choices()[0][0])
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+    # The filters the dashboard summary (dashboard.models.DashboardCell) can answer, and the
+    # cell column each one is; any other filter with a value sends the page to live counts.
+    SUMMARY_COLUMNS = {
+        "department": "lead_department_id",
+        "category": "category_id",
+        "meeting": "meeting_id",
+        "leader": "responsible_leader_id",
+    }
+    PERIOD_FILTERS = ("year", "date_from", "date_to")
+
+    def summary_lookups(self) -> dict | None:
+        """This filter as DashboardCell lookups, or None when the cells cannot answer it.
+
+        They can when the period is whole months (a year, or the 1st of a month to the
+        last day of a month) and every other filter is one of the cell's key columns.
+        """
+        first, last = self.period()
+        if first.day != 1 or (last + dt.timedelta(days=1)).day != 1:
+            return None
+        lookups: dict = {"month__gte": first, "month__lte": last}
+        for name, value in self.form.cleaned_data.items():
+            if name in self.PERIOD_FILTERS or value in (None, "", [], ()):
+                continue
+            if name not in self.SUMMARY_COLUMNS:
+                return None
+            lookups[self.SUMMARY_COLUMNS[name]] = value.pk
+        return lookups
+
+    def list_params(self) -> dict[str, str]:
+        """The problem list's filter parameters for the same problems."""
+        first, last = self.period()
+        cleaned = self.form.cleaned_data
+        params = {"submitted_after": first.isoformat(), "submitted_before": last.isoformat()}
+        for name, list_name in (
+            ("department", "lead_department"),
+            ("category", "category"),
+            ("meeting", "meeting"),
+            ("leader", "responsible_leader"),
+        ):
+            if cleaned.get(name) is not None:
+                params[list_name] = str(cleaned[name].pk)
+        return params
+
+    def export_params(self) -> dict[str, str]:
+        """This filter as dashboard parameters (for the export link and the league sort)."""
+        first, last = self.period()
+        cleaned = self.form.cleaned_data
+        if cleaned.get("date_from") or cleaned.get("date_to"):
+            params = {"date_from": first.isoformat(), "date_to": last.isoformat()}
+        else:
+            params = {"year": str(first.year)}
+        for name in ("department", "category", "meeting", "leader"):
+            if cleaned.get(name) is not None and not (
+                name == "department" and self.forced_department
+            ):
+                params[name] = str(cleaned[name].pk)
+        return params

@@ -1,0 +1,81 @@
+"""The dashboard's summary: counts by month and filter keys, and when they were refreshed."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardCell(models.Model):
+    """The dashboard's counts for one month received and one combination of its filter keys.
+
+    Derived data, rebuilt by dashboard.summary.dashboard_refresh: the dashboard sums these
+    rows instead of a year of problems. The keys are plain integers with 0 for "none"
+    (not foreign keys with NULL), so that the unique constraint holds on every database;
+    a cell is deleted and rebuilt with its month, never edited.
+    """
+
+    month = models.DateField(_("month received"))
+    lead_department_id = models.PositiveIntegerField(default=0)
+    category_id = models.PositiveIntegerField()
+    # The enterprise's town or street when the cell was built.
+    town_id = models.PositiveIntegerField(default=0)
+    meeting_id = models.PositiveIntegerField(default=0)
+    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
+    responsible_leader_id = models.PositiveIntegerField(default=0)
+    # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
+    received = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    concluded = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    evaluated = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+    # Handling time (issues.metrics.handling_time): answered problems and their working
+    # days summed; signed, as a problem answered before its clock started counts negative.
+    handling_count = models.PositiveIntegerField(default=0)
+    handling_days = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dashboard cell")
+        verbose_name_plural = _("dashboard cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "month",
+                    "lead_department_id",
+                    "category_id",
+                    "town_id",
+                    "meeting_id",
+                    "responsible_leader_id",
+                ],
+                name="dashboardcell_one_per_key",
+            )
+        ]
+        indexes = [
+            # A department head's dashboard and the department filter.
+            models.Index(fields=["lead_department_id", "month"], name="dashboardcell_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.lead_department_id}/{self.category_id}: {self.received}"
+
+
+class DashboardRefresh(models.Model):
+    """One row: when the dashboard cells were last brought up to date, and last rebuilt."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    # The "now" the cells' overdue counts were computed at; changes after it are pending.
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    full_at = models.DateTimeField(_("last full rebuild"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dashboard refresh")
+        verbose_name_plural = _("dashboard refreshes")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="dashboardrefresh_singleton")]
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "-"

@@ -1,0 +1,30 @@
+"""The dashboard summary's Celery tasks (thin wrappers over dashboard.summary).
+
+Their names are the ones they had in the liaison app: the beat schedule and the routes
+(settings.CELERY_*) name them, and so may messages already queued.
+"""
+
+from celery import shared_task
+
+from .summary import dashboard_refresh
+
+
+@shared_task(name="dashboard.tasks.refresh_dashboard", acks_late=True, ignore_result=True)
+def refresh_dashboard() -> int:
+    """Every minute: recompute the dashboard cells of the months that changed.
+
+    Idempotent (a month is rebuilt from its problems), hence acks_late.
+    """
+    return len(dashboard_refresh())
+
+
+@shared_task(
+    name="dashboard.tasks.refresh_dashboard_full",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def refresh_dashboard_full() -> int:
+    """Nightly: rebuild every cell (picks up what updated_at does not record, e.g. towns)."""
+    return len(dashboard_refresh(full=True))

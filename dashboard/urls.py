@@ -1,0 +1,12 @@
+"""The home page, the dashboard and the notification settings; included at the root."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/notifications/", views.notification_settings, name="notification_settings"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("dashboard/export.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
+]

@@ -1,0 +1,234 @@
+"""The workflow's errors and helpers: lock the problem, check, save, record its events
+(one at a time, or many at once in one statement)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liaison.locking import StaleVersion, lock_versioned
+
+from .. import extensions, notifications
+from ..clock import SWEPT_TIMES
+from ..models import (
+    Problem,
+    ProblemEvent,
+    ReferenceCounter,
+)
+
+
+class TransitionError(Exception):
+    """A transition that may not happen; `message` is shown to the user as it is."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class NotAllowed(TransitionError):
+    pass
+
+
+class WrongState(TransitionError):
+    pass
+
+
+class StaleProblem(TransitionError, StaleVersion):
+    pass
+
+
+# A problem submitted again with the same title and text within this time is a duplicate.
+RESUBMIT_WINDOW = dt.timedelta(minutes=30)
+
+
+class DuplicateSubmission(TransitionError):
+    """The same form was submitted twice; `problem` is the one the first submission made."""
+
+    def __init__(self, problem) -> None:
+        super().__init__(_("This form was already submitted; the problem was saved once."))
+        self.problem = problem
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def lock_problem(problem_id: int, expected_version: int | None = None) -> Problem:
+    """The problem, locked until the end of the transaction; StaleProblem if it moved on."""
+    return lock_versioned(
+        Problem.objects,
+        problem_id,
+        expected_version,
+        missing=NotAllowed(_("This problem does not exist.")),
+        stale=StaleProblem(
+            _(
+                "This problem was changed by someone else while you were looking at it. "
+                "The page now shows its current state; please check and try again."
+            )
+        ),
+    )
+
+
+def _require(condition: bool, message) -> None:
+    if not condition:
+        raise NotAllowed(message)
+
+
+def _require_status(problem: Problem, *statuses: str) -> None:
+    if problem.status not in statuses:
+        raise WrongState(
+            _("This cannot be done while the problem is “%(status)s”.")
+            % {"status": problem.get_status_display()}
+        )
+
+
+def _save(problem: Problem, *, fields: dict, from_status: str, now: dt.datetime) -> None:
+    """Conditional UPDATE on (id, status, version): applies once, or not at all."""
+    if "calendar_revision" not in fields and any(fields.get(t) is not None for t in SWEPT_TIMES):
+        raise ValueError("a deadline stored without the calendar revision it was computed with")
+    values = {**fields, "updated_at": now, "version": F("version") + 1}
+    changed = Problem.objects.filter(
+        pk=problem.pk, status=from_status, version=problem.version
+    ).update(**values)
+    if changed != 1:
+        raise StaleProblem(
+            _("This problem was changed by someone else meanwhile; nothing was done.")
+        )
+    for name, value in fields.items():
+        setattr(problem, name, value)
+    problem.updated_at = now
+    problem.version += 1
+
+
+def record_event(
+    problem: Problem,
+    *,
+    actor,
+    kind: str,
+    from_status: str = "",
+    to_status: str = "",
+    text: str = "",
+    is_public: bool = True,
+    data: dict | None = None,
+    now: dt.datetime | None = None,
+    dedupe_key: str = "",
+) -> ProblemEvent:
+    """Append `problem`'s timeline entry and write its notifications in the same transaction."""
+    event = ProblemEvent.objects.create(
+        dedupe_key=dedupe_key,
+        problem=problem,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+        is_public=is_public,
+        data=data or {},
+        created_at=now or timezone.now(),
+    )
+    notifications.event_recorded(event)
+    extensions.events_recorded([event])
+    return event
+
+
+def _next_reference(year: int) -> str:
+    """Next `YYYY-NNNNN` of the year; the counter row stays locked until commit, so no gaps."""
+    ReferenceCounter.objects.bulk_create(
+        [ReferenceCounter(year=year, last_number=0)], ignore_conflicts=True
+    )
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{year:04d}-{counter.last_number:05d}"
+
+
+def _clean_text(text: str, message) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TransitionError(message)
+    return text
+
+
+class ClaimLost(Exception):
+    """A set-based UPDATE changed fewer rows than were claimed; the caller rolls back."""
+
+
+def record_events_once(events: list[ProblemEvent]) -> list[ProblemEvent]:
+    """Insert timeline events that carry a dedupe_key, in one statement; skip those recorded.
+
+    INSERT ... SELECT over a JSON array ... ON CONFLICT DO NOTHING RETURNING: one query
+    whatever the number of events (bulk_create would split it into batches on SQLite),
+    and the unique (problem, dedupe_key) constraint is the backstop behind the caller's
+    claims: an event already recorded, by an earlier run or a concurrent one, is not
+    written again, and is not returned, so nobody is notified twice. Returns the events
+    inserted, with their ids.
+    """
+    if not events:
+        return []
+    if any(not event.dedupe_key for event in events):
+        raise ValueError("record_events_once needs a dedupe_key on every event")
+    ops = connection.ops
+    table = ops.quote_name(ProblemEvent._meta.db_table)
+    columns = (
+        "problem_id",
+        "actor_id",
+        "created_at",
+        "kind",
+        "from_status",
+        "to_status",
+        "text",
+        "is_public",
+        "data",
+        "dedupe_key",
+    )
+    payload = json.dumps(
+        [
+            [
+                e.problem_id,
+                e.actor_id,
+                str(ops.adapt_datetimefield_value(e.created_at)),
+                e.kind,
+                e.from_status,
+                e.to_status,
+                e.text,
+                e.is_public,
+                e.data or {},
+                e.dedupe_key,
+            ]
+            for e in events
+        ],
+        cls=DjangoJSONEncoder,
+    )
+    if connection.vendor == "postgresql":
+        casts = ("bigint", "integer", "timestamptz", *["text"] * 4, "boolean", None, "text")
+        values = ", ".join(
+            f"(v->{i})::jsonb" if cast is None else f"(v->>{i})::{cast}"
+            for i, cast in enumerate(casts)
+        )
+        source = "json_array_elements(%s::json) AS r(v)"
+    else:
+        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+        source = "json_each(%s)"
+    column_list = ", ".join(ops.quote_name(c) for c in columns)
+    # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+    sql = (
+        f"INSERT INTO {table} ({column_list}) SELECT {values} FROM {source} "
+        "WHERE true ON CONFLICT DO NOTHING RETURNING id, problem_id, dedupe_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payload])
+        inserted = {(problem_id, key): pk for pk, problem_id, key in cursor.fetchall()}
+    recorded = []
+    for event in events:
+        pk = inserted.get((event.problem_id, event.dedupe_key))
+        if pk is not None:
+            event.pk = event.id = pk
+            event._state.adding, event._state.db = False, connection.alias
+            recorded.append(event)
+    extensions.events_recorded(recorded)
+    return recorded

@@ -1,0 +1,208 @@
+"""The enterprise evaluates the answer; it is reopened, or closed when nobody evaluates it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liaison import permissions, workdays
+
+from ..clock import fresh_clock_fields
+from ..models import (
+    EventKind,
+    Problem,
+    ProblemEvent,
+    Satisfaction,
+    Status,
+)
+from .base import (
+    ClaimLost,
+    TransitionError,
+    _clean_text,
+    _require,
+    _require_status,
+    _save,
+    lock_problem,
+    record_event,
+    record_events_once,
+)
+
+
+def problem_evaluate(
+    *,
+    problem_id: int,
+    actor,
+    satisfaction: str,
+    reason: str = "",
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """The enterprise evaluates the answer: satisfied closes; unsatisfied reopens (重办)."""
+    if satisfaction == Satisfaction.UNSATISFIED:
+        return problem_reopen(
+            problem_id=problem_id,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+            now=now,
+        )
+    if satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASICALLY):
+        raise TransitionError(_("Choose satisfied, basically satisfied or unsatisfied."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_evaluate(actor, problem),
+            _("Only the enterprise that raised the problem can evaluate it."),
+        )
+        _require_status(problem, Status.RESOLVED)
+        _save(
+            problem,
+            fields={
+                "status": Status.CLOSED,
+                "satisfaction": satisfaction,
+                "closed_at": now,
+                "autoclose_at": None,
+            },
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.EVALUATED,
+            from_status=Status.RESOLVED,
+            to_status=Status.CLOSED,
+            text=reason.strip(),
+            data={"satisfaction": satisfaction},
+            now=now,
+        )
+    return problem
+
+
+def problem_reopen(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    expected_version: int | None = None,
+    now=None,
+) -> Problem:
+    """Unsatisfied: back to the lead department with a fresh 10-working-day clock."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, _("Say why you are not satisfied, so the department can act."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_evaluate(actor, problem),
+            _("Only the enterprise that raised the problem can evaluate it."),
+        )
+        _require_status(problem, Status.RESOLVED)
+        _save(
+            problem,
+            fields={
+                "status": Status.IN_PROGRESS,
+                "satisfaction": Satisfaction.UNSATISFIED,
+                "reopen_count": problem.reopen_count + 1,
+                "autoclose_at": None,
+                **fresh_clock_fields(problem, now=now),
+            },
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.REOPENED,
+            from_status=Status.RESOLVED,
+            to_status=Status.IN_PROGRESS,
+            text=reason,
+            data={
+                "satisfaction": Satisfaction.UNSATISFIED,
+                "due_at": problem.due_at.isoformat(),
+                "due_date": workdays.local_date(problem.due_at).isoformat(),
+            },
+            now=now,
+        )
+    return problem
+
+
+def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
+    """Close one answered problem without evaluation (e.g. by hand from a shell).
+
+    The deadline sweep uses the set-based `problems_auto_close`; both record the event
+    under the same dedupe key, so a problem is never auto-closed twice.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        problem = lock_problem(problem_id, None)
+        if problem.status != Status.RESOLVED:
+            return None
+        _save(
+            problem,
+            fields={
+                "status": Status.CLOSED,
+                "satisfaction": Satisfaction.NOT_EVALUATED,
+                "closed_at": now,
+                "autoclose_at": None,
+            },
+            from_status=Status.RESOLVED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=None,
+            kind=EventKind.AUTO_CLOSED,
+            from_status=Status.RESOLVED,
+            to_status=Status.CLOSED,
+            data={"satisfaction": Satisfaction.NOT_EVALUATED},
+            now=now,
+            dedupe_key=AUTO_CLOSE_DEDUPE_KEY,
+        )
+    return problem
+
+
+AUTO_CLOSE_DEDUPE_KEY = "autoclose"
+
+
+def problems_auto_close(problem_ids: list[int], *, now: dt.datetime) -> list[ProblemEvent]:
+    """Close, in one UPDATE, answered problems whose evaluation time ran out.
+
+    Set-based twin of `problem_auto_close`, called by the deadline sweep inside its
+    transaction with the ids it claimed (locked): the UPDATE repeats the condition, so a
+    problem evaluated meanwhile is not touched. Returns the AUTO_CLOSED events written.
+    """
+    if not problem_ids:
+        return []
+    changed = Problem.objects.filter(
+        pk__in=problem_ids, status=Status.RESOLVED, autoclose_at__lt=now
+    ).update(
+        status=Status.CLOSED,
+        satisfaction=Satisfaction.NOT_EVALUATED,
+        closed_at=now,
+        autoclose_at=None,
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    if changed != len(problem_ids):
+        raise ClaimLost(f"auto-close: {changed} of {len(problem_ids)} claimed problems changed")
+    return record_events_once(
+        [
+            ProblemEvent(
+                problem_id=problem_id,
+                actor=None,
+                kind=EventKind.AUTO_CLOSED,
+                from_status=Status.RESOLVED,
+                to_status=Status.CLOSED,
+                is_public=True,
+                data={"satisfaction": Satisfaction.NOT_EVALUATED},
+                dedupe_key=AUTO_CLOSE_DEDUPE_KEY,
+                created_at=now,
+            )
+            for problem_id in problem_ids
+        ]
+    )

@@ -1,0 +1,309 @@
+"""A problem comes in: submitted, dispatched, not accepted, returned to the office."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liaison import permissions, workdays
+from liaison.models import Department, Enterprise
+
+from .. import extensions
+from ..clock import fresh_clock_fields, kept_revision, remind_at_from
+from ..models import (
+    Category,
+    Channel,
+    EventKind,
+    Problem,
+    Status,
+)
+from .base import (
+    RESUBMIT_WINDOW,
+    DuplicateSubmission,
+    _clean_text,
+    _next_reference,
+    _require,
+    _require_status,
+    _save,
+    lock_problem,
+    record_event,
+)
+
+# --- transitions -----------------------------------------------------------------------
+
+
+def problem_submit(
+    *,
+    actor,
+    enterprise: Enterprise,
+    title: str,
+    description: str,
+    category: Category,
+    channel: str = Channel.WEB,
+    submission_key=None,
+    meeting=None,
+    external_reference: str = "",
+    reference: str | None = None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """An enterprise raises a problem, or the office registers one on its behalf.
+
+    `submission_key` (from the form) makes a double-submitted form create one
+    problem: the second attempt raises DuplicateSubmission naming the first (always one
+    of this enterprise's problems).
+    `meeting`: the face-to-face meeting the problem is raised for (DESIGN.md §6).
+    `external_reference`: another system's number for it (the API): the same number
+    from the same submitter again raises DuplicateSubmission naming the first problem.
+    `reference`: a past problem's own number, kept when a past year is imported (the
+    importer first moves the year's counter past every number in its file).
+    """
+    now = now or timezone.now()
+    _require(
+        permissions.can_submit_problem_for(actor, enterprise),
+        _("You may not submit problems for this enterprise."),
+    )
+    if channel != Channel.WEB:
+        _require(
+            permissions.is_office(actor),
+            _("Only the liaison office registers problems collected by visit, phone or meeting."),
+        )
+    _require(category.is_active, _("This category is no longer in use; choose another."))
+    title = _clean_text(title, _("A problem needs a title."))
+    description = _clean_text(description, _("A problem needs a description."))
+    if meeting is not None:
+        extensions.meetings().check_submit(actor, enterprise, meeting)
+    with transaction.atomic():
+        # One enterprise's submissions take turns (a lock on its row, which leaves the
+        # other writes referring to it alone): a copy of the form sent at the same moment
+        # waits for this one to commit, so the duplicate check below sees it.
+        list(Enterprise.objects.select_for_update(no_key=True).filter(pk=enterprise.pk))
+        if external_reference:
+            earlier = Problem.objects.filter(
+                submitted_by=actor, external_reference=external_reference
+            ).first()
+            if earlier is not None:
+                raise DuplicateSubmission(earlier)
+        if submission_key is not None:
+            earlier = _earlier_submissions(
+                enterprise=enterprise,
+                title=title,
+                description=description,
+                submission_key=submission_key,
+                now=now,
+            )
+            for problem in earlier:
+                if (problem.title, problem.description) == (title, description):
+                    raise DuplicateSubmission(problem)
+            if any(problem.submission_key == submission_key for problem in earlier):
+                # The same form key with other text (the Back button, then an edit): a
+                # new problem, saved without the key its other problem holds.
+                submission_key = None
+        revision = workdays.revision()
+        problem = Problem.objects.create(
+            submission_key=submission_key,
+            reference=reference or _next_reference(timezone.localtime(now, workdays.SHANGHAI).year),
+            enterprise=enterprise,
+            submitted_by=actor,
+            channel=channel,
+            external_reference=external_reference,
+            title=title,
+            description=description,
+            category=category,
+            meeting=meeting,
+            status=Status.SUBMITTED,
+            created_at=now,
+            updated_at=now,
+            remind_at=remind_at_from(now),
+            calendar_revision=revision,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.SUBMITTED,
+            to_status=Status.SUBMITTED,
+            text=description,
+            data={"channel": channel, **({"meeting": meeting.pk} if meeting else {})},
+            now=now,
+        )
+    return problem
+
+
+def _earlier_submissions(
+    *, enterprise: Enterprise, title: str, description: str, submission_key, now: dt.datetime
+) -> list[Problem]:
+    """The enterprise's problems an earlier post of this form may have made, newest first.
+
+    The same key: the form sent twice. The same title and text within minutes: the
+    browser's Back button refilled the form, with a new key. Only this enterprise's:
+    another enterprise's problem is never taken for this one, nor shown for it.
+    """
+    return list(
+        Problem.objects.filter(enterprise=enterprise)
+        .filter(
+            Q(submission_key=submission_key)
+            | Q(title=title, description=description, created_at__gte=now - RESUBMIT_WINDOW)
+        )
+        .order_by("-created_at")
+    )
+
+
+def problem_dispatch(
+    *,
+    problem_id: int,
+    actor,
+    lead_department: Department,
+    co_departments: Iterable[Department] = (),
+    responsible_leader=None,
+    expected_version: int | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The office gives the problem to a lead department; the clock starts (or keeps running).
+
+    A problem raised for a face-to-face meeting that is still planned is dispatched
+    early, so the department can prepare its answer: its clock starts on the meeting's
+    date when the meeting is marked held (meetings.services.meeting_mark_held). One
+    raised at a meeting already held starts its clock on the meeting's date.
+    """
+    now = now or timezone.now()
+    co_departments = [d for d in co_departments if d.pk != lead_department.pk]
+    _require(permissions.is_office(actor), _("Only the liaison office dispatches problems."))
+    _require(lead_department.is_active, _("The lead department is not active."))
+    _require(all(d.is_active for d in co_departments), _("A co-department is not active."))
+    if responsible_leader is not None:
+        _require(
+            permissions.is_leader(responsible_leader),
+            _("The responsible leader must be a district leader."),
+        )
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require_status(problem, Status.SUBMITTED)
+        fields: dict = {
+            "status": Status.DISPATCHED,
+            "lead_department": lead_department,
+            "responsible_leader": responsible_leader,
+            "handler": None,
+            "remind_at": None,
+        }
+        waits, start = extensions.meetings().clock(problem, now)
+        if problem.clock_started_at is None and not waits:
+            # First dispatch starts the clock; after a return it keeps running.
+            fields.update(fresh_clock_fields(problem, now=start))
+            fields["original_due_at"] = fields["due_at"]
+        _save(problem, fields=fields, from_status=Status.SUBMITTED, now=now)
+        problem.co_departments.set(co_departments)
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.DISPATCHED,
+            from_status=Status.SUBMITTED,
+            to_status=Status.DISPATCHED,
+            # The event is public (the enterprise sees where its problem went); the
+            # office's note is for the department only, so it lives in `data`.
+            data={
+                "internal_note": note.strip(),
+                "lead_department": lead_department.pk,
+                "lead_department_name": lead_department.name,
+                "co_departments": [d.pk for d in co_departments],
+                "responsible_leader": getattr(responsible_leader, "pk", None),
+                "due_at": problem.due_at.isoformat() if problem.due_at else None,
+                "clock_waits_for_meeting": problem.due_at is None,
+            },
+            now=now,
+        )
+    return problem
+
+
+def problem_reject(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    duplicate_of: Problem | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The office does not accept the problem (out of scope, or a duplicate of another)."""
+    now = now or timezone.now()
+    _require(permissions.is_office(actor), _("Only the liaison office rejects problems."))
+    reason = _clean_text(reason, _("Give the enterprise a reason."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require_status(problem, Status.SUBMITTED)
+        if duplicate_of is not None:
+            _require(duplicate_of.pk != problem.pk, _("A problem cannot duplicate itself."))
+        _save(
+            problem,
+            fields={
+                "status": Status.REJECTED,
+                "rejection_reason": reason,
+                "duplicate_of": duplicate_of,
+                "closed_at": now,
+            },
+            from_status=Status.SUBMITTED,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.REJECTED,
+            from_status=Status.SUBMITTED,
+            to_status=Status.REJECTED,
+            text=reason,
+            data={"duplicate_of": getattr(duplicate_of, "reference", None)},
+            now=now,
+        )
+    return problem
+
+
+def problem_return(
+    *,
+    problem_id: int,
+    actor,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The lead department sends the problem back to the office; the clock keeps running."""
+    now = now or timezone.now()
+    reason = _clean_text(reason, _("Say why the problem is returned."))
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        _require(
+            permissions.can_act_as_lead(actor, problem),
+            _("Only the lead department can return this problem."),
+        )
+        _require_status(problem, Status.DISPATCHED)
+        department_id = problem.lead_department_id
+        revision = workdays.revision()
+        _save(
+            problem,
+            fields={
+                "status": Status.SUBMITTED,
+                "lead_department": None,
+                "handler": None,
+                "remind_at": remind_at_from(now),
+                "reminded_at": None,
+                "calendar_revision": kept_revision(problem, revision),
+            },
+            from_status=Status.DISPATCHED,
+            now=now,
+        )
+        problem.co_departments.clear()
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.RETURNED,
+            from_status=Status.DISPATCHED,
+            to_status=Status.SUBMITTED,
+            text=reason,
+            is_public=False,
+            data={"department": department_id},
+            now=now,
+        )
+    return problem

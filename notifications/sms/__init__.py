@@ -1,0 +1,1 @@
+"""SMS through real gateways: Alibaba Cloud (aliyun) and Tencent Cloud (tencent)."""

@@ -1,0 +1,332 @@
+"""The dashboard summary (DashboardCell): after a refresh it gives exactly the live figures.
+
+The hand-made data set of test_dashboard.py; "now" is 2025-12-01 10:00. Its rows are
+stamped updated_at = created_at, as if nothing had changed since they were received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db.models import F
+
+from dashboard import figures as dashboard
+from dashboard import tasks
+from dashboard.filters import DashboardFilter
+from dashboard.models import DashboardCell, DashboardRefresh
+from dashboard.summary import dashboard_refresh
+from issues import workflow
+from issues.models import Problem, Satisfaction, Status
+from liaison.models import Role
+
+from .test_dashboard import (
+    NOW,
+    at,
+    make_problem,
+    world_fixture,  # noqa: F401 - the hand-made data set, as `world`
+)
+
+
+@pytest.fixture(name="summed")
+def summed_fixture(world):
+    """The world, untouched since received, with its summary built at NOW."""
+    Problem.objects.update(updated_at=F("created_at"))
+    dashboard_refresh(full=True, now=NOW)
+    return world
+
+
+def both(data: dict, *, department=None, now=NOW) -> tuple[dashboard.Dashboard, ...]:
+    """The live figures and the summary's for one filter."""
+    chosen = DashboardFilter(data, queryset=Problem.objects.all(), department=department)
+    assert chosen.is_valid(), chosen.form.errors
+    lookups = chosen.summary_lookups()
+    assert lookups is not None, data
+    common = {
+        "period": chosen.period(),
+        "list_params": chosen.list_params(),
+        "department_id": department.pk if department else None,
+        "now": now,
+    }
+    live = dashboard.dashboard(chosen.qs, **common)
+    summary = dashboard.dashboard(chosen.qs, summary=lookups, **common)
+    return live, summary
+
+
+def rows(figures: list[dashboard.Figures]) -> list[tuple]:
+    return [(f.key, f.label, f.counts, f.handling, f.links) for f in figures]
+
+
+def assert_same(live: dashboard.Dashboard, summary: dashboard.Dashboard) -> None:
+    assert live.as_of is None
+    assert summary.as_of is not None
+    assert summary.headline.counts == live.headline.counts
+    assert summary.headline.handling == live.headline.handling
+    assert summary.headline.links == live.headline.links
+    assert rows(summary.departments) == rows(live.departments)
+    assert [f.average_working_days for f in summary.departments] == [
+        f.average_working_days for f in live.departments
+    ]
+    assert rows(summary.categories) == rows(live.categories)
+    assert rows(summary.towns) == rows(live.towns)
+    assert rows(summary.meetings) == rows(live.meetings)
+    assert rows(summary.months) == rows(live.months)
+    assert summary.chart_data() == live.chart_data()
+    assert summary.escalated == live.escalated
+    assert summary.action_items_overdue == live.action_items_overdue
+
+
+def filters(world) -> list[dict]:
+    district = world["district"]
+    return [
+        {"year": "2025"},
+        {"year": "2024"},
+        {"year": "2025", "department": district.department.pk},
+        {"year": "2025", "department": district.other_department.pk},
+        {"year": "2025", "category": world["c2"].pk},
+        {"year": "2025", "meeting": world["meeting"].pk},
+        {"year": "2025", "leader": district.users[Role.LEADER].pk},
+        {"year": "2025", "department": district.department.pk, "category": world["c1"].pk},
+        {"date_from": "2025-04-01", "date_to": "2025-06-30"},
+        {"date_from": "2024-12-01", "date_to": "2025-03-31"},
+    ]
+
+
+def test_after_a_full_refresh_the_summary_equals_the_live_figures(summed):
+    for data in filters(summed):
+        live, summary = both(data)
+        assert_same(live, summary)
+    # And the figures are the hand-counted ones (test_dashboard.py), not merely equal.
+    h = both({"year": "2025"})[1].headline
+    assert (h.received, h.accepted, h.concluded, h.on_time, h.overdue, h.escalated) == (
+        8,
+        6,
+        4,
+        3,
+        1,
+        1,
+    )
+    assert (h.handling.count, h.handling.total_working_days) == (4, 22)
+
+
+def test_a_department_heads_dashboard_comes_from_the_summary(summed):
+    department = summed["district"].department
+
+    live, summary = both({"year": "2025"}, department=department)
+
+    assert_same(live, summary)
+    assert summary.headline.received == 4
+
+
+def test_the_cells_hold_one_row_per_month_and_key(summed):
+    cells = DashboardCell.objects.filter(month=dt.date(2025, 3, 1))
+    # Problems 1 and 2: department A, category 1, the town, the meeting, no leader.
+    assert [
+        (c.lead_department_id, c.town_id, c.meeting_id, c.received, c.on_time, c.handling_days)
+        for c in cells
+    ] == [
+        (
+            summed["district"].department.pk,
+            summed["district"].town.pk,
+            summed["meeting"].pk,
+            2,
+            1,
+            18,
+        )
+    ]
+    assert DashboardRefresh.objects.get().refreshed_at == NOW
+
+
+def test_only_whole_months_and_key_filters_can_use_the_summary(summed):
+    def lookups(data):
+        chosen = DashboardFilter(data, queryset=Problem.objects.all())
+        assert chosen.is_valid()
+        return chosen.summary_lookups()
+
+    assert lookups({"year": "2025"}) == {
+        "month__gte": dt.date(2025, 1, 1),
+        "month__lte": dt.date(2025, 12, 31),
+    }
+    assert lookups({"date_from": "2025-02-01", "date_to": "2025-02-28"}) is not None
+    assert lookups({"date_from": "2025-02-02", "date_to": "2025-02-28"}) is None
+    assert lookups({"date_from": "2025-02-01", "date_to": "2025-02-27"}) is None
+    assert lookups({"year": "2025", "meeting": summed["meeting"].pk})["meeting_id"] == (
+        summed["meeting"].pk
+    )
+
+
+def test_the_live_figures_answer_until_the_summary_is_built(world):
+    chosen = DashboardFilter({"year": "2025"}, queryset=Problem.objects.all())
+    assert chosen.is_valid()
+
+    d = dashboard.dashboard(
+        chosen.qs,
+        period=chosen.period(),
+        list_params=chosen.list_params(),
+        now=NOW,
+        summary=chosen.summary_lookups(),
+    )
+
+    assert d.as_of is None
+    assert d.headline.received == 8
+
+
+def cell_ids_by_month() -> dict[dt.date, set[int]]:
+    result: dict = {}
+    for month, pk in DashboardCell.objects.values_list("month", "pk"):
+        result.setdefault(month, set()).add(pk)
+    return result
+
+
+def test_an_incremental_refresh_recomputes_only_the_changed_month(summed):
+    users = summed["district"].users
+    p = summed["problems"]
+    dispatched_at = NOW + dt.timedelta(hours=1)
+    refreshed_at = dispatched_at + dt.timedelta(minutes=10)
+    before = cell_ids_by_month()
+
+    with time_machine.travel(dispatched_at, tick=False):
+        workflow.problem_dispatch(
+            problem_id=p[6].pk,
+            actor=users[Role.OFFICE],
+            lead_department=summed["district"].other_department,
+            now=dispatched_at,
+        )
+    assert dashboard_refresh(now=refreshed_at) == [dt.date(2025, 5, 1)]
+    after = cell_ids_by_month()
+    may = dt.date(2025, 5, 1)
+    assert {m: ids for m, ids in after.items() if m != may} == {
+        m: ids for m, ids in before.items() if m != may
+    }
+    assert after[may].isdisjoint(before[may])
+    live, summary = both({"year": "2025"}, now=refreshed_at)
+    assert_same(live, summary)
+    assert summary.headline.accepted == 7
+
+    # Answered (April), then evaluated by the enterprise: April alone, each time.
+    answered_at = NOW + dt.timedelta(hours=2)
+    refreshed_at = answered_at + dt.timedelta(minutes=10)
+    with time_machine.travel(answered_at, tick=False):
+        workflow.problem_resolve(
+            problem_id=p[4].pk,
+            actor=users[Role.DEPARTMENT_STAFF],
+            answer="已联系有资质的处置单位。",
+            now=answered_at,
+        )
+    assert dashboard_refresh(now=refreshed_at) == [dt.date(2025, 4, 1)]
+    live, summary = both({"year": "2025"}, now=refreshed_at)
+    assert_same(live, summary)
+    assert (summary.headline.concluded, summary.headline.overdue) == (5, 0)
+
+    evaluated_at = NOW + dt.timedelta(hours=3)
+    refreshed_at = evaluated_at + dt.timedelta(minutes=10)
+    with time_machine.travel(evaluated_at, tick=False):
+        workflow.problem_evaluate(
+            problem_id=p[4].pk,
+            actor=users[Role.ENTERPRISE],
+            satisfaction=Satisfaction.SATISFIED,
+            now=evaluated_at,
+        )
+    assert dashboard_refresh(now=refreshed_at) == [dt.date(2025, 4, 1)]
+    live, summary = both({"year": "2025"}, now=refreshed_at)
+    assert_same(live, summary)
+    assert (summary.headline.evaluated, summary.headline.satisfied) == (4, 3)
+    assert Problem.objects.get(pk=p[4].pk).status == Status.CLOSED
+    # Nothing changed since: nothing recomputed.
+    assert dashboard_refresh(now=refreshed_at + dt.timedelta(minutes=10)) == []
+
+
+def test_a_problem_that_becomes_overdue_with_time_counts_after_the_next_refresh(summed):
+    make_problem(
+        summed,
+        Status.IN_PROGRESS,
+        created="2025-11-19 10:00",
+        department=summed["district"].department,
+        due_at=at("2025-12-03 23:59:59"),
+        updated_at=at("2025-11-19 10:00"),
+    )
+    with time_machine.travel(NOW, tick=False):
+        dashboard_refresh(full=True)
+    assert both({"year": "2025"})[1].headline.overdue == 1  # problem 4 only
+
+    past_due = at("2025-12-04 09:00")
+    with time_machine.travel(past_due, tick=False):
+        # Not changed (its updated_at is old), but now past its deadline.
+        assert dashboard_refresh() == [dt.date(2025, 11, 1)]
+    live, summary = both({"year": "2025"}, now=past_due)
+    assert_same(live, summary)
+    assert summary.headline.overdue == 2
+
+
+def test_a_change_committed_while_a_refresh_ran_is_picked_up_by_the_next(summed):
+    refreshed_at = NOW + dt.timedelta(minutes=30)
+    assert dashboard_refresh(now=refreshed_at) == []
+    # Stamped before that refresh began, committed after it read the changes.
+    Problem.objects.filter(pk=summed["problems"][8].pk).update(
+        satisfaction=Satisfaction.UNSATISFIED, updated_at=refreshed_at - dt.timedelta(seconds=20)
+    )
+
+    assert dashboard_refresh(now=refreshed_at + dt.timedelta(minutes=1)) == [dt.date(2025, 6, 1)]
+    live, summary = both({"year": "2025"}, now=refreshed_at + dt.timedelta(minutes=1))
+    assert_same(live, summary)
+
+
+# Refresh queries: the DashboardRefresh row locked (SELECT ... FOR UPDATE; a savepoint
+# around it and a release at the end, as the test runs inside a transaction), the months
+# of changed problems, the months of problems that went past their deadline; per month:
+# the grouped counts, the grouped start days, the grouped answer days, the month's old
+# cells deleted, the new ones inserted (one INSERT per 1000 cells); the row saved.
+def test_an_incremental_refresh_makes_five_queries_per_month(summed, django_assert_num_queries):
+    def touch(*numbers: int, minutes: int) -> dt.datetime:
+        moment = NOW + dt.timedelta(minutes=minutes)
+        ids = [summed["problems"][n].pk for n in numbers]
+        Problem.objects.filter(pk__in=ids).update(updated_at=moment)
+        return moment + dt.timedelta(minutes=10)
+
+    with django_assert_num_queries(2 + 3 + 0 * 5 + 1):
+        assert dashboard_refresh(now=NOW + dt.timedelta(minutes=1)) == []
+    refreshed = touch(5, minutes=20)
+    with django_assert_num_queries(2 + 3 + 1 * 5 + 1):
+        assert len(dashboard_refresh(now=refreshed)) == 1
+    refreshed = touch(3, 5, 8, minutes=40)
+    with django_assert_num_queries(2 + 3 + 3 * 5 + 1):
+        assert len(dashboard_refresh(now=refreshed)) == 3
+
+
+# A full rebuild: the row locked (savepoint, lock, release), every cell deleted, the
+# months of all problems; per month the three grouped reads and one insert; the row saved.
+def test_a_full_refresh_makes_four_queries_per_month(summed, django_assert_num_queries):
+    months = 5  # 2024-12, 2025-03 to 2025-06
+
+    with django_assert_num_queries(2 + 1 + 1 + 1 + months * 4 + 1):
+        assert len(dashboard_refresh(full=True, now=NOW)) == months
+
+
+def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
+    out = io.StringIO()
+    call_command("refresh_dashboard", "--full", stdout=out)
+    assert "5 month(s) recomputed" in out.getvalue()
+    assert DashboardRefresh.objects.get().full_at > NOW
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["refresh-dashboard"]["task"] == tasks.refresh_dashboard.name
+    assert schedule["refresh-dashboard"]["schedule"] == 60
+    assert schedule["refresh-dashboard-full"]["task"] == tasks.refresh_dashboard_full.name
+    assert tasks.refresh_dashboard.apply().get() == 0  # nothing changed since
+    assert tasks.refresh_dashboard_full.apply().get() == 5
+
+
+def test_a_summary_nobody_refreshes_is_not_used(summed):
+    """Worker or beat down: the figures are counted live, and the page can say why."""
+    later = NOW + dashboard.summary_stale_after() + dt.timedelta(seconds=1)
+
+    live, summary = both({"year": str(NOW.year)}, now=later)
+
+    assert summary.as_of is None
+    assert summary.summary_stale_since == NOW
+    assert summary.headline.counts == live.headline.counts
+    fresh = both({"year": str(NOW.year)}, now=NOW + dt.timedelta(minutes=1))[1]
+    assert fresh.as_of == NOW and fresh.summary_stale_since is None
