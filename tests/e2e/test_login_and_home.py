@@ -59,10 +59,14 @@ def log_in(page, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.locator("main form button[type=submit]").click()
+    # The click starts the POST; wait for the page it leads to (home, or the form again
+    # with its message), so the next step never races the sign-in.
+    page.wait_for_load_state()
 
 
 def assert_fits_the_screen(page) -> None:
     """Nothing sticks out sideways (a phone would scroll the whole page)."""
+    page.wait_for_load_state()  # a click just before may have started a navigation
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
