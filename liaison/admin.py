@@ -242,7 +242,12 @@ admin.site.unregister(AccessLog)  # successful sign-ins are not logged (settings
 
 @admin.register(AccessAttempt)
 class AccessAttemptAdmin(BoundedLookupsMixin, axes_admin.AccessAttemptAdmin):
-    pass
+    # Without axes' expiry records (not used here), whose column has no translatable name.
+    fieldsets = (
+        (None, {"fields": ("username", "attempt_time", "path_info", "failures_since_start")}),
+        (_("Form Data"), {"fields": ("get_data", "post_data")}),
+        (_("Meta Data"), {"fields": ("user_agent", "ip_address", "http_accept")}),
+    )
 
 
 @admin.register(AccessFailureLog)

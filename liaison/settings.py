@@ -79,7 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # Before liaison: their permissions exist when liaison's post_migrate gives the office
     # the right to see and lift lock-outs (liaison.services.role_groups_ensure).
-    "axes",
+    "liaison.login_protection_app.LoginProtectionConfig",  # django-axes
     "captcha",
     "django_filters",
     "rest_framework",

@@ -331,9 +331,15 @@ def test_the_office_sees_a_lock_out_and_lifts_it(alice, office_client):
         fail(user_client)
     assert sign_in(user_client).status_code == 429
 
-    attempts = office_client.get(reverse("admin:axes_accessattempt_changelist"))
+    index = office_client.get(reverse("admin:index"), headers={"accept-language": "zh-hans"})
+    assert "登录保护" in index.content.decode()  # django-axes, in the office's language
+    attempts = office_client.get(
+        reverse("admin:axes_accessattempt_changelist"), headers={"accept-language": "zh-hans"}
+    )
     assert attempts.status_code == 200
-    assert "alice" in attempts.content.decode()
+    page = attempts.content.decode()
+    assert "alice" in page and "127.0.0.1" in page
+    assert "失败次数" in page and "已锁定" in page
     failures = office_client.get(reverse("admin:axes_accessfailurelog_changelist"))
     assert failures.status_code == 200
     attempt = AccessAttempt.objects.get(username="alice")
