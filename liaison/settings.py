@@ -465,9 +465,11 @@ AXES_SENSITIVE_PARAMETERS = [
     "new_password2",
     "csrfmiddlewaretoken",
 ]
-# The challenge's picture (django-simple-captcha): 4 characters, valid for 10 minutes.
+# The challenge's picture (django-simple-captcha): 4 characters, large enough to read on a
+# phone, valid for 10 minutes.
 CAPTCHA_TIMEOUT = 10
 CAPTCHA_LENGTH = 4
+CAPTCHA_FONT_SIZE = 36
 
 # Working days: how many a problem has, and when it is warned.
 LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default=10)

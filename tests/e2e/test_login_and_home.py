@@ -212,3 +212,64 @@ def test_it_changes_the_password_on_a_phone(open_page, district, screenshot):
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/accounts/password/done/$"))
     screenshot(page, "password-change-done-zh-hans-phone")
+
+
+# Login protection (liaison.login_protection): failures recorded as django-axes records
+# them, from the browser's address (127.0.0.1).
+CHALLENGE_LABEL = {"zh-hans": "图中的字符", "en": "Characters in the picture"}
+LOCKED = {
+    "zh-hans": "您所在地址登录此账号已被锁定",
+    "en": "signing in to this account from your address is locked until",
+}
+
+
+def record_failures(username: str, failures: int) -> None:
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username=username,
+        ip_address="127.0.0.1",
+        user_agent="e2e",
+        failures_since_start=failures,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/login/",
+    )
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("zh-hans", "phone"), ("en", "desktop")])
+def test_after_many_failures_from_the_network_a_person_answers_the_challenge(
+    open_page, district, screenshot, language, viewport
+):
+    from captcha.models import CaptchaStore
+
+    for i in range(10):  # made-up names from the same address, as behind a NAT
+        record_failures(f"guess{i}", 1)
+    page = open_page(viewport, language)
+    page.goto("/accounts/login/")
+    expect(page.locator("label[for=id_challenge_1]")).to_have_text(CHALLENGE_LABEL[language])
+    picture = page.locator("img.liaison-challenge")
+    expect(picture).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", picture.element_handle()) > 0
+    assert_fits_the_screen(page)
+    screenshot(page, f"login-challenge-{language}-{viewport}")
+
+    key = page.locator("input[name=challenge_0]").input_value()
+    page.fill("#id_username", USERNAMES[Role.ENTERPRISE])
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_challenge_1", CaptchaStore.objects.get(hashkey=key).response)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("zh-hans", "phone"), ("en", "desktop")])
+def test_a_locked_out_user_is_told_until_when(open_page, district, screenshot, language, viewport):
+    record_failures(USERNAMES[Role.ENTERPRISE], 5)
+    page = open_page(viewport, language)
+    log_in(page, USERNAMES[Role.ENTERPRISE], PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.locator(".alert-danger")).to_contain_text(LOCKED[language])
+    expect(page.locator("#id_password")).to_be_visible()  # the site's page, the form again
+    assert_fits_the_screen(page)
+    screenshot(page, f"login-locked-out-{language}-{viewport}")
