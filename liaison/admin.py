@@ -1,5 +1,7 @@
 """Admin for organisations, profiles and the working-day calendar, usable by the office."""
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -20,6 +22,8 @@ User = get_user_model()
 
 admin.site.site_header = _("Liaison administration")
 admin.site.login_form = AdminLoginForm
+# Django's login page with the challenge's row when the form has one (liaison.forms).
+admin.site.login_template = "admin/liaison_login.html"
 admin.site.site_title = _("Liaison")
 admin.site.index_title = _("Organisations, people and calendar")
 # is_staff alone is not enough: a user whose role changed away from office keeps it
@@ -227,3 +231,25 @@ class CalendarDayAdmin(BoundedLookupsMixin, admin.ModelAdmin):
 class CalendarYearAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ("year", "confirmed", "source")
     list_editable = ("confirmed",)
+
+
+# Sign-in lock-outs (django-axes): the office sees who is locked out from which address
+# and lifts a lock-out by deleting its access attempt; the failures stay in the log.
+admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessFailureLog)
+admin.site.unregister(AccessLog)  # successful sign-ins are not logged (settings)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(BoundedLookupsMixin, axes_admin.AccessAttemptAdmin):
+    # Without axes' expiry records (not used here), whose column has no translatable name.
+    fieldsets = (
+        (None, {"fields": ("username", "attempt_time", "path_info", "failures_since_start")}),
+        (_("Form Data"), {"fields": ("get_data", "post_data")}),
+        (_("Meta Data"), {"fields": ("user_agent", "ip_address", "http_accept")}),
+    )
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(BoundedLookupsMixin, axes_admin.AccessFailureLogAdmin):
+    pass

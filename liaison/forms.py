@@ -1,119 +1,107 @@
-"""Forms of the core app: the login form with throttling of failed attempts."""
+"""Forms of the core app: the login forms and the password change, under login protection."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
-
+from captcha.fields import CaptchaAnswerInput, CaptchaField, CaptchaHiddenInput, CaptchaTextInput
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
-from django.core.cache.backends.locmem import LocMemCache
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-logger = logging.getLogger(__name__)
+from . import login_protection
 
-# After this many failed logins for one user name from one address (or many more
-# from one address for any name), further attempts are refused for a while.
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 30
-LOCKOUT_SECONDS = 15 * 60
-
-# Failures are counted in the shared cache (Redis). While it is down, logging in must
-# still work: they are counted in this process instead, so throttling goes on, per process.
-_fallback_counts = LocMemCache("liaison-login-failures", {})
+CHALLENGE_FIELD = "challenge"
 
 
-def _counts(operation: str, *args):
-    """Call the shared cache, or this process's fallback if the cache is down."""
-    try:
-        return getattr(cache, operation)(*args)
-    except ValueError:  # incr of a key that expired: not an outage
-        raise
-    except Exception as error:
-        logger.warning("login throttling counts in this process: the cache failed (%r)", error)
-        return getattr(_fallback_counts, operation)(*args)
+class ChallengeInput(CaptchaTextInput):
+    """django-simple-captcha's picture, its key and the answer box, in the site's words
+    (its own template says alt="captcha" in English whatever the language)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        self.fetch_captcha_store(name, value, attrs, self.generator)
+        attrs = self.build_attrs(self.attrs, attrs)
+        field_id = attrs.pop("id", f"id_{name}")
+        picture = format_html(
+            '<img src="{}" alt="{}" class="liaison-challenge d-block mb-2 border rounded">',
+            self.image_url(),
+            _("The characters to type"),
+        )
+        key = CaptchaHiddenInput().render(f"{name}_0", self._key, {"id": f"{field_id}_0"})
+        answer = CaptchaAnswerInput().render(
+            f"{name}_1", "", {**attrs, "id": f"{field_id}_1", "maxlength": 20}
+        )
+        return picture + key + answer
 
 
-def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    return f"liaison:login-failures:{kind}:{digest}"
-
-
-def _client_address(request) -> str:
-    """The client's address; behind N trusted proxies (LIAISON_TRUSTED_PROXIES), the
-    address the nearest trusted proxy saw, from X-Forwarded-For."""
-    if request is None:
-        return "unknown"
-    proxies = getattr(settings, "LIAISON_TRUSTED_PROXIES", 0)
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-class ThrottledLoginMixin:
-    """Refuse further attempts after repeated failures (the site's and the admin's login)."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _(
-            "Too many failed attempts. Wait %(minutes)d minutes and try again, or ask the "
-            "liaison office to reset your password."
+def challenge_field() -> CaptchaField:
+    return CaptchaField(
+        label=_("Characters in the picture"),
+        help_text=_(
+            "There have been many failed sign-ins from your network. Type the characters "
+            "in the picture (capitals or not) to show a person is signing in."
         ),
-    }
+        widget=ChallengeInput(),
+        error_messages={
+            "required": _("Type the characters in the picture."),
+            "incomplete": _("Type the characters in the picture."),
+            "invalid": _("The characters did not match the picture. Type the new ones."),
+        },
+    )
+
+
+class ProtectedLoginMixin:
+    """The password is checked through authenticate(request=...), where django-axes refuses
+    a user name locked from this address; a locked-out user is told until when. From an
+    address with many recent failures (any names), the challenge comes first: without
+    its right answer the password is not checked at all (and nothing is counted)."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if request is not None and login_protection.challenge_required(request):
+            self.fields[CHALLENGE_FIELD] = challenge_field()
 
     def clean(self):
-        username = (self.cleaned_data.get("username") or "").strip().lower()
-        address = _client_address(self.request)
-        keys = [_key("user", f"{username}|{address}"), _key("address", address)]
-        limits = [MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS]
-        counts = _counts("get_many", keys)
-        if any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=True)):
-            raise ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": LOCKOUT_SECONDS // 60},
-            )
+        if CHALLENGE_FIELD in self.fields and CHALLENGE_FIELD not in self.cleaned_data:
+            return self.cleaned_data  # the challenge's own error says what to do
         try:
             return super().clean()
         except ValidationError:
-            for key in keys:
-                if _counts("add", key, 1, LOCKOUT_SECONDS) is False:
-                    try:
-                        _counts("incr", key)
-                    except ValueError:  # expired between add and incr
-                        _counts("set", key, 1, LOCKOUT_SECONDS)
+            if self.request is not None and login_protection.is_locked_out(self.request):
+                raise login_protection.locked_out_error(
+                    self.request, self.cleaned_data.get("username") or ""
+                ) from None
             raise
 
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        address = _client_address(self.request)
-        username = (self.cleaned_data.get("username") or "").strip().lower()
-        _counts("delete", _key("user", f"{username}|{address}"))
 
-
-class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+class LoginForm(ProtectedLoginMixin, auth_forms.AuthenticationForm):
     """The site's login form."""
 
-    error_messages = ThrottledLoginMixin.error_messages
+
+class AdminLoginForm(ProtectedLoginMixin, AdminAuthenticationForm):
+    """The admin's login form, protected like the site's (staff accounts matter most)."""
 
 
-class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    """The admin's login form, throttled like the site's (staff accounts matter most)."""
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the old password checked through authenticate(request=...): a wrong
+    one counts against the user and this address as a failed sign-in does, and once the
+    pair is locked the form refuses even the right one until the lock ends."""
 
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "throttled": ThrottledLoginMixin.error_messages["throttled"],
-    }
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        username = self.user.get_username()
+        checked = authenticate(self.request, username=username, password=old_password)
+        if checked is not None and checked.pk == self.user.pk:
+            return old_password
+        if login_protection.is_locked_out(self.request):
+            raise login_protection.locked_out_error(self.request, username)
+        raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
 
 
 class HtmlDateInput(forms.DateInput):

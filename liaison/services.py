@@ -20,6 +20,9 @@ OFFICE_ADMIN_MODELS = ("department", "enterprise", "profile", "calendarday", "ca
 # The office creates and edits accounts; the admin keeps superusers and the
 # role-driven fields (staff, groups, permissions) out of its reach.
 OFFICE_USER_PERMISSIONS = ("view_user", "add_user", "change_user")
+# The office sees sign-in lock-outs and failures (django-axes) and lifts a lock-out by
+# deleting its access attempt (README, "Login protection").
+OFFICE_LOCKOUT_PERMISSIONS = ("view_accessattempt", "delete_accessattempt", "view_accessfailurelog")
 
 
 @dataclass
@@ -116,13 +119,15 @@ def calendar_changed() -> None:
 
 
 def role_groups_ensure() -> dict[str, Group]:
-    """Create one group per role; the office may edit organisations, accounts and the calendar."""
+    """Create one group per role; the office may edit organisations, accounts and the calendar,
+    and lift sign-in lock-outs."""
     groups = {}
     for role in ROLE_GROUP_NAMES:
         groups[role], _ = Group.objects.get_or_create(name=str(role.value))
     office_perms = Permission.objects.filter(
         Q(content_type__app_label="liaison", content_type__model__in=OFFICE_ADMIN_MODELS)
         | Q(content_type__app_label="auth", codename__in=OFFICE_USER_PERMISSIONS)
+        | Q(content_type__app_label="axes", codename__in=OFFICE_LOCKOUT_PERMISSIONS)
     )
     groups[Role.OFFICE].permissions.set(office_perms)
     groups[Role.ADMIN].permissions.set(Permission.objects.all())

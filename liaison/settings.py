@@ -1,5 +1,6 @@
 """Settings, all read from the environment in this one place (12-factor)."""
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before liaison: their permissions exist when liaison's post_migrate gives the office
+    # the right to see and lift lock-outs (liaison.services.role_groups_ensure).
+    "liaison.login_protection_app.LoginProtectionConfig",  # django-axes
+    "captcha",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -103,6 +108,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns the page of a request in which axes refused or locked a sign-in into the
+    # lock-out answer (liaison.login_protection.lockout_response).
+    "axes.middleware.AxesMiddleware",
     # Last, so that it sees a view's exception first: the database out of reach is a 503.
     "liaison.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -419,8 +427,49 @@ LIAISON_SMS_TENCENT_SDK_APP_ID = env.str("LIAISON_SMS_TENCENT_SDK_APP_ID", defau
 LIAISON_SMS_TENCENT_REGION = env.str("LIAISON_SMS_TENCENT_REGION", default="ap-guangzhou")
 
 # How many reverse proxies in front of the app add to X-Forwarded-For (0: none, use
-# REMOTE_ADDR). Login throttling counts failures per client address.
+# REMOTE_ADDR). Login protection counts failures per client address
+# (liaison.login_protection.client_address, which hands this to django-ipware).
 LIAISON_TRUSTED_PROXIES = env.int("LIAISON_TRUSTED_PROXIES", default=0)
+
+# Login protection (django-axes; README, "Login protection"). Failed password checks are
+# recorded in the database per user name and address together: after
+# LIAISON_LOGIN_FAILURE_LIMIT of them that pair is refused for LIAISON_LOGIN_LOCKOUT_MINUTES
+# after the last. From an address with LIAISON_LOGIN_CHALLENGE_AFTER failures in that
+# time (any names), a sign-in answers a challenge before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked pair before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LIAISON_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LIAISON_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LIAISON_LOGIN_CHALLENGE_AFTER = env.int("LIAISON_LOGIN_CHALLENGE_AFTER", default=10)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "liaison.login_protection.client_address"
+AXES_LOCKOUT_CALLABLE = "liaison.login_protection.lockout_response"
+# A successful sign-in clears that user's failures from that address.
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked are refused without being recorded: the time the user is told
+# to come back stays true however often they try.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Each failure is also kept (AccessFailureLog) for the admin to read after the lock ends;
+# successful sign-ins are not logged (a row for every sign-in, kept for ever).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_DISABLE_ACCESS_LOG = True
+# What axes copies of the form into its records: never a password or the form's token.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
+# The challenge's picture (django-simple-captcha): 4 characters, large enough to read on a
+# phone, valid for 10 minutes.
+CAPTCHA_TIMEOUT = 10
+CAPTCHA_LENGTH = 4
+CAPTCHA_FONT_SIZE = 36
 
 # Working days: how many a problem has, and when it is warned.
 LIAISON_DEADLINE_WORKING_DAYS = env.int("LIAISON_DEADLINE_WORKING_DAYS", default=10)

@@ -17,11 +17,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
-        name="password_change",
-    ),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(
@@ -29,6 +25,8 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
+    # The challenge's pictures (django-simple-captcha), shown after many failed sign-ins.
+    path("accounts/challenge/", include("captcha.urls")),
     path("problems/", include("issues.urls")),
     path("meetings/", include("meetings.urls")),
     path("tasks/", include("keytasks.urls")),

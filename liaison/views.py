@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from . import readiness
-from .forms import LoginForm
+from .forms import LoginForm, PasswordChangeForm
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with the old password checked as a sign-in is (liaison.forms)."""
+
+    template_name = "registration/password_change.html"
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class LogoutView(auth_views.LogoutView):

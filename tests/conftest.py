@@ -9,7 +9,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 # The production hasher (PBKDF2, a million rounds) costs a good part of a second per
 # password set or checked. Every test hashes with MD5 instead: logins still go through
-# the real form, backend and throttle, only the digest is cheap. The production hashers
+# the real form, backends and login protection, only the digest is cheap. The production hashers
 # stay behind it, so a hash one of them made still verifies.
 FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -30,7 +30,7 @@ def pytest_xdist_setupnodes(config, specs):
     """Under pytest-xdist (`make test` runs two workers), each worker its own Redis database.
 
     The tests empty the cache (FLUSHDB) and send tasks through the broker; two workers on
-    one database would wipe each other's login counts and could take each other's tasks.
+    one database would wipe each other's cache and could take each other's tasks.
     Worker N gets REDIS_URL's database number plus N (so /4 gives /4 and /5), set in its
     environment before it starts: its settings, and the Celery workers it starts, use it.
     """
@@ -101,42 +101,37 @@ def rolled_back_at_the_end(django_db_blocker):
             outer.__exit__(None, None, None)
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
 @pytest.fixture(autouse=True)
-def no_failed_logins_carried_over():
-    """Each test starts with no failed logins counted.
+def no_failed_logins_carried_over(request):
+    """Each test starts with no failed sign-ins, lock-outs or challenges recorded.
 
     Every request of the test client and of the browser tests comes from 127.0.0.1, and
-    the counts live in the cache (Redis in CI) for 15 minutes: without this, failures
-    made on purpose by earlier tests (or an earlier run on the same Redis database) add
-    up to the per-address limit and a later test's correct password is refused. Only the
-    counts are deleted; the broker's messages in the same database stay.
+    django-axes keeps failures and lock-outs in the database (the challenge's pictures
+    too): a test's own are undone with it (rolled back, or emptied after a transactional
+    test), but rows written by a shared, module-scoped fixture, or left by a test that
+    failed half-way through a transactional run, would count against the next test's
+    correct password. A test without the database has none to find.
     """
-    _forget_failed_logins()
+    if request.node.get_closest_marker("django_db") or DATABASE_FIXTURES & set(
+        request.fixturenames
+    ):
+        # What pytest-django's own django_db marker asks for: the test's database, set
+        # up as the test will use it (a transaction, or a transactional one).
+        request.getfixturevalue("_django_db_helper")
+        _forget_failed_logins()
     yield
 
 
 def _forget_failed_logins() -> None:
-    from django.core.cache import cache
+    from axes.models import AccessAttempt, AccessFailureLog
+    from captcha.models import CaptchaStore
 
-    from liaison import forms
-
-    forms._fallback_counts.clear()
-    client_of = getattr(cache, "_cache", None)
-    if isinstance(client_of, dict):  # the local-memory cache of this process
-        with cache._lock:
-            for key in [key for key in client_of if "login-failures:" in key]:
-                client_of.pop(key, None)
-                cache._expire_info.pop(key, None)
-        return
-    if not hasattr(client_of, "get_client"):
-        return
-    try:
-        client = client_of.get_client(write=True)
-        keys = list(client.scan_iter(match="*login-failures:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    except Exception:  # Redis stopped on purpose by a fault test: nothing to forget
-        pass
+    AccessAttempt.objects.all().delete()
+    AccessFailureLog.objects.all().delete()
+    CaptchaStore.objects.all().delete()
 
 
 @pytest.fixture

@@ -47,6 +47,10 @@ print(json.dumps({
     "broker_transport": app.conf.broker_transport,
     "result_backend": app.conf.result_backend,
     "trusted_proxies": settings.LIAISON_TRUSTED_PROXIES,
+    "login_failure_limit": settings.AXES_FAILURE_LIMIT,
+    "login_lockout_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
+    "login_challenge_after": settings.LIAISON_LOGIN_CHALLENGE_AFTER,
+    "login_lockout_parameters": settings.AXES_LOCKOUT_PARAMETERS,
 }))
 """
 
@@ -106,10 +110,29 @@ def test_development_runs_without_a_secret_key(tmp_path):
 
 def test_no_proxy_is_trusted_unless_configured(tmp_path):
     # X-Forwarded-For is then ignored: a client cannot pick the address login
-    # throttling counts. docker-compose.yml sets 1 for its nginx.
+    # protection counts. docker-compose.yml sets 1 for its nginx.
     assert _report(LIAISON_VAR_DIR=str(tmp_path))["trusted_proxies"] == 0
     production = _report(LIAISON_VAR_DIR=str(tmp_path), **PRODUCTION)
     assert production["trusted_proxies"] == 0
+
+
+def test_login_protection_has_sane_defaults_and_takes_the_environment(tmp_path):
+    defaults = _report(LIAISON_VAR_DIR=str(tmp_path))
+    assert defaults["login_failure_limit"] == 5
+    assert defaults["login_lockout_seconds"] == 15 * 60
+    assert defaults["login_challenge_after"] == 10
+    # Per user name and address together, never per address alone.
+    assert defaults["login_lockout_parameters"] == [["username", "ip_address"]]
+
+    configured = _report(
+        LIAISON_VAR_DIR=str(tmp_path),
+        LIAISON_LOGIN_FAILURE_LIMIT="8",
+        LIAISON_LOGIN_LOCKOUT_MINUTES="30",
+        LIAISON_LOGIN_CHALLENGE_AFTER="20",
+    )
+    assert configured["login_failure_limit"] == 8
+    assert configured["login_lockout_seconds"] == 30 * 60
+    assert configured["login_challenge_after"] == 20
 
 
 # What `make run` serves (LIAISON_LOCAL_RUN=1), asked through Django's test client.
@@ -118,8 +141,12 @@ import json
 import django
 django.setup()
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 
+# As `make run` does before it serves: the login page reads the failed sign-ins recorded
+# from the client's address (liaison.login_protection).
+call_command("migrate", verbosity=0)
 client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
 
 def get(path):
