@@ -9,6 +9,7 @@ filter of liaison_tags, with the rule in issues.selectors.can_see_contact_phone)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 # Never inside a longer run of letters or digits (an id, a hash, a token): only a
 # number standing on its own. Chinese characters around it are fine ("电话13800138000").
@@ -45,6 +46,27 @@ def mask_phone(phone: str) -> str:
         mobile = digits[-11:]
         return f"{mobile[:3]}****{mobile[-4:]}"
     return phone
+
+
+@dataclass(frozen=True)
+class ContactPhones:
+    """Whose enterprise contact phones a user sees in full; the others are masked.
+
+    Made by issues.selectors.contact_phones_for, the one rule (it needs the problems);
+    pages use it through the `contact_phone` filter, the API and exports through .phone().
+    """
+
+    every: bool = False
+    enterprise_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def shows(self, enterprise_id: int) -> bool:
+        return self.every or enterprise_id in self.enterprise_ids
+
+    def phone(self, enterprise) -> str:
+        """The enterprise's contact phone, in full or masked (138****0001) for this user."""
+        if self.shows(enterprise.pk):
+            return enterprise.contact_phone
+        return mask_phone(enterprise.contact_phone)
 
 
 def mask_personal_data(text: str) -> str:
