@@ -77,6 +77,15 @@ def contact_phones_for(
     return ContactPhones(enterprise_ids=frozenset(ids))
 
 
+def events_mentioning(user) -> list[QuerySet]:
+    """Timeline entries that may name `user` in their text without being theirs: those of
+    the problems they submitted, handle or are the responsible leader of."""
+    problems = Problem.objects.filter(
+        Q(submitted_by=user) | Q(handler=user) | Q(responsible_leader=user)
+    ).values("pk")
+    return [ProblemEvent.objects.filter(problem__in=problems).exclude(actor=user)]
+
+
 def district_leader_is(user) -> Q:
     """Problems whose district leader (models.DISTRICT_LEADER) is `user`: "my area"."""
     return Q(Exact(DISTRICT_LEADER, user.pk))
