@@ -215,17 +215,23 @@ def test_database_url_selects_postgresql(tmp_path):
     assert (report["name"], report["host"], report["port"]) == ("liaison", "db.example", 5433)
     assert report["conn_max_age"] == 60
     # A database host that does not answer fails the connection in seconds (/readyz, pages).
-    assert report["db_options"]["connect_timeout"] == 5
+    assert report["db_options"]["connect_timeout"] == 3
 
 
 def test_the_database_connect_timeout_is_configurable(tmp_path):
     report = _report(
         DATABASE_URL="postgres://liaison:secret@db.example:5433/liaison",
-        LIAISON_DB_CONNECT_TIMEOUT="2",
+        LIAISON_DB_CONNECT_TIMEOUT="10",
+        LIAISON_VAR_DIR=str(tmp_path),
+    )
+    too_short = _report(
+        DATABASE_URL="postgres://liaison:secret@db.example:5433/liaison",
+        LIAISON_DB_CONNECT_TIMEOUT="0",  # libpq: wait for ever
         LIAISON_VAR_DIR=str(tmp_path),
     )
 
-    assert report["db_options"]["connect_timeout"] == 2
+    assert report["db_options"]["connect_timeout"] == 10
+    assert too_short["db_options"]["connect_timeout"] == 2
 
 
 def test_logs_are_json_in_production_and_text_in_development(tmp_path):
