@@ -108,14 +108,21 @@ class JsonFormatter(_JsonFormatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Plain text for a terminal (`make run`, tests); tracebacks masked like the message."""
+    """Plain text for a terminal (`make run`, tests): the request's id, else the task's,
+    in brackets; tracebacks masked like the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.context = (
+            getattr(record, "request_id", None) or getattr(record, "task_id", None) or "-"
+        )
+        return super().format(record)
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging's name
         return mask_personal_data(super().formatException(ei))
 
 
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(task_id)s"
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"
 
 
 def logging_config(*, log_format: str, level: str) -> dict:

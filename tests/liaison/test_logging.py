@@ -201,4 +201,4 @@ def test_the_text_format_masks_too(capsys):
         filter_.filter(record)
     line = handler.format(record)
 
-    assert line.endswith("INFO x [None] to 139****0001")
+    assert line.endswith("INFO x [-] to 139****0001")
