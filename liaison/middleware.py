@@ -28,6 +28,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from . import logs, permissions, views
+from .privacy import mask_personal_data
 
 # The fields and the multipart framing around the files of an upload form.
 UPLOAD_FORM_OVERHEAD = 1024 * 1024
@@ -151,9 +152,9 @@ def _role_if_loaded(user) -> str | None:
 
 
 def path_for_log(request) -> str:
-    """The path, and the query's parameter names without their values: a search or a
-    filter can hold a name or a phone number."""
-    path = request.path
+    """The path (a credit code in it masked), and the query's parameter names without
+    their values: a search or a filter can hold a name or a phone number."""
+    path = mask_personal_data(request.path)
     if request.META.get("QUERY_STRING"):
         names = sorted(set(request.GET.keys()))
         path += "?" + "&".join(f"{name[:40]}=…" for name in names[:20])

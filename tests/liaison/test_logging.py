@@ -103,6 +103,15 @@ def test_the_signed_in_user_and_role_are_logged_and_the_query_values_are_not(dis
     assert "13900000001" not in json.dumps(lines, ensure_ascii=False)
 
 
+def test_a_credit_code_in_the_path_is_masked_in_the_line_and_its_path_field(db):
+    with json_log() as lines:
+        Client().get("/api/v1/enterprises/91330402MA0000001X/")
+
+    (line,) = request_lines(lines)
+    assert line["path"] == "/api/v1/enterprises/9133****1X/"
+    assert "91330402MA0000001X" not in json.dumps(line)
+
+
 def test_lines_written_during_a_request_carry_its_id(db, monkeypatch):
     client = Client()
 
