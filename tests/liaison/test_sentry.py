@@ -91,30 +91,28 @@ print(json.dumps({"active": client.is_active(), "dsn": client.dsn,
 """
 
 
-def test_without_sentry_dsn_nothing_is_started(tmp_path):
+def sentry_as_started(tmp_path, **environment: str) -> dict:
+    """The SDK's state in a fresh process with these settings."""
     process = _python(
         "-c",
         SENTRY_REPORT,
         DJANGO_SETTINGS_MODULE="liaison.settings",
         LIAISON_VAR_DIR=str(tmp_path),
+        **environment,
     )
-
     assert process.returncode == 0, process.stderr
-    assert json.loads(process.stdout.strip().splitlines()[-1])["active"] is False
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def test_without_sentry_dsn_nothing_is_started(tmp_path):
+    assert sentry_as_started(tmp_path)["active"] is False
 
 
 def test_with_sentry_dsn_the_sdk_is_started(tmp_path):
-    process = _python(
-        "-c",
-        SENTRY_REPORT,
-        DJANGO_SETTINGS_MODULE="liaison.settings",
-        LIAISON_VAR_DIR=str(tmp_path),
-        SENTRY_DSN="https://key@127.0.0.1:9/1",
-        SENTRY_ENVIRONMENT="staging",
+    report = sentry_as_started(
+        tmp_path, SENTRY_DSN="https://key@127.0.0.1:9/1", SENTRY_ENVIRONMENT="staging"
     )
 
-    assert process.returncode == 0, process.stderr
-    report = json.loads(process.stdout.strip().splitlines()[-1])
     assert report == {
         "active": True,
         "dsn": "https://key@127.0.0.1:9/1",
