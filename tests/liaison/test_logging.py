@@ -211,3 +211,29 @@ def test_the_text_format_masks_too(capsys):
     line = handler.format(record)
 
     assert line.endswith("INFO x [-] to 139****0001")
+
+
+def test_a_request_whose_query_cannot_be_read_is_logged_without_it(db):
+    query = "&".join(f"f{i}=1" for i in range(1100))  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+    with json_log() as lines:
+        response = Client(raise_request_exception=False).get(f"/healthz?{query}")
+
+    assert response.status_code == 400  # Django refuses it
+    (line,) = request_lines(lines)
+    assert (line["path"], line["status"]) == ("/healthz?…", 400)
+    assert line["request_id"] == response["X-Request-ID"]
+
+
+def test_the_log_line_never_costs_the_user_the_page(db, monkeypatch):
+    from liaison import middleware
+
+    def broken(*args):
+        raise RuntimeError("the log line's own bug")
+
+    monkeypatch.setattr(middleware, "_log_request", broken)
+    with json_log() as lines:
+        response = Client().get("/healthz")
+
+    assert response.status_code == 200 and response["X-Request-ID"]
+    assert [line["message"] for line in lines] == ["the request's log line failed"]
