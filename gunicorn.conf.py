@@ -19,4 +19,7 @@ worker_tmp_dir = "/dev/shm"
 # The app is loaded once in the master, before the workers are forked: a worker that
 # replaces one that died or timed out is ready at once, without importing Django again.
 preload_app = True
-accesslog = "-"
+# No access log of gunicorn's own: the app logs each request once (liaison.requests), with
+# its id, user and timing and the query's values left out; gunicorn's line would repeat
+# it with the full query string, where a search can hold a name or a phone number.
+accesslog = None

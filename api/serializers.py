@@ -11,6 +11,7 @@ from rest_framework import serializers
 from issues import forms as problem_forms
 from issues.models import Channel, Problem, ProblemEvent
 from liaison.models import Department, Enterprise
+from liaison.privacy import ContactPhones
 from liaison.templatetags.liaison_tags import person_name
 from liaison.validators import validate_date_window
 from meetings.models import Meeting
@@ -263,7 +264,21 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "credit_code"]
         # The model's validators run in the service (full_clean), with its messages.
-        extra_kwargs = {"contact_phone": {"validators": []}}
+        extra_kwargs = {
+            "contact_phone": {
+                "validators": [],
+                "help_text": "In full for the office, leaders, the enterprise itself and "
+                "departments handling one of its open problems; otherwise masked "
+                "(138****0001).",
+            }
+        }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # issues.selectors.contact_phones_for, from the view; without it, masked.
+        contact_phones = self.context.get("contact_phones") or ContactPhones()
+        data["contact_phone"] = contact_phones.phone(instance)
+        return data
 
 
 class DepartmentSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.response import Response
 
+from issues.selectors import contact_phones_for
 from liaison import permissions
 from liaison.selectors import departments_active, enterprises_visible_to
 from liaison.templatetags.liaison_tags import person_name
@@ -41,6 +42,13 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return enterprises_visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        # Whose contact phones the caller sees in full (issues.selectors, the one rule).
+        return {
+            **super().get_serializer_context(),
+            "contact_phones": contact_phones_for(self.request.user),
+        }
 
     def get_object(self):
         code = normalise_credit_code(self.kwargs["credit_code"])
@@ -85,7 +93,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 actor=request.user, credit_code=credit_code, fields=serializer.validated_data
             )
         return Response(
-            s.EnterpriseSerializer(enterprise).data,
+            s.EnterpriseSerializer(enterprise, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -7,12 +7,13 @@ class IssuesConfig(AppConfig):
     verbose_name = _("Problems")
 
     def ready(self) -> None:
-        from liaison import readiness
+        from liaison import personal_data, readiness
         from liaison.signals import calendar_changed
         from notifications.api import register_html_renderer
 
         from .deadlines import sweep_readiness_check
         from .notifications import html_of
+        from .selectors import events_mentioning
         from .tasks import recompute_after_calendar_change
 
         # A calendar edit moves the stored deadlines of unfinished problems.
@@ -23,3 +24,6 @@ class IssuesConfig(AppConfig):
         register_html_renderer(html_of)
         # /readyz: the sweep's last completed run is recent.
         readiness.register_check("deadline_sweep", sweep_readiness_check)
+        # A person's data (liaison.personal_data): timeline entries others wrote that may
+        # name them ("handler: 刘洋"), on the problems they submitted, handle or lead.
+        personal_data.register_mentions(events_mentioning)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.lookups import Exact
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from liaison import permissions, workdays
 from liaison.models import Role
+from liaison.privacy import ContactPhones
 
 from . import extensions
 from .models import (
@@ -41,6 +43,47 @@ def visible_to(user) -> QuerySet[Problem]:
     if enterprise_id is not None:
         return problems.filter(enterprise_id=enterprise_id)
     return problems.none()
+
+
+def contact_phones_for(
+    user, *, enterprise_ids: Iterable[int] | None = None, problem: Problem | None = None
+) -> ContactPhones:
+    """Whose contact phones `user` sees in full: every enterprise's (the office, leaders),
+    their own enterprise's, or, for a department, those of the enterprises with an open
+    problem it leads or helps with (one query; `enterprise_ids` narrows it to a page's,
+    and a `problem` the page read already that answers it saves the query). Everyone else
+    sees them masked. Published lists of departments are not concerned."""
+    if permissions.can_see_every_contact_phone(user):
+        return ContactPhones(every=True)
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is not None:
+        return ContactPhones(enterprise_ids=frozenset({enterprise_id}))
+    department_id = permissions.department_id_of(user)
+    if department_id is None:
+        return ContactPhones()
+    if problem is not None and problem.is_open and permissions.can_add_progress(user, problem):
+        return ContactPhones(enterprise_ids=frozenset({problem.enterprise_id}))
+    handled = Problem.objects.filter(status__in=OPEN_STATUSES).filter(
+        Q(lead_department_id=department_id)
+        | Q(
+            pk__in=Problem.co_departments.through.objects.filter(
+                department_id=department_id
+            ).values("problem_id")
+        )
+    )
+    if enterprise_ids is not None:
+        handled = handled.filter(enterprise_id__in=list(enterprise_ids))
+    ids = handled.values_list("enterprise_id", flat=True).distinct()
+    return ContactPhones(enterprise_ids=frozenset(ids))
+
+
+def events_mentioning(user) -> list[QuerySet]:
+    """Timeline entries that may name `user` in their text without being theirs: those of
+    the problems they submitted, handle or are the responsible leader of."""
+    problems = Problem.objects.filter(
+        Q(submitted_by=user) | Q(handler=user) | Q(responsible_leader=user)
+    ).values("pk")
+    return [ProblemEvent.objects.filter(problem__in=problems).exclude(actor=user)]
 
 
 def district_leader_is(user) -> Q:

@@ -181,6 +181,9 @@ def dispatch_sheet(request, reference: str):
         "problem": problem,
         "dispatch": selectors.last_dispatch(problem),
         "district_leader": problem.district_leader,
+        "contact_phones": selectors.contact_phones_for(
+            request.user, enterprise_ids=[problem.enterprise_id], problem=problem
+        ),
         "working_days": settings.LIAISON_DEADLINE_WORKING_DAYS,
         "now": timezone.now(),
     }

@@ -1,20 +1,28 @@
 """Admin for organisations, profiles and the working-day calendar, usable by the office."""
 
+import json
+
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import BadRequest, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions
 from .forms import AdminLoginForm
 from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile, Role
+from .personal_data import is_anonymised, personal_data_anonymise, personal_data_export
 from .services import profile_set_role
 from .validators import normalise_credit_code
 
@@ -182,6 +190,7 @@ class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "profile_role", "is_active")
     list_select_related = ("profile",)
     list_filter = ("profile__role", "is_active", "is_staff")
+    actions = ("export_personal_data", "anonymise_personal_data")
 
     @admin.display(description=_("role"), ordering="profile__role")
     def profile_role(self, obj):
@@ -211,6 +220,66 @@ class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
         profile = Profile.objects.filter(user=form.instance).first()
         if profile is not None:
             profile_save_through_service(profile)
+
+    # --- a person's data on request (liaison.personal_data) ---------------------------
+
+    @admin.action(description=_("Export personal data"))
+    def export_personal_data(self, request, queryset):
+        """Everything held about one person, as a JSON file; the export is logged."""
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Choose one person to export their data."), messages.WARNING
+            )
+            return None
+        user = queryset.get()
+        data = personal_data_export(user=user)
+        self.log_change(request, user, gettext("Exported the person's data."))
+        content = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+        response = HttpResponse(content, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"personal-data-{user.pk}.json"
+        )
+        return response
+
+    @admin.action(description=_("Anonymise (at the person's request)"))
+    def anonymise_personal_data(self, request, queryset):
+        """A confirmation page first (as for deleting); then each person is anonymised
+        and the admin's log says who did it."""
+        queryset = queryset.order_by("pk")
+        if request.user.pk in {user.pk for user in queryset}:
+            self.message_user(
+                request, gettext("You cannot anonymise your own account."), messages.ERROR
+            )
+            return None
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Anonymise"),
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "media": self.media,
+            }
+            return TemplateResponse(request, "admin/liaison/anonymise_confirmation.html", context)
+        done = 0
+        for user in queryset:
+            if is_anonymised(user):
+                continue
+            personal_data_anonymise(user=user)
+            user.refresh_from_db()
+            self.log_change(request, user, gettext("Anonymised at the person's request."))
+            done += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d person anonymised; their records are kept.",
+                "%(count)d people anonymised; their records are kept.",
+                done,
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(CalendarDay)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liaison.settings")
 
@@ -49,3 +50,43 @@ def _ensure_local_folders() -> None:
 @app.on_configure.connect
 def _on_configure(sender, **kwargs) -> None:
     _ensure_local_folders()
+
+
+# A task queued while a request runs carries the request's id, so the worker's log lines
+# for it can be found from the request's (liaison.logs adds the task's id to them too).
+REQUEST_ID_HEADER = "liaison_request_id"
+
+
+@before_task_publish.connect
+def _send_request_id(headers=None, **kwargs) -> None:
+    from .logs import request_id_var
+
+    request_id = request_id_var.get()
+    if request_id and headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
+@task_prerun.connect
+def _take_request_id(task=None, **kwargs) -> None:
+    from .logs import request_id_var
+
+    request = getattr(task, "request", None)
+    if request is None:
+        return
+    request_id = getattr(request, REQUEST_ID_HEADER, None) or (
+        getattr(request, "headers", None) or {}
+    ).get(REQUEST_ID_HEADER)
+    if request_id:
+        request._liaison_request_token = request_id_var.set(request_id)
+
+
+@task_postrun.connect
+def _drop_request_id(task=None, **kwargs) -> None:
+    from .logs import request_id_var
+
+    token = getattr(getattr(task, "request", None), "_liaison_request_token", None)
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # set in another context (eager tasks run in the caller's)
+            request_id_var.set(None)

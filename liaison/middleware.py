@@ -1,6 +1,6 @@
-"""Middleware of the core app: requests refused before anything reads them (bodies by
-their declared size, 413; URLs with a NUL character, 400), and a database out of reach
-answered with 503.
+"""Middleware of the core app: each request's id and log line; requests refused before
+anything reads them (bodies by their declared size, 413; URLs with a NUL character, 400),
+and a database out of reach answered with 503.
 
 Django spools a multipart body to disk as it parses it, and only then can a form say a
 file is too big: a 60 MB body was read in full to be refused. Here the Content-Length
@@ -17,6 +17,9 @@ front refuses bodies above the largest limit itself.
 
 from __future__ import annotations
 
+import logging
+import time
+
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import JsonResponse
@@ -24,7 +27,8 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from . import views
+from . import logs, permissions, views
+from .privacy import mask_personal_data
 
 # The fields and the multipart framing around the files of an upload form.
 UPLOAD_FORM_OVERHEAD = 1024 * 1024
@@ -133,3 +137,76 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, views.DATABASE_UNAVAILABLE):
             return views.service_unavailable(request, exception)
         return None
+
+
+request_logger = logging.getLogger("liaison.requests")
+
+
+def _role_if_loaded(user) -> str | None:
+    """The user's role if the profile was read already (no query for the log line)."""
+    if user is None:
+        return None
+    if type(user).profile.is_cached(user):
+        return permissions.role_of(user)
+    return None
+
+
+def path_for_log(request) -> str:
+    """The path (a credit code in it masked), and the query's parameter names without
+    their values: a search or a filter can hold a name or a phone number."""
+    path = mask_personal_data(request.path)
+    if request.META.get("QUERY_STRING"):
+        try:
+            names = sorted(set(request.GET.keys()))
+        except Exception:  # noqa: BLE001 - more fields than Django reads: refused (400)
+            return f"{path}?…"
+        path += "?" + "&".join(f"{name[:40]}=…" for name in names[:20])
+    return path
+
+
+class RequestLogMiddleware:
+    """First in MIDDLEWARE: gives the request an id (X-Request-ID, in and out), holds it
+    with the user for every log line written meanwhile (liaison.logs), and logs one line
+    when the response is ready: method, path, status, duration, user id, role, id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.monotonic()
+        request_id = logs.request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id
+        request_token = logs.request_id_var.set(request_id)
+        current_token = logs.current_request_var.set(request)
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            try:
+                _log_request(request, response, duration_ms)
+            except Exception:  # noqa: BLE001 - the log line never costs the user the page
+                request_logger.warning("the request's log line failed", exc_info=True)
+            return response
+        finally:
+            logs.current_request_var.reset(current_token)
+            logs.request_id_var.reset(request_token)
+
+
+def _log_request(request, response, duration_ms: float) -> None:
+    user = logs.user_already_loaded(request)
+    path = path_for_log(request)
+    request_logger.info(
+        "%s %s %s %sms",
+        request.method,
+        path,
+        response.status_code,
+        duration_ms,
+        extra={
+            "method": request.method,
+            "path": path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "user_id": user.pk if user is not None else None,
+            "role": _role_if_loaded(user),
+        },
+    )

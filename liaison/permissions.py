@@ -73,6 +73,18 @@ def can_see_head_phone(user) -> bool:
     return role_of(user) is not None
 
 
+def can_see_every_contact_phone(user) -> bool:
+    """Enterprises' contact phones in full: the office (it calls them) and the leaders.
+
+    The enterprise's own users see their own; a department those of the enterprises whose
+    open problems it leads or helps with (issues.selectors.contact_phones_for); others
+    see them masked (138****0001).
+    """
+    if is_office(user):
+        return True
+    return is_leader(user)
+
+
 def can_see_enterprise(user, enterprise) -> bool:
     if can_see_all_departments(user):
         return True

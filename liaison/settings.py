@@ -10,6 +10,9 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from liaison.logs import logging_config
+from liaison.sentry import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("LIAISON_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -96,6 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request's id and its log line cover everything below, redirects included.
+    "liaison.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,6 +167,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A database host that does not answer (down, a firewall dropping packets) fails a
+    # connection in this many seconds instead of the operating system's two minutes:
+    # /readyz and /healthz answer 503 promptly (within the image's 4-second health probe),
+    # and a page gives its 503 instead of hanging. libpq's least is 2.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", max(env.int("LIAISON_DB_CONNECT_TIMEOUT", default=3), 2)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -546,9 +558,31 @@ if not DEBUG and not LIAISON_LOCAL_RUN:
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logging (liaison.logs): everything to stderr, one JSON object a line where a log
+# collector reads it (production, compose), plain text in a terminal (`make run`, DEBUG,
+# tests). Each line carries the request's id (X-Request-ID) and user, or the Celery
+# task's id; phone numbers, credit codes and e-mail addresses are masked.
+LIAISON_LOG_FORMAT = env.str(
+    "LIAISON_LOG_FORMAT", default="text" if DEBUG or LIAISON_LOCAL_RUN else "json"
+)
+if LIAISON_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LIAISON_LOG_FORMAT must be json or text.")
+LOGGING = logging_config(log_format=LIAISON_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Workers and beat log through LOGGING too, not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Error reports to Sentry (or a compatible server such as GlitchTip), only when SENTRY_DSN
+# is set: no personal data is sent (liaison.sentry.before_send masks what is left).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str(
+    "SENTRY_ENVIRONMENT", default="development" if DEBUG or LIAISON_LOCAL_RUN else "production"
+)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE or None,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

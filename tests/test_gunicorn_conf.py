@@ -41,3 +41,9 @@ def test_a_restarted_worker_is_quick_and_a_stopping_one_finishes_its_requests(co
     assert conf["preload_app"] is True
     assert conf["graceful_timeout"] >= 30
     assert conf["timeout"] == 60
+
+
+def test_requests_are_logged_by_the_app_not_by_gunicorn(conf):
+    # liaison.requests logs each request with its id and the query's values masked;
+    # gunicorn's access log would write the full query string (a searched phone number).
+    assert conf["accesslog"] is None

@@ -72,6 +72,13 @@ def tel_href(phone: str) -> str:
 
 
 @register.filter
+def contact_phone(enterprise, contact_phones) -> str:
+    """The enterprise's contact phone as this user may see it: `contact_phones` is what
+    issues.selectors.contact_phones_for gave the view (masked when it says so)."""
+    return contact_phones.phone(enterprise)
+
+
+@register.filter
 def deadline_date(value) -> str:
     """A deadline with its weekday in the reader's language: 2026年12月6日（星期日）,
     Sun 6 Dec 2026.

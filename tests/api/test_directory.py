@@ -203,3 +203,25 @@ def test_the_directory_lists_cost_the_same_queries_whatever_the_number_of_rows(d
             name=f"企业{n}", credit_code=credit_code(100 + n), town=district.town
         )
     assert counts() == few
+
+
+def test_contact_phones_follow_the_web_s_rule(district, register, make_problem, other_enterprise):
+    """In full for the office and the enterprise itself, and for a department while it
+    handles one of the enterprise's open problems; masked otherwise (as on the web)."""
+    Enterprise.objects.filter(pk=other_enterprise.pk).update(contact_phone="13900000002")
+    _, office_key = register(Binding.DISTRICT, [Scope.ENTERPRISES_READ], name="portal")
+    _, department_key = register(Binding.DEPARTMENT, [Scope.ENTERPRISES_READ], name="eco")
+    _, enterprise_key = register(Binding.ENTERPRISE, [Scope.ENTERPRISES_READ], name="erp")
+
+    def phones(key) -> dict:
+        results = as_client(key).get("/api/v1/enterprises/").json()["results"]
+        return {row["credit_code"]: row["contact_phone"] for row in results}
+
+    mine, other = district.enterprise.credit_code, other_enterprise.credit_code
+    assert phones(office_key) == {mine: "13900000001", other: "13900000002"}
+    assert phones(enterprise_key) == {mine: "13900000001"}
+    assert phones(department_key) == {mine: "139****0001", other: "139****0002"}
+    make_problem("in_progress")  # district.enterprise's, led by district.department
+    assert phones(department_key) == {mine: "13900000001", other: "139****0002"}
+    one = as_client(department_key).get(f"/api/v1/enterprises/{other}/").json()
+    assert one["contact_phone"] == "139****0002"

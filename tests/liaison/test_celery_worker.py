@@ -6,6 +6,7 @@ file-system broker and result store under var/. A queue of the test's own
 keeps any other worker on the same broker (e.g. `make run`) from taking the task.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -37,7 +38,7 @@ def _require_usable_broker() -> None:
         require_service(error is None, f"the Celery broker must be Redis: {error}")
 
 
-def _start_worker(queue: str, log: Path) -> subprocess.Popen:
+def _start_worker(queue: str, log: Path, **environment: str) -> subprocess.Popen:
     command = [
         str(CELERY),
         "-A",
@@ -56,7 +57,7 @@ def _start_worker(queue: str, log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
-            env=os.environ.copy(),
+            env={**os.environ, **environment},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -125,3 +126,26 @@ def test_it_runs_a_task_sent_through_the_broker(tmp_path):
     assert worker.returncode == 0, log.read_text()
     assert f"liaison.tasks.ping[{result.id}] succeeded" in log.read_text()
     result.forget()
+
+
+def test_the_worker_logs_a_task_with_the_id_of_the_request_that_queued_it(tmp_path):
+    from liaison.logs import request_id_var
+
+    _require_usable_broker()
+    queue = f"test-worker-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+
+    worker = _start_worker(queue, log, LIAISON_LOG_FORMAT="json")
+    token = request_id_var.set("req-4f2a9c01d3")  # as RequestLogMiddleware does
+    try:
+        result = ping.apply_async(queue=queue)
+        request_id_var.reset(token)
+        assert _wait_for(result, worker, log) == "pong"
+    finally:
+        _stop_worker(worker)
+        _delete_queue(queue)
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    (done,) = [line for line in lines if "succeeded" in line["message"]]
+    assert done["logger"] == "celery.app.trace"
+    assert (done["request_id"], done["task_id"]) == ("req-4f2a9c01d3", result.id)

@@ -75,6 +75,7 @@ USER_TABLE = {
     "can_import_records": OFFICE_LIKE,
     "can_see_all_departments": OFFICE_LIKE | LEADERS,
     "can_see_head_phone": WITH_A_ROLE,
+    "can_see_every_contact_phone": OFFICE_LIKE | LEADERS,
     "can_register_on_behalf": OFFICE_LIKE,
     "can_dispatch": OFFICE_LIKE,
     "can_decide_extension": OFFICE_LIKE | LEADERS,

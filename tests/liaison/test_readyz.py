@@ -120,6 +120,17 @@ def test_the_database_out_of_reach(client, broker_up):
     assert b"password" not in response.content and b"db.internal" not in response.content
 
 
+def test_the_database_connection_gives_up_in_seconds(settings):
+    """What makes /readyz fail fast when the database host does not answer: libpq is given
+    a connect timeout (a dropped packet would otherwise wait for TCP's two minutes)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the connect timeout is PostgreSQL's")
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 3
+    assert connection.get_connection_params()["connect_timeout"] == 3
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -51,6 +51,10 @@ print(json.dumps({
     "login_lockout_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
     "login_challenge_after": settings.LIAISON_LOGIN_CHALLENGE_AFTER,
     "login_lockout_parameters": settings.AXES_LOCKOUT_PARAMETERS,
+    "db_options": db.get("OPTIONS", {}),
+    "log_format": settings.LIAISON_LOG_FORMAT,
+    "log_formatter": settings.LOGGING["formatters"]["default"]["()"],
+    "sentry": settings.SENTRY_DSN,
 }))
 """
 
@@ -237,6 +241,49 @@ def test_database_url_selects_postgresql(tmp_path):
     assert report["engine"] == "django.db.backends.postgresql"
     assert (report["name"], report["host"], report["port"]) == ("liaison", "db.example", 5433)
     assert report["conn_max_age"] == 60
+    # A database host that does not answer fails the connection in seconds (/readyz, pages).
+    assert report["db_options"]["connect_timeout"] == 3
+
+
+def test_the_database_connect_timeout_is_configurable(tmp_path):
+    report = _report(
+        DATABASE_URL="postgres://liaison:secret@db.example:5433/liaison",
+        LIAISON_DB_CONNECT_TIMEOUT="10",
+        LIAISON_VAR_DIR=str(tmp_path),
+    )
+    too_short = _report(
+        DATABASE_URL="postgres://liaison:secret@db.example:5433/liaison",
+        LIAISON_DB_CONNECT_TIMEOUT="0",  # libpq: wait for ever
+        LIAISON_VAR_DIR=str(tmp_path),
+    )
+
+    assert report["db_options"]["connect_timeout"] == 10
+    assert too_short["db_options"]["connect_timeout"] == 2
+
+
+def test_logs_are_json_in_production_and_text_in_development(tmp_path):
+    production = _report(**PRODUCTION, LIAISON_VAR_DIR=str(tmp_path))
+    development = _report(LIAISON_VAR_DIR=str(tmp_path))
+    chosen = _report(LIAISON_LOG_FORMAT="json", LIAISON_VAR_DIR=str(tmp_path))
+
+    assert (production["log_format"], production["log_formatter"]) == (
+        "json",
+        "liaison.logs.JsonFormatter",
+    )
+    assert (development["log_format"], development["log_formatter"]) == (
+        "text",
+        "liaison.logs.TextFormatter",
+    )
+    assert chosen["log_format"] == "json"
+    # Without SENTRY_DSN nothing is sent anywhere.
+    assert production["sentry"] == ""
+
+
+def test_an_unknown_log_format_is_refused(tmp_path):
+    process = _python("manage.py", "check", LIAISON_LOG_FORMAT="xml", LIAISON_VAR_DIR=str(tmp_path))
+
+    assert process.returncode != 0
+    assert "LIAISON_LOG_FORMAT must be json or text" in process.stderr
 
 
 def test_the_default_database_is_sqlite_under_var():
