@@ -179,7 +179,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Two-factor sign-in (liaison.twofactor, README "Two-factor sign-in"). The issuer is the
 # name an authenticator app shows beside the code.
 OTP_TOTP_ISSUER = env.str("LIAISON_TOTP_ISSUER", default="Liaison")
-# The device admins never show a key (ours are not registered: liaison.admin resets).
+# liaison.admin unregisters django-otp's device admins (its users' action resets instead);
+# should they come back, they show no key.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation: Chinese first; the browser's Accept-Language picks,
