@@ -18,12 +18,15 @@ from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import permissions
 from .forms import AdminLoginForm
 from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile, Role
 from .personal_data import is_anonymised, personal_data_anonymise, personal_data_export
 from .services import profile_set_role
+from .twofactor.services import two_factor_remove
 from .validators import normalise_credit_code
 
 User = get_user_model()
@@ -183,6 +186,12 @@ class ProfileAdmin(BoundedLookupsMixin, admin.ModelAdmin):
 
 admin.site.unregister(User)
 
+# django-otp's device admins would let an administrator give someone a device whose key
+# they know; the users' "Reset two-factor sign-in" action is the admin's only device change.
+for device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(device_model):
+        admin.site.unregister(device_model)
+
 
 @admin.register(User)
 class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
@@ -190,7 +199,30 @@ class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "profile_role", "is_active")
     list_select_related = ("profile",)
     list_filter = ("profile__role", "is_active", "is_staff")
-    actions = ("export_personal_data", "anonymise_personal_data")
+    actions = ("export_personal_data", "anonymise_personal_data", "reset_two_factor")
+
+    @admin.action(
+        description=_("Reset two-factor sign-in (they enrol again at their next sign-in)"),
+        permissions=["change"],
+    )
+    def reset_two_factor(self, request, queryset):
+        """A lost or replaced phone: the user's app and recovery codes are removed. A
+        session that passed the second step with them stops being verified at once."""
+        reset = 0
+        for user in queryset:
+            if two_factor_remove(user=user):
+                reset += 1
+                self.log_change(request, user, [{"changed": {"fields": ["two-factor sign-in"]}}])
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor sign-in reset for %(count)d user.",
+                "Two-factor sign-in reset for %(count)d users.",
+                reset,
+            )
+            % {"count": reset},
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("role"), ordering="profile__role")
     def profile_role(self, obj):

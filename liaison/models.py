@@ -292,3 +292,38 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class DistrictSettings(models.Model):
+    """The district's own choices, one row (id 1), changed by the liaison office.
+
+    Missing until the office first saves it: every choice then has its default.
+    """
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    department_two_factor_required = models.BooleanField(
+        _("department heads and staff must use two-factor sign-in"),
+        default=True,
+        help_text=_(
+            "The office, leaders and administrators always must; enterprise users may choose."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("district settings")
+        verbose_name_plural = _("district settings")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="districtsettings_singleton")]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "import_export",
+    # Two-factor sign-in (liaison.twofactor): authenticator-app codes and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "liaison",
     "notifications",
     "issues",
@@ -111,7 +115,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the second step (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A user who must pass the second step is sent to it before any other page.
+    "liaison.twofactor.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns the page of a request in which axes refused or locked a sign-in into the
     # lock-out answer (liaison.login_protection.lockout_response).
@@ -187,6 +195,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Two-factor sign-in (liaison.twofactor, README "Two-factor sign-in"). The issuer is the
+# name an authenticator app shows beside the code.
+OTP_TOTP_ISSUER = env.str("LIAISON_TOTP_ISSUER", default="Liaison")
+# liaison.admin unregisters django-otp's device admins (its users' action resets instead);
+# should they come back, they show no key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation: Chinese first; the browser's Accept-Language picks,
 # the switcher in the page (set_language) overrides with a cookie.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .twofactor import views as two_factor
 
 # Django's own 400 and 403 views render templates/400.html and 403.html; the 404 view
 # templates/404.html, or JSON under /api/ (liaison.views.page_not_found).
@@ -18,6 +19,16 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/two-factor/", two_factor.manage, name="two_factor"),
+    path("accounts/two-factor/verify/", two_factor.verify, name="two_factor_verify"),
+    path("accounts/two-factor/enrol/", two_factor.enrol, name="two_factor_enrol"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("accounts/two-factor/remove/", two_factor.remove, name="two_factor_remove"),
+    path("accounts/two-factor/district/", two_factor.district, name="two_factor_district"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(

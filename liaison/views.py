@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from . import readiness
 from .forms import LoginForm, PasswordChangeForm
+from .twofactor.views import step_after_password
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +30,17 @@ RETRY_AFTER_SECONDS = 5
 
 
 class LoginView(auth_views.LoginView):
+    """The password step. A user with an authenticator app goes on to the second step;
+    one whose role requires an app and has none, to enrolment (liaison.twofactor)."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        after = step_after_password(self.request, form.get_user(), self.get_success_url())
+        return HttpResponseRedirect(after) if after else response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -134,6 +134,40 @@ def _forget_failed_logins() -> None:
     CaptchaStore.objects.all().delete()
 
 
+@pytest.fixture(autouse=True)
+def sign_ins_pass_two_factor(request, monkeypatch):
+    """Every test client's sign-in of an official (`client.force_login(user)` and
+    `client.login(...)`) is a session that passed two-factor sign-in.
+
+    Officials must give a code from an authenticator app after their password
+    (liaison.twofactor); the thousands of tests that sign in with force_login test
+    something else. For an official (tests/twofactor.py is_official) the wrapped sign-in
+    gives the user a real confirmed TOTP device, if they have none, and records it in the
+    session as django_otp.login does, so the session is verified as after the real second
+    step (and its pages load that device: one query, counted in the query-count tests).
+    Enterprise users, who may choose two-factor sign-in, stay signed in with the password.
+
+    Sign-ins through the login page are never touched: they go through the real steps.
+    A test of two-factor sign-in itself opts out with `@pytest.mark.real_two_factor`.
+    """
+    if request.node.get_closest_marker("real_two_factor"):
+        yield
+        return
+    from django.test.client import ClientMixin
+
+    from tests.twofactor import is_official, mark_session_verified
+
+    password_only = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        password_only(self, user, backend)
+        if is_official(user):
+            mark_session_verified(self, user)
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
+    yield
+
+
 @pytest.fixture
 def celery_eager():
     """Queued tasks run at once, in this process (as a worker would run them)."""

@@ -190,6 +190,17 @@ class TestTheSeededDistrict:
         assert "区委书记" in output and "嘉兴市禾新纺织有限公司" in output
         assert "liaison-demo" in output.splitlines()[-1]
 
+    def test_it_leaves_the_officials_to_enrol_in_two_factor_sign_in(self, seeded):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from liaison.twofactor import policy
+
+        # A tester goes through the real enrolment at the first sign-in (README).
+        assert not TOTPDevice.objects.exists()
+        assert policy.two_factor_required(User.objects.get(username="office1"))
+        assert not policy.two_factor_required(User.objects.get(username="ent01"))
+        assert "Two-factor sign-in: every login but the enterprises'" in seeded
+
 
 def test_it_writes_nothing_when_a_step_fails(monkeypatch):
     def failing_step(district):

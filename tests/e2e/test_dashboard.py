@@ -12,6 +12,7 @@ from dashboard.summary import dashboard_refresh
 from liaison.models import Role
 from tests.dashboard.test_dashboard import world_fixture  # noqa: F401 - the data set, as `world`
 from tests.e2e.test_login_and_home import assert_fits_the_screen
+from tests.e2e.test_login_and_home import log_in as log_in_with_password
 from tests.liaison.conftest import PASSWORD, USERNAMES
 
 try:
@@ -23,11 +24,7 @@ pytestmark = pytest.mark.e2e
 
 
 def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    log_in_with_password(page, username, PASSWORD)  # and the leader's app code
 
 
 def stat(page, key: str):

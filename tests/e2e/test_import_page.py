@@ -6,7 +6,11 @@ import pytest
 
 from imports.exports import resource_headers
 from liaison.models import Enterprise, Role
-from tests.e2e.test_login_and_home import assert_fits_the_screen
+from tests.e2e.test_login_and_home import (
+    assert_fits_the_screen,
+    authenticator_app_of,
+    second_step,
+)
 from tests.imports.conftest import credit_code, workbook
 from tests.liaison.conftest import PASSWORD, USERNAMES
 
@@ -31,10 +35,14 @@ def enterprises(rows) -> dict:
 
 
 def admin_log_in(page, username: str) -> None:
+    """The admin's own login page, then the site's second step (the code of the app)."""
+    app = authenticator_app_of(username)
     page.goto("/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.locator("#login-form [type=submit]").click()
+    page.wait_for_load_state()
+    second_step(page, app)
     expect(page.locator("#site-name")).to_be_visible()
 
 

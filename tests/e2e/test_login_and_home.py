@@ -8,6 +8,7 @@ import pytest
 
 from liaison.models import Role
 from tests.liaison.conftest import PASSWORD, USERNAMES
+from tests.twofactor import is_official, next_code, totp_device_for
 
 try:
     from playwright.sync_api import expect
@@ -55,12 +56,36 @@ def role_name(role) -> str:
 
 
 def log_in(page, username: str, password: str) -> None:
+    """Sign in as a person does: the password, then, for an official, the code of their
+    authenticator app (an enrolled app is made for them first if they have none)."""
+    app = authenticator_app_of(username)
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.locator("main form button[type=submit]").click()
-    # The click starts the POST; wait for the page it leads to (home, or the form again
-    # with its message), so the next step never races the sign-in.
+    # The click starts the POST; wait for the page it leads to (home, the second step,
+    # or the form again with its message), so the next step never races the sign-in.
+    page.wait_for_load_state()
+    second_step(page, app)
+
+
+def authenticator_app_of(username: str):
+    """The official's enrolled app (a TOTP device), made if they have none; None for
+    enterprise users and users without a role, who sign in with the password alone."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not is_official(user):
+        return None
+    return totp_device_for(user)
+
+
+def second_step(page, app) -> None:
+    """On the second step (a right password of a user with an app), type the app's code."""
+    if app is None or "/accounts/two-factor/verify/" not in page.url:
+        return
+    page.fill("#id_code", next_code(app))
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state()
 
 

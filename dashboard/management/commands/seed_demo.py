@@ -325,6 +325,13 @@ class Command(BaseCommand):
             format_table(("username", "role", "name", "organisation"), demo_logins(district))
         )
         self.stdout.write(
+            "\nTwo-factor sign-in: every login but the enterprises' (entNN) sets up an "
+            "authenticator app at its first sign-in. Have one ready (any TOTP app, or "
+            "`oathtool --totp -b KEY`, KEY being the key shown beside the QR code without its "
+            "spaces). "
+            "README, Demo logins."
+        )
+        self.stdout.write(
             self.style.SUCCESS(f'\nPassword for every demo login: "{demo_data.DEMO_PASSWORD}"')
             + " (unless changed since)."
         )
