@@ -50,9 +50,12 @@ def user_already_loaded(request):
     user = request.__dict__.get("user")
     if user is None:
         return None
-    user = getattr(user, "_wrapped", user)  # a SimpleLazyObject's user, once read
-    if user is empty:
-        return None
+    # A SimpleLazyObject's user, once read; django-otp wraps Django's lazy user in one
+    # of its own, so unwrap as many as there are.
+    while hasattr(user, "_wrapped"):
+        user = user._wrapped
+        if user is empty:
+            return None
     return user if getattr(user, "is_authenticated", False) else None
 
 
