@@ -21,6 +21,7 @@ from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 
 from .models import Role
@@ -88,13 +89,15 @@ def _is_htmx(request) -> bool:
 
 
 def _same_site_path(request, url: str) -> str | None:
-    """`url`'s path and query if it is a page of this site, else None."""
+    """`url`'s path and query if it is a page of this site, else None. (The login view
+    checks its "next" again before it follows it.)"""
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.get_host():
         return None
-    if not parts.path.startswith("/") or parts.path.startswith("//"):
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not url_has_allowed_host_and_scheme(path, allowed_hosts={request.get_host()}):
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return path if path.startswith("/") else None
 
 
 def _login_url_back_to(path: str | None) -> str:
@@ -142,7 +145,7 @@ class SessionTimeoutMiddleware:
             # nothing to check; the view meets the outage as it would have (a 503).
             return None
         now = int(time.time())
-        if SIGNED_IN_AT not in session or IDLE_KIND not in session:
+        if any(stamp not in session for stamp in (SIGNED_IN_AT, ACTIVE_AT, IDLE_KIND)):
             # Signed in before these stamps existed: the limits count from now.
             session[SIGNED_IN_AT] = session.get(SIGNED_IN_AT, now)
             session[IDLE_KIND] = _idle_kind(request.user)

@@ -212,12 +212,17 @@ def test_a_form_sent_after_the_session_ended_returns_to_its_page_after_the_login
     assert messages_of(client.get(response["Location"])) == [IDLE_EN]
 
 
-def test_a_referer_of_another_site_is_not_followed(client, district):
-    response = client.post(
-        reverse("issues:submit"),
-        {"title": "x"},
-        headers={"referer": "https://elsewhere.example.com/problems/"},
-    )
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "https://elsewhere.example.com/problems/",
+        "http://testserver/\\elsewhere.example.com/problems/",
+        "javascript:alert(1)",
+    ],
+    ids=["another-host", "backslash", "javascript"],
+)
+def test_a_referer_of_another_site_is_not_followed(client, district, referer):
+    response = client.post(reverse("issues:submit"), {"title": "x"}, headers={"referer": referer})
 
     assert response["Location"] == f"{LOGIN_URL}?next=/problems/new/"
 
