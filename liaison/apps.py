@@ -8,5 +8,5 @@ class LiaisonConfig(AppConfig):
 
     def ready(self) -> None:
         # The readiness checks of the database, broker and worker (/readyz); calendar
-        # cache invalidation and role groups.
-        from . import readiness, signals  # noqa: F401
+        # cache invalidation and role groups; the session stamps written at login.
+        from . import readiness, sessions, signals  # noqa: F401

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "csp",
     "liaison",
     "notifications",
     "issues",
@@ -106,6 +108,8 @@ MIDDLEWARE = [
     # First: the request's id and its log line cover everything below, redirects included.
     "liaison.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages and static files included.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +122,9 @@ MIDDLEWARE = [
     # request.user.is_verified(): the session passed the second step (django-otp).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: signs out an idle or too old session, with a
+    # message (liaison.sessions).
+    "liaison.sessions.SessionTimeoutMiddleware",
     # A user who must pass the second step is sent to it before any other page.
     "liaison.twofactor.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -185,12 +192,37 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords (issue 15): officials' at least 12 characters (OWASP ASVS 2.1.1), enterprise
+# users' at least 8; not like the user's name or e-mail, not a common one, not all digits.
+# A user whose role is not known yet (the admin's "add user" form) is held to 12.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "liaison.validators.RoleMinimumLengthValidator",
+        "OPTIONS": {"official_min_length": 12, "enterprise_min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions (issue 15, liaison.sessions): signed out after this many minutes without a
+# request (officials: every role but enterprise users), and after LIAISON_SESSION_MAX_HOURS
+# whatever they do. The cookie and the stored session end with the absolute lifetime too.
+LIAISON_SESSION_IDLE_MINUTES_OFFICIALS = env.int(
+    "LIAISON_SESSION_IDLE_MINUTES_OFFICIALS", default=30
+)
+LIAISON_SESSION_IDLE_MINUTES_ENTERPRISE = env.int(
+    "LIAISON_SESSION_IDLE_MINUTES_ENTERPRISE", default=120
+)
+LIAISON_SESSION_MAX_HOURS = env.int("LIAISON_SESSION_MAX_HOURS", default=12)
+for _name in (
+    "LIAISON_SESSION_IDLE_MINUTES_OFFICIALS",
+    "LIAISON_SESSION_IDLE_MINUTES_ENTERPRISE",
+    "LIAISON_SESSION_MAX_HOURS",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of at least 1.")
+SESSION_COOKIE_AGE = LIAISON_SESSION_MAX_HOURS * 3600
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -542,6 +574,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": (
         f"/{STATIC_URL.strip('/')}/vendor/swagger-ui-dist-5.36.0/favicon-32x32.png"
     ),
+    # No badge from validator.swagger.io: the page loads nothing from elsewhere (and the
+    # Content-Security-Policy would refuse the image).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for each set of choices the API shows.
     "ENUM_NAME_OVERRIDES": {
@@ -561,6 +596,29 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): the same in every mode, so that the browser tests
+# run under the production policy. Only our own files run: no inline script, event
+# handler attribute or eval anywhere (static/js/ holds every script; htmx's eval and its
+# injected indicator style are off, in base.html's htmx-config), and no inline style
+# either (classes in static/css/; a width computed on the server is set by liaison.js
+# through the CSSOM, which CSP does not restrict). Swagger UI's start-up script is a
+# response of its own (api/urls.py). The browser reports a violation to /csp-report
+# (liaison.views.csp_report), which logs it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": "/csp-report",
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG and not LIAISON_LOCAL_RUN:

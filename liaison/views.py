@@ -1,6 +1,8 @@
-"""Core pages: login and logout, a health check, the icon,
-and the error pages Django does not render itself (500 or 503, CSRF failure)."""
+"""Core pages: login and logout, a health check, the icon, the browser's reports of
+Content-Security-Policy violations, and the error pages Django does not render itself
+(500 or 503, CSRF failure)."""
 
+import json
 import logging
 import sys
 
@@ -15,10 +17,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from . import readiness
 from .forms import LoginForm, PasswordChangeForm
+from .sessions import not_user_activity
 from .twofactor.views import step_after_password
 
 logger = logging.getLogger(__name__)
@@ -99,6 +103,75 @@ def favicon(request):
     carries a hash of its content, which changes when the icon does.
     """
     return HttpResponseRedirect(static("favicon.ico"))
+
+
+# A violation report is a few hundred bytes; a larger body is refused unread (413, by
+# liaison.middleware.RequestSizeLimitMiddleware, which reads request_body_limit).
+CSP_REPORT_MAX_BYTES = 16 * 1024
+# Of one report: at most this many violations logged, each value cut to this length.
+CSP_REPORT_MAX_VIOLATIONS = 10
+CSP_REPORT_MAX_VALUE = 300
+# The fields logged, as report-uri names them and as the Reporting API does.
+CSP_REPORT_FIELDS = {
+    "document": ("document-uri", "documentURL"),
+    "directive": ("effective-directive", "effectiveDirective", "violated-directive"),
+    "blocked": ("blocked-uri", "blockedURL"),
+    "source": ("source-file", "sourceFile"),
+    "line": ("line-number", "lineNumber"),
+    "sample": ("script-sample", "sample"),
+}
+
+
+def _csp_violations(report) -> list[dict]:
+    """The violations of a report: {"csp-report": {...}} (report-uri) or a list of
+    {"type": "csp-violation", "body": {...}} (the Reporting API)."""
+    if isinstance(report, dict) and isinstance(report.get("csp-report"), dict):
+        bodies = [report["csp-report"]]
+    elif isinstance(report, list):
+        bodies = [item.get("body") for item in report if isinstance(item, dict)]
+    else:
+        bodies = []
+    violations = []
+    for body in bodies[:CSP_REPORT_MAX_VIOLATIONS]:
+        if not isinstance(body, dict):
+            continue
+        violation = {}
+        for name, keys in CSP_REPORT_FIELDS.items():
+            value = next((body[key] for key in keys if key in body), "")
+            violation[name] = str(value)[:CSP_REPORT_MAX_VALUE]
+        violations.append(violation)
+    return violations
+
+
+@csrf_exempt
+@require_POST
+@not_user_activity
+def csp_report(request):
+    """report-uri of the Content-Security-Policy (settings.CONTENT_SECURITY_POLICY): each
+    violation the browser reports is logged as a warning, for the operators to look at.
+
+    Anyone may send one (no login, no CSRF token: the browser sends it on its own), so it
+    stores nothing and does the same small work for every report: a bounded body, a
+    bounded number of values of bounded length, logged with their control characters
+    escaped. A body that is not a report is a 400; never a 500.
+    """
+    try:
+        report = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, OSError):
+        return HttpResponse(status=400)
+    violations = _csp_violations(report)
+    if not violations:
+        return HttpResponse(status=400)
+    for violation in violations:
+        logger.warning(
+            "CSP violation: %(directive)r blocked %(blocked)r on %(document)r "
+            "(%(source)r line %(line)r, sample %(sample)r)",
+            violation,
+        )
+    return HttpResponse(status=204)
+
+
+csp_report.request_body_limit = CSP_REPORT_MAX_BYTES
 
 
 # --- Error pages -------------------------------------------------------------------------

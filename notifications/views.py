@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from liaison import permissions
 from liaison.pages import form_errors_to_messages, page_of, role_required, safe_next
+from liaison.sessions import not_user_activity
 
 from . import inbox as outbox
 from .forms import OutboxSendAgainForm
@@ -41,10 +42,13 @@ def notification_list(request):
 
 
 @require_GET
+@not_user_activity
 def notification_badge(request):
     """The bell's unread count, loaded by htmx so that pages do not pay for it.
 
-    Signed out meanwhile (another tab, an expired session): 286 tells htmx to stop
+    Its polling every minute is not the user's activity: a page left open still reaches
+    the idle limit, and then this request sends the page to the login page (HX-Redirect,
+    liaison.sessions). Signed out in another way (another tab): 286 tells htmx to stop
     polling, instead of a redirect that would paste the login page into the bell.
     """
     if not request.user.is_authenticated:

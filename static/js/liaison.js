@@ -32,6 +32,21 @@
     button.addEventListener("click", function () { window.location.reload(); });
   });
 
+  // A "Print" button (data-print) prints the page. A handler here, not an onclick
+  // attribute: the Content-Security-Policy runs no inline code.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
+  // A bar whose width the server computed (data-progress-width, a percentage): set
+  // through the CSSOM, which the policy allows, where a style attribute is refused.
+  document.querySelectorAll("[data-progress-width]").forEach(function (bar) {
+    var percent = Math.max(0, Math.min(100, parseFloat(bar.dataset.progressWidth) || 0));
+    bar.style.width = percent + "%";
+  });
+
   // A refused form comes back with a summary of its errors (templates/liaison/includes/
   // error_summary.html, or an error message): focus moves there, so that keyboard and
   // screen-reader users start from what to correct. (This script is deferred: the page

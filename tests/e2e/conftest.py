@@ -47,10 +47,41 @@ def browser():
         browser.close()
 
 
+# Every page of every browser test runs under the site's Content-Security-Policy (the live
+# server sends the production header: it is the same in every mode). A violation, seen by
+# the page (a securitypolicyviolation event) or in its console, fails the test with the
+# list. A test about violations themselves marks itself allow_csp_violations and reads
+# them from the page's context: context.csp_violations.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__liaisonCspViolation(
+    [event.effectiveDirective, event.blockedURI, event.sourceFile + ":" + event.lineNumber,
+     event.sample, document.location.pathname].join(" | ")
+  );
+});
+"""
+
+
+def _csp_console_message(message) -> bool:
+    return "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After the test's own body: fail it if a page it opened met a CSP violation."""
+    result = yield
+    violations = getattr(item, "csp_violations", None)
+    if violations and item.get_closest_marker("allow_csp_violations") is None:
+        listed = "\n".join(f"  {violation}" for violation in violations)
+        pytest.fail(f"Content-Security-Policy violations in the browser:\n{listed}")
+    return result
+
+
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(browser, live_server, request):
     """open_page(viewport, language) -> a new page in a fresh browser (no cookies)."""
     contexts = []
+    violations = request.node.csp_violations = []
 
     def _open(viewport: str = "desktop", language: str = "en"):
         context = browser.new_context(
@@ -63,6 +94,15 @@ def open_page(browser, live_server):
             reduced_motion="reduce",
         )
         context.set_default_timeout(10_000)
+        context.csp_violations = violations
+        context.expose_function("__liaisonCspViolation", lambda text: violations.append(text))
+        context.add_init_script(CSP_LISTENER)
+        context.on(
+            "console",
+            lambda message: (
+                _csp_console_message(message) and violations.append(f"console: {message.text}")
+            ),
+        )
         contexts.append(context)
         return context.new_page()
 

@@ -158,7 +158,7 @@ def test_it_logs_out_on_post(client, district):
 def test_it_offers_logout_as_a_post_form(client, district):
     login(client, district, Role.ENTERPRISE)
     html = client.get(HOME_URL).content.decode()
-    assert f'<form method="post" action="{reverse("logout")}">' in html
+    assert f'<form method="post" action="{reverse("logout")}" data-clears-drafts>' in html
 
 
 # --- Navigation ------------------------------------------------------------------------
