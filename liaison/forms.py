@@ -43,7 +43,7 @@ def _key(kind: str, value: str) -> str:
     return f"liaison:login-failures:{kind}:{digest}"
 
 
-def _client_address(request) -> str:
+def client_address(request) -> str:
     """The client's address; behind N trusted proxies (LIAISON_TRUSTED_PROXIES), the
     address the nearest trusted proxy saw, from X-Forwarded-For."""
     if request is None:
@@ -73,7 +73,7 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip().lower()
-        address = _client_address(self.request)
+        address = client_address(self.request)
         keys = [_key("user", f"{username}|{address}"), _key("address", address)]
         limits = [MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS]
         counts = _counts("get_many", keys)
@@ -96,7 +96,7 @@ class ThrottledLoginMixin:
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        address = _client_address(self.request)
+        address = client_address(self.request)
         username = (self.cleaned_data.get("username") or "").strip().lower()
         _counts("delete", _key("user", f"{username}|{address}"))
 
