@@ -4,9 +4,11 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
-from liaison.admin import BoundedLookupsMixin
+from liaison.admin import BoundedLookupsMixin, EnterpriseAdmin
+from liaison.models import Enterprise
 
-from .models import AccessEvent
+from .models import AccessEvent, Action
+from .services import access_record
 
 
 class ReadOnlyAdminMixin:
@@ -36,3 +38,16 @@ admin.site.unregister(LogEntry)
 @admin.register(LogEntry)
 class ChangeEntryAdmin(ReadOnlyAdminMixin, BoundedLookupsMixin, LogEntryAdmin):
     actions = None
+
+
+# An enterprise's details, opened in the admin, are a read of its contacts like any other.
+admin.site.unregister(Enterprise)
+
+
+@admin.register(Enterprise)
+class AuditedEnterpriseAdmin(EnterpriseAdmin):
+    def get_object(self, request, object_id, from_field=None):
+        enterprise = super().get_object(request, object_id, from_field)
+        if enterprise is not None and request.method == "GET":
+            access_record(request, Action.VIEWED_ENTERPRISE, obj=enterprise)
+        return enterprise

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
@@ -78,6 +79,14 @@ class ThrottledLoginMixin:
         limits = [MAX_FAILURES_PER_USERNAME, MAX_FAILURES_PER_ADDRESS]
         counts = _counts("get_many", keys)
         if any(counts.get(key, 0) >= limit for key, limit in zip(keys, limits, strict=True)):
+            # A refused attempt is a failed sign-in too (the audit trail records it);
+            # authenticate(), which would send this, is not called.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": username},
+                request=self.request,
+                throttled=True,
+            )
             raise ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",

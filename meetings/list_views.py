@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.pages import role_required
 from liaison.selectors import departments_active
@@ -100,6 +102,7 @@ def _contact_rows(request) -> list[dict]:
 @require_GET
 def contacts(request):
     """部门“一把手”电话联系清单: who heads each department and how to reach them."""
+    audit.record(request, Action.VIEWED_CONTACT_LIST, object_type="contacts")
     return render(request, "meetings/lists_contacts.html", {"rows": _contact_rows(request)})
 
 
@@ -131,6 +134,7 @@ def contacts_xlsx(request):
             for number, row in enumerate(_contact_rows(request), start=1)
         ),
     )
+    audit.record(request, Action.EXPORTED, object_type="contacts", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 
@@ -141,6 +145,7 @@ def guidance(request):
     departments = [
         (department, department.guidance_service_list()) for department in departments_active()
     ]
+    audit.record(request, Action.VIEWED_CONTACT_LIST, object_type="guidance")
     return render(request, "meetings/lists_guidance.html", {"departments": departments})
 
 
@@ -167,6 +172,7 @@ def guidance_xlsx(request):
             for number, department in enumerate(departments_active(), start=1)
         ),
     )
+    audit.record(request, Action.EXPORTED, object_type="guidance", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 
@@ -279,6 +285,7 @@ def statistics_xlsx(request):
         rows=_statistics_rows(stats),
     )
     filename = _("Face-to-face meeting statistics %(year)s") % {"year": year}
+    audit.record(request, Action.EXPORTED, object_type="statistics", label=f"{filename}.xlsx")
     return xlsx_response(workbook_bytes(workbook), f"{filename}.xlsx")
 
 
