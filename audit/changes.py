@@ -14,10 +14,17 @@ from django.contrib.auth import get_user_model
 USER_EXCLUDED_FIELDS = ["password", "last_login"]
 
 
-def track(model, **options) -> None:
-    """Record the creation, change and deletion of `model`'s rows (once)."""
-    if not auditlog.contains(model):
-        auditlog.register(model, **options)
+def track(model, *, exclude_fields=(), **options) -> None:
+    """Record the creation, change and deletion of `model`'s rows (once).
+
+    Only the model's own columns: for a row created or deleted, auditlog would otherwise
+    read every reverse relation too, and a missing one-to-one (a user's profile) costs a
+    query and is then cached as missing on the instance its caller goes on using.
+    """
+    if auditlog.contains(model):
+        return
+    include = [f.name for f in model._meta.concrete_fields if f.name not in exclude_fields]
+    auditlog.register(model, include_fields=include, **options)
 
 
 def track_core_models() -> None:

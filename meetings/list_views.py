@@ -79,6 +79,13 @@ def masked_phone(phone: str) -> str:
 # --- published lists ---------------------------------------------------------------------
 
 
+def _audited(request, action: str, object_type: str, label: str = "") -> None:
+    """A signed-in user's view or export of a list is in the audit trail; an anonymous
+    visitor's (LIAISON_PUBLIC_LISTS) is not: it sees heads' mobile numbers masked."""
+    if request.user.is_authenticated:
+        audit.record(request, action, object_type=object_type, label=label)
+
+
 def _contact_rows(request) -> list[dict]:
     """One row per active department, in display order; heads' mobiles masked for strangers."""
     show_head_phone = permissions.can_see_head_phone(request.user)
@@ -102,7 +109,7 @@ def _contact_rows(request) -> list[dict]:
 @require_GET
 def contacts(request):
     """部门“一把手”电话联系清单: who heads each department and how to reach them."""
-    audit.record(request, Action.VIEWED_CONTACT_LIST, object_type="contacts")
+    _audited(request, Action.VIEWED_CONTACT_LIST, "contacts")
     return render(request, "meetings/lists_contacts.html", {"rows": _contact_rows(request)})
 
 
@@ -134,7 +141,7 @@ def contacts_xlsx(request):
             for number, row in enumerate(_contact_rows(request), start=1)
         ),
     )
-    audit.record(request, Action.EXPORTED, object_type="contacts", label=f"{title}.xlsx")
+    _audited(request, Action.EXPORTED, "contacts", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 
@@ -145,7 +152,7 @@ def guidance(request):
     departments = [
         (department, department.guidance_service_list()) for department in departments_active()
     ]
-    audit.record(request, Action.VIEWED_CONTACT_LIST, object_type="guidance")
+    _audited(request, Action.VIEWED_CONTACT_LIST, "guidance")
     return render(request, "meetings/lists_guidance.html", {"departments": departments})
 
 
@@ -172,7 +179,7 @@ def guidance_xlsx(request):
             for number, department in enumerate(departments_active(), start=1)
         ),
     )
-    audit.record(request, Action.EXPORTED, object_type="guidance", label=f"{title}.xlsx")
+    _audited(request, Action.EXPORTED, "guidance", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 

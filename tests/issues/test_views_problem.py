@@ -299,17 +299,18 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 # 6 its co-departments, 7 the visible events with actors and their profiles, 8 the
 # visible attachments; then for officials 9 the pending extension request, 10 the
 # problem's coordination meetings (none here; with some, their action items: see
-# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to; for the
-# lead department's head 12 the members it may assign
+# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to, 12 the
+# audit trail's record of the official's read (audit.record: one INSERT); for the lead
+# department's head 13 the members it may assign
 DETAIL_QUERIES = {
     "enterprise_user": 8,
-    "lead_staff": 11,
-    "lead_head": 12,
-    "co_staff": 11,
-    "office": 11,
-    "leader": 11,
-    "principal": 11,
-    "superuser": 11,
+    "lead_staff": 12,
+    "lead_head": 13,
+    "co_staff": 12,
+    "office": 12,
+    "leader": 12,
+    "principal": 12,
+    "superuser": 12,
 }
 
 
@@ -345,9 +346,9 @@ def test_it_counts_problem_page_queries_for_dispatching(
     client = client_as(office)
 
     # The 8 of every page (no pending extension: not in progress), 9 the coordination
-    # meetings (none), 10 the key tasks (none), then the dispatch form's choices:
-    # 11 departments, 12 co-departments, 13 leaders
-    with django_assert_num_queries(13):
+    # meetings (none), 10 the key tasks (none), 11 the audit trail's record of the read,
+    # then the dispatch form's choices: 12 departments, 13 co-departments, 14 leaders
+    with django_assert_num_queries(14):
         client.get(detail_url(problem))
 
 
@@ -1365,8 +1366,8 @@ def test_it_counts_download_queries(client_as, lead_staff, files, django_assert_
     client = client_as(lead_staff)
 
     # 1 session, 2 user, 3 profile, 4 the attachment with its problem, 5 whether the
-    # user may see the problem
-    with django_assert_num_queries(5):
+    # user may see the problem, 6 the audit trail's record of the download
+    with django_assert_num_queries(6):
         response = client.get(download_url(files["处置报价单.pdf"]))
     response.close()
 
