@@ -85,7 +85,7 @@ class AccessEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     path = models.CharField(_("page"), max_length=PATH_MAX_LENGTH, blank=True)
     detail = models.CharField(_("detail"), max_length=DETAIL_MAX_LENGTH, blank=True)
 

@@ -154,7 +154,7 @@ def audit_xlsx(request):
             (_("Record type"), 16),
             (_("Record"), 30),
             (_("What changed"), 60),
-            (_("Address"), 16),
+            (_("IP address"), 16),
         ]
         table = _change_rows(rows)
     else:
@@ -167,7 +167,7 @@ def audit_xlsx(request):
             (_("Object type"), 14),
             (_("Object"), 30),
             (_("Enterprise"), 24),
-            (_("Address"), 16),
+            (_("IP address"), 16),
             (_("Page"), 30),
             (_("Detail"), 24),
         ]

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('object_type', models.CharField(blank=True, max_length=50, verbose_name='object type')),
                 ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
                 ('object_label', models.CharField(blank=True, max_length=200, verbose_name='object')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
+                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
                 ('path', models.CharField(blank=True, max_length=500, verbose_name='page')),
                 ('detail', models.CharField(blank=True, max_length=500, verbose_name='detail')),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
