@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -38,6 +38,21 @@ def _filter(request, tab: str):
     return AccessEventFilter(data, queryset=selectors.access_events())
 
 
+def _active(chosen) -> list[tuple[str, str]]:
+    """(label, value) of each filter in use, for the line above the list."""
+    shown = []
+    for name, field in chosen.form.fields.items():
+        value = chosen.form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if hasattr(field, "choices") and not hasattr(value, "pk"):
+            value = {str(key): label for key, label in field.choices}.get(str(value), value)
+        if hasattr(value, "isoformat"):
+            value = formats.date_format(value)
+        shown.append((str(field.label), str(value)))
+    return shown
+
+
 def _before(request) -> int | None:
     raw = request.GET.get("before", "")
     if raw.isdigit() and 0 < int(raw) <= MAX_ID:
@@ -62,8 +77,9 @@ def _querystring(request, **changes) -> str:
 def audit_page(request):
     tab = _tab(request)
     chosen = _filter(request, tab)
-    page = None
+    page, active = None, []
     if chosen.is_valid():
+        active = _active(chosen)
         page = selectors.page_before(chosen.qs, _before(request))
         if tab == CHANGES:
             actions = dict(CHANGE_ACTIONS)
@@ -83,6 +99,7 @@ def audit_page(request):
             "tab": tab,
             "filter": chosen,
             "page": page,
+            "active_filters": active,
             "access_tab_query": _querystring(request, tab=None, action=None, record_type=None),
             "changes_tab_query": _querystring(request, tab=CHANGES, action=None, record_type=None),
             "this_query": _querystring(request),

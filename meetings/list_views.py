@@ -109,7 +109,7 @@ def _contact_rows(request) -> list[dict]:
 @require_GET
 def contacts(request):
     """部门“一把手”电话联系清单: who heads each department and how to reach them."""
-    _audited(request, Action.VIEWED_CONTACT_LIST, "contacts")
+    _audited(request, Action.VIEWED_CONTACT_LIST, "contacts", _("Department heads' contact list"))
     return render(request, "meetings/lists_contacts.html", {"rows": _contact_rows(request)})
 
 
@@ -152,7 +152,7 @@ def guidance(request):
     departments = [
         (department, department.guidance_service_list()) for department in departments_active()
     ]
-    _audited(request, Action.VIEWED_CONTACT_LIST, "guidance")
+    _audited(request, Action.VIEWED_CONTACT_LIST, "guidance", _("Department guidance services"))
     return render(request, "meetings/lists_guidance.html", {"departments": departments})
 
 

@@ -92,6 +92,13 @@ def test_it_filters_by_person_enterprise_action_and_period(client_as, office, en
     )
 
     assert [e.pk for e in shown(response)] == [wanted.pk]
+    assert response.context["active_filters"] == [
+        ("Person (user name contains)", "LEAD_"),
+        ("Enterprise", enterprise.name),
+        ("From", timezone.localdate(wanted.at).strftime("%-d %b %Y")),
+        ("Until", timezone.localdate(wanted.at).strftime("%-d %b %Y")),
+        ("Action", "Viewed a problem"),
+    ]
 
 
 @pytest.mark.parametrize(
