@@ -40,4 +40,4 @@ def track_core_models() -> None:
 
 def tracked_models() -> list:
     """The models whose changes are recorded, in the order the audit page offers them."""
-    return [model for model in auditlog.get_models()]
+    return list(auditlog.get_models())
