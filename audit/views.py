@@ -55,7 +55,7 @@ def _active(chosen) -> list[tuple[str, str]]:
 
 def _before(request) -> int | None:
     raw = request.GET.get("before", "")
-    if raw.isdigit() and 0 < int(raw) <= MAX_ID:
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
         return int(raw)
     return None
 

@@ -359,6 +359,9 @@ if LIAISON_AUDIT_RETENTION_DAYS < _audit_min_retention_days:
 # django-auditlog (the change entries): no entries for fixtures loaded raw; the address
 # is the client's as liaison.forms sees it (audit.middleware), not a header anyone can set.
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
+# No correlation id from a request header: anyone could send one (a long one failing the
+# write it came with), and nothing in front of the app sets it.
+AUDITLOG_CID_HEADER = None
 
 # The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {

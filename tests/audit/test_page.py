@@ -134,6 +134,17 @@ def test_it_pages_older_records_by_keyset(client_as, office):
     assert older.context["page"].older is None
 
 
+@pytest.mark.parametrize("before", ["abc", "²", "-1", "0", str(2**64)])
+def test_a_bad_page_marker_shows_the_newest_records(client_as, office, before):
+    client = client_as(office)
+    newest = event()
+
+    response = client.get(PAGE, {"before": before})
+
+    assert response.status_code == 200
+    assert shown(response)[0].pk == newest.pk
+
+
 def test_the_page_costs_a_fixed_number_of_queries(client_as, office, django_assert_num_queries):
     for i in range(60):
         event(f"user{i}")
