@@ -38,6 +38,15 @@ def page_before(queryset: QuerySet, before: int | None, size: int = PAGE_SIZE) -
     return Page(rows=rows[:size], before=before, older=older)
 
 
+def _shown(value, choices: dict[str, str]) -> str:
+    """A stored value as the page shows it: auditlog writes "None" for no value (a row
+    created or deleted, an empty reference)."""
+    text = str(value)
+    if text == "None":
+        return ""
+    return choices.get(text, text)
+
+
 def change_lines(entry: LogEntry) -> list[tuple[str, str, str]]:
     """(field, old, new) of a change entry, fields by their names in the user's language,
     choices by their labels; related records by id (no query per row)."""
@@ -57,6 +66,6 @@ def change_lines(entry: LogEntry) -> list[tuple[str, str, str]]:
             objects = ", ".join(str(o) for o in value.get("objects", []))
             lines.append((label, str(value.get("operation", "")), objects))
             continue
-        old, new = (list(value) + ["", ""])[:2]
-        lines.append((label, choices.get(str(old), str(old)), choices.get(str(new), str(new))))
+        old, new = (_shown(v, choices) for v in (list(value) + ["", ""])[:2])
+        lines.append((label, old, new))
     return lines

@@ -213,3 +213,18 @@ def test_the_changes_export_lists_what_changed(client_as, office, enterprise):
     sheet = load_workbook(io.BytesIO(response.content)).active
     texts = [cell.value for row in sheet.iter_rows(min_row=3) for cell in row]
     assert "industry:  → 纺织" in texts
+
+
+def test_a_created_record_shows_its_values_by_their_labels():
+    from django.utils import translation
+
+    from liaison.models import CalendarDay
+
+    day = CalendarDay.objects.create(date=dt.date(2031, 10, 8), kind="holiday", name="国庆节")
+    created = LogEntry.objects.get_for_object(day).get()
+
+    with translation.override("en"):
+        lines = selectors.change_lines(created)
+
+    assert ("kind", "", "Holiday (no work)") in lines
+    assert ("name", "", "国庆节") in lines
