@@ -123,6 +123,7 @@ def test_every_attachment_download_is_recorded(
         reverse("meetings:statistics_xlsx"),
         reverse("dashboard_xlsx"),
         reverse("keytasks:year_xlsx"),
+        reverse("admin:imports_export", args=["departments"]),
     ],
 )
 def test_every_export_is_recorded(client_as, office, warm_calendar, url):

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from audit.models import AccessEvent, Action
 from keytasks import services
 from keytasks.models import KeyTask, Milestone
 from liaison import workdays
@@ -299,6 +300,12 @@ def test_report_files_are_served_only_to_those_who_see_the_task(
     assert client.get(url).status_code == 200
     client.force_login(district.user(Role.ENTERPRISE))
     assert client.get(url).status_code == 404
+
+    # The audit trail has the download that was served, not the one refused.
+    downloads = AccessEvent.objects.filter(action=Action.DOWNLOADED_ATTACHMENT)
+    assert [(e.actor, e.object_label) for e in downloads] == [
+        (district.user(Role.LEADER), "方案.pdf")
+    ]
 
 
 # --- query counts ----------------------------------------------------------------------
