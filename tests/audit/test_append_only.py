@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, AppendOnlyError
@@ -221,3 +222,18 @@ def test_a_user_deleted_keeps_its_change_entries_by_name():
         .order_by("id")
         .values_list("action", flat=True)
     ) == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE]
+
+
+@pytest.mark.parametrize("model", ["audit_accessevent", "auditlog_logentry"])
+def test_an_administrator_reads_the_records_in_the_admin_and_cannot_delete_them(
+    client_as, superuser, model
+):
+    event()
+    entry()
+    record = (AccessEvent if model == "audit_accessevent" else LogEntry).objects.first()
+    client = client_as(superuser)
+
+    assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:{model}_change", args=[record.pk])).status_code == 200
+    assert client.post(reverse(f"admin:{model}_delete", args=[record.pk])).status_code == 403
+    assert type(record).objects.filter(pk=record.pk).exists()
