@@ -10,6 +10,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.response import Response
 
+import audit
+from audit.models import Action
 from issues.selectors import contact_phones_for
 from liaison import permissions
 from liaison.selectors import departments_active, enterprises_visible_to
@@ -65,7 +67,10 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         summary="One enterprise", responses={200: s.EnterpriseSerializer, 404: NOT_FOUND}
     )
     def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
+        enterprise = self.get_object()
+        if not permissions.is_enterprise_user(request.user):
+            audit.record(request, Action.VIEWED_ENTERPRISE, enterprise)
+        return Response(self.get_serializer(enterprise).data)
 
     @extend_schema(
         summary="Create or update an enterprise by credit code (the office's client)",

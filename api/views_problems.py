@@ -24,6 +24,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+import audit
+from audit.models import Action
 from issues import selectors, workflow
 from issues.filters import ProblemFilter
 from issues.models import Category, Channel, Problem, Status
@@ -160,7 +162,10 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={200: s.ProblemDetailSerializer, 404: NOT_FOUND},
     )
     def retrieve(self, request, *args, **kwargs):
-        return self._detail(self.get_object(), reload=False)
+        problem = self.get_object()
+        if not permissions.is_enterprise_user(request.user):
+            audit.record(request, Action.VIEWED_PROBLEM, problem)
+        return self._detail(problem, reload=False)
 
     @extend_schema(
         summary="Submit a problem (on an enterprise's behalf for the office's clients)",

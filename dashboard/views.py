@@ -13,6 +13,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+import audit
+from audit.models import Action
 from issues.models import Problem
 from keytasks.selectors import leader_home_tasks, leader_panel
 from liaison import permissions, workdays
@@ -400,4 +402,5 @@ def dashboard_xlsx(request):
         "first": first.isoformat(),
         "last": last.isoformat(),
     }
+    audit.record(request, Action.EXPORTED, object_type="dashboard", label=filename)
     return xlsx_response(dashboard_workbook(figures, period_text), filename)

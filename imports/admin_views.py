@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.middleware import accepts_uploads
 from liaison.xlsx import xlsx_response
@@ -219,4 +221,5 @@ def export_download(request, kind):
     kind = _kind_or_404(kind)
     day = timezone.localdate().isoformat()
     name = _("%(kind)s export %(date)s") % {"kind": KIND_LABELS[kind], "date": day}
+    audit.record(request, Action.EXPORTED, object_type=kind, label=f"{name}.xlsx")
     return xlsx_response(export_xlsx(kind), f"{name}.xlsx")

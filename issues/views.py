@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.downloads import stored_file_download
 from liaison.middleware import accepts_uploads
@@ -163,6 +165,9 @@ def problem_detail(request, reference: str):
     problem = _load(request, reference)
     context = _problem_page_context(request.user, problem)
     context["now"] = timezone.now()
+    if not context["is_enterprise"]:
+        # An official read an enterprise's problem (the enterprise reading its own is not).
+        audit.record(request, Action.VIEWED_PROBLEM, problem)
     return render(request, "issues/problem_detail.html", context)
 
 
@@ -177,6 +182,7 @@ def dispatch_sheet(request, reference: str):
     if problem.status not in ACCEPTED_STATUSES:
         messages.info(request, _("This problem has not been dispatched: it has no dispatch sheet."))
         return redirect("issues:detail", reference=problem.reference)
+    audit.record(request, Action.PRINTED, problem, detail="dispatch sheet")
     context = {
         "problem": problem,
         "dispatch": selectors.last_dispatch(problem),
@@ -479,6 +485,13 @@ def attachment_download(request, pk: int):
         raise Http404
     if not attachment.is_public and not permissions.can_see_internal_events(request.user):
         raise Http404
+    audit.record(
+        request,
+        Action.DOWNLOADED_ATTACHMENT,
+        attachment,
+        enterprise=attachment.problem.enterprise_id,
+        label=f"{attachment.problem.reference} {attachment.original_name}",
+    )
     return stored_file_download(
         files.path_of(attachment.stored_name),
         filename=attachment.original_name,

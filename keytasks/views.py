@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from issues import attachments as files
 from liaison import permissions, workdays
 from liaison.downloads import stored_file_download
@@ -238,6 +240,7 @@ def attachment_download(request, pk: int):
     attachment = get_object_or_404(ReportAttachment.objects.select_related("report"), pk=pk)
     if not selectors.visible_to(request.user).filter(pk=attachment.report.task_id).exists():
         raise Http404
+    audit.record(request, Action.DOWNLOADED_ATTACHMENT, attachment, label=attachment.original_name)
     return stored_file_download(
         files.path_of(attachment.stored_name),
         filename=attachment.original_name,
@@ -257,6 +260,9 @@ def year_print(request):
     one page where it fits)."""
     year = _year(request)
     tasks = _year_tasks(request, year)
+    audit.record(
+        request, Action.PRINTED, object_type="key tasks", label=exports.year_title(year, tasks)
+    )
     return render(
         request,
         "keytasks/year_print.html",
@@ -274,4 +280,6 @@ def year_print(request):
 def year_xlsx(request):
     year = _year(request)
     content = exports.year_xlsx(year, _year_tasks(request, year))
-    return xlsx_response(content, exports.year_filename(year))
+    filename = exports.year_filename(year)
+    audit.record(request, Action.EXPORTED, object_type="key tasks", label=filename)
+    return xlsx_response(content, filename)

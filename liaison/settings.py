@@ -94,7 +94,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "auditlog",
     "liaison",
+    "audit",
     "notifications",
     "issues",
     "meetings",
@@ -121,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session passed the second step (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    # Who made a change (django-auditlog's entries) and from which address (audit.middleware).
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: signs out an idle or too old session, with a
     # message (liaison.sessions).
@@ -345,6 +349,7 @@ CELERY_TASK_ROUTES = {
     # Webhooks (api.tasks) wait on other systems as e-mail waits on the mail server.
     "api.tasks.deliver_webhooks": {"queue": "notifications"},
     "api.tasks.requeue_pending_webhooks": {"queue": "notifications"},
+    "audit.tasks.purge_audit": {"queue": "deadlines"},
 }
 
 # The outbox (notifications.delivery). A failed e-mail or SMS is tried again after each of
@@ -407,6 +412,24 @@ LIAISON_READYZ_DASHBOARD_MAX_AGE = env.int(
     "LIAISON_READYZ_DASHBOARD_MAX_AGE", default=10 * LIAISON_DASHBOARD_REFRESH_SECONDS
 )
 
+# The audit trail (audit/, issue 15): how many days its records are kept; older ones are
+# deleted every night by audit.tasks.purge_audit (and `manage.py purge_audit`). Graded
+# protection asks for at least six months: fewer than 180 days is refused at startup, and
+# on PostgreSQL the table's trigger refuses to delete a younger record whatever is asked.
+LIAISON_AUDIT_RETENTION_DAYS = env.int("LIAISON_AUDIT_RETENTION_DAYS", default=1095)
+_audit_min_retention_days = 180  # audit.models.MIN_RETENTION_DAYS, the trigger's too
+if LIAISON_AUDIT_RETENTION_DAYS < _audit_min_retention_days:
+    raise ImproperlyConfigured(
+        f"LIAISON_AUDIT_RETENTION_DAYS is {LIAISON_AUDIT_RETENTION_DAYS}: the audit trail must "
+        f"be kept at least {_audit_min_retention_days} days (graded protection)."
+    )
+# django-auditlog (the change entries): no entries for fixtures loaded raw; the address
+# is the client's as liaison.forms sees it (audit.middleware), not a header anyone can set.
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+# No correlation id from a request header: anyone could send one (a long one failing the
+# write it came with), and nothing in front of the app sets it.
+AUDITLOG_CID_HEADER = None
+
 # The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "enforce-deadlines": {
@@ -444,6 +467,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # The audit trail's records older than LIAISON_AUDIT_RETENTION_DAYS.
+    "purge-audit": {
+        "task": "audit.tasks.purge_audit",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

@@ -44,6 +44,8 @@ urlpatterns = [
     path("tasks/", include("keytasks.urls")),
     path("api/", include("api.urls")),
     path("integrations/", include("api.urls_office")),
+    # The audit trail, for the office (audit app).
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.pages import role_required
 from liaison.privacy import mask_phone
@@ -72,6 +74,13 @@ masked_phone = mask_phone
 # --- published lists ---------------------------------------------------------------------
 
 
+def _audited(request, action: str, object_type: str, label: str = "") -> None:
+    """A signed-in user's view or export of a list is in the audit trail; an anonymous
+    visitor's (LIAISON_PUBLIC_LISTS) is not: it sees heads' mobile numbers masked."""
+    if request.user.is_authenticated:
+        audit.record(request, action, object_type=object_type, label=label)
+
+
 def _contact_rows(request) -> list[dict]:
     """One row per active department, in display order; heads' mobiles masked for strangers."""
     show_head_phone = permissions.can_see_head_phone(request.user)
@@ -95,6 +104,7 @@ def _contact_rows(request) -> list[dict]:
 @require_GET
 def contacts(request):
     """部门“一把手”电话联系清单: who heads each department and how to reach them."""
+    _audited(request, Action.VIEWED_CONTACT_LIST, "contacts", _("Department heads' contact list"))
     return render(request, "meetings/lists_contacts.html", {"rows": _contact_rows(request)})
 
 
@@ -126,6 +136,7 @@ def contacts_xlsx(request):
             for number, row in enumerate(_contact_rows(request), start=1)
         ),
     )
+    _audited(request, Action.EXPORTED, "contacts", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 
@@ -136,6 +147,7 @@ def guidance(request):
     departments = [
         (department, department.guidance_service_list()) for department in departments_active()
     ]
+    _audited(request, Action.VIEWED_CONTACT_LIST, "guidance", _("Department guidance services"))
     return render(request, "meetings/lists_guidance.html", {"departments": departments})
 
 
@@ -162,6 +174,7 @@ def guidance_xlsx(request):
             for number, department in enumerate(departments_active(), start=1)
         ),
     )
+    _audited(request, Action.EXPORTED, "guidance", label=f"{title}.xlsx")
     return xlsx_response(content, f"{title}.xlsx")
 
 
@@ -274,6 +287,7 @@ def statistics_xlsx(request):
         rows=_statistics_rows(stats),
     )
     filename = _("Face-to-face meeting statistics %(year)s") % {"year": year}
+    audit.record(request, Action.EXPORTED, object_type="statistics", label=f"{filename}.xlsx")
     return xlsx_response(workbook_bytes(workbook), f"{filename}.xlsx")
 
 

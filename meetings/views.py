@@ -12,6 +12,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from issues import workflow
 from issues.models import Status
 from liaison import permissions
@@ -382,6 +384,7 @@ def meeting_answer(request, pk: int):
 @require_GET
 def handling_list(request, pk: int):
     meeting = _load_plain(request, pk)
+    audit.record(request, Action.PRINTED, meeting, detail="handling list")
     return render(
         request,
         "meetings/handling_list.html",
@@ -398,7 +401,9 @@ def handling_list(request, pk: int):
 def handling_list_xlsx(request, pk: int):
     meeting = _load_plain(request, pk)
     content = exports.handling_list_xlsx(meeting, selectors.handling_list(meeting, request.user))
-    return xlsx_response(content, exports.handling_list_filename(meeting))
+    filename = exports.handling_list_filename(meeting)
+    audit.record(request, Action.EXPORTED, meeting, detail=filename)
+    return xlsx_response(content, filename)
 
 
 urlpatterns = [

@@ -168,6 +168,21 @@ def sign_ins_pass_two_factor(request, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def no_content_types_carried_over():
+    """Each test reads the content types it needs from its own database.
+
+    Django keeps their ids in a process-wide cache. A transactional test ends by emptying
+    every table, and a test after it that creates its content types again rolls them
+    back: a cached id may then name a row that is not there. The audit trail's change
+    entries (django-auditlog) refer to one on every tracked save.
+    """
+    yield
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def celery_eager():
     """Queued tasks run at once, in this process (as a worker would run them)."""

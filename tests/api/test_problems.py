@@ -366,8 +366,9 @@ def test_the_problem_and_its_timeline_cost_a_fixed_number_of_queries(
     http.get("/api/v1/me/")  # the client's last use is written once a minute: not counted
     url = f"{URL}{problem.reference}/"
     # 1 the client, 2 the problem with its enterprise, category, lead department and
-    # meeting, 3 its co-departments, 4 its pending extension request (for the actions).
-    with django_assert_num_queries(4):
+    # meeting, 3 its co-departments, 4 the audit trail's record of the read, 5 its
+    # pending extension request (for the actions).
+    with django_assert_num_queries(5):
         assert http.get(url).status_code == 200
     # 1 the client, 2 the problem, 3 its events with their actors and profiles.
     with django_assert_num_queries(3):

@@ -96,6 +96,8 @@ def main_pages() -> dict[str | None, list[str]]:
             f"/meetings/{meeting.pk}/",
             f"/meetings/coordination/{coordination.pk}/",
             "/problems/extensions/",
+            "/audit/",
+            "/audit/?tab=changes",
         ],
         "leader3": [
             "/",

@@ -156,8 +156,8 @@ def test_it_counts_its_queries(
 
     # 1 session, 2 user, 3 profile, 4 the problem with enterprise, category, lead
     # department and its leader, responsible leader, meeting, 5 co-departments, 6 the
-    # last dispatch with its actor
-    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
+    # audit trail's record of the print, 7 the last dispatch with its actor
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         response = client.get(sheet_url(problem))
     assert response.status_code == 200
 

@@ -300,18 +300,19 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 # 6 its co-departments, 7 the visible events with actors and their profiles, 8 the
 # visible attachments; then for officials 9 the pending extension request, 10 the
 # problem's coordination meetings (none here; with some, their action items: see
-# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to; for the
-# lead department's head 12 the members it may assign
+# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to, 12 the
+# audit trail's record of the official's read (audit.record: one INSERT); for the lead
+# department's head 13 the members it may assign
 # Officials: plus the device their session passed two-factor sign-in with.
 DETAIL_QUERIES = {
     "enterprise_user": 8,
-    "lead_staff": 11 + TWO_FACTOR_DEVICE,
-    "lead_head": 12 + TWO_FACTOR_DEVICE,
-    "co_staff": 11 + TWO_FACTOR_DEVICE,
-    "office": 11 + TWO_FACTOR_DEVICE,
-    "leader": 11 + TWO_FACTOR_DEVICE,
-    "principal": 11 + TWO_FACTOR_DEVICE,
-    "superuser": 11 + TWO_FACTOR_DEVICE,
+    "lead_staff": 12 + TWO_FACTOR_DEVICE,
+    "lead_head": 13 + TWO_FACTOR_DEVICE,
+    "co_staff": 12 + TWO_FACTOR_DEVICE,
+    "office": 12 + TWO_FACTOR_DEVICE,
+    "leader": 12 + TWO_FACTOR_DEVICE,
+    "principal": 12 + TWO_FACTOR_DEVICE,
+    "superuser": 12 + TWO_FACTOR_DEVICE,
 }
 
 
@@ -347,9 +348,9 @@ def test_it_counts_problem_page_queries_for_dispatching(
     client = client_as(office)
 
     # The 8 of every page (no pending extension: not in progress), 9 the coordination
-    # meetings (none), 10 the key tasks (none), then the dispatch form's choices:
-    # 11 departments, 12 co-departments, 13 leaders
-    with django_assert_num_queries(13 + TWO_FACTOR_DEVICE):
+    # meetings (none), 10 the key tasks (none), 11 the audit trail's record of the read,
+    # then the dispatch form's choices: 12 departments, 13 co-departments, 14 leaders
+    with django_assert_num_queries(14 + TWO_FACTOR_DEVICE):
         client.get(detail_url(problem))
 
 
@@ -1367,8 +1368,8 @@ def test_it_counts_download_queries(client_as, lead_staff, files, django_assert_
     client = client_as(lead_staff)
 
     # 1 session, 2 user, 3 profile, 4 the attachment with its problem, 5 whether the
-    # user may see the problem
-    with django_assert_num_queries(5 + TWO_FACTOR_DEVICE):
+    # user may see the problem, 6 the audit trail's record of the download
+    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
         response = client.get(download_url(files["处置报价单.pdf"]))
     response.close()
 

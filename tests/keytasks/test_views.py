@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from audit.models import AccessEvent, Action
 from keytasks import services
 from keytasks.models import KeyTask, Milestone
 from liaison import workdays
@@ -301,6 +302,12 @@ def test_report_files_are_served_only_to_those_who_see_the_task(
     client.force_login(district.user(Role.ENTERPRISE))
     assert client.get(url).status_code == 404
 
+    # The audit trail has the download that was served, not the one refused.
+    downloads = AccessEvent.objects.filter(action=Action.DOWNLOADED_ATTACHMENT)
+    assert [(e.actor, e.object_label) for e in downloads] == [
+        (district.user(Role.LEADER), "方案.pdf")
+    ]
+
 
 # --- query counts ----------------------------------------------------------------------
 
@@ -346,8 +353,9 @@ def test_the_exports_count_their_queries(
         make_task(number)
     client.force_login(district.user(Role.OFFICE))
 
-    # 1 session, 2 user, 3 profile, 4 tasks, 5 supporting departments, 6 milestones
-    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
+    # 1 session, 2 user, 3 profile, 4 tasks, 5 supporting departments, 6 milestones,
+    # 7 the audit trail's record of the export or the print page
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         client.get(reverse("keytasks:year_xlsx"), {"year": YEAR})
-    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         client.get(reverse("keytasks:year_print"), {"year": YEAR})

@@ -54,6 +54,8 @@ def export_urls(meeting_pk: int) -> dict[str, str]:
         # The admin's import page: the two-sheet template, and an export of user text.
         "admin:imports_template": reverse("admin:imports_template", args=["history"]),
         "admin:imports_export": reverse("admin:imports_export", args=["departments"]),
+        # The audit trail's export (the office's reads and exports: the file names).
+        "audit:xlsx": reverse("audit:xlsx"),
     }
 
 
@@ -250,7 +252,7 @@ def test_every_sheet_prints_on_a4_with_its_header_row_repeated_and_filtered(clie
                     if isinstance(cell.value, str):
                         assert cell.alignment.wrap_text, (*where, cell.coordinate)
             checked += 1
-    assert checked == 2 * (1 + 1 + 1 + 2 + 1 + 8 + 2 + 1)
+    assert checked == 2 * (1 + 1 + 1 + 2 + 1 + 8 + 2 + 1 + 1)
 
 
 def test_dates_are_dates_in_a_format_for_the_language(client, world):

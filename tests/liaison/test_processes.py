@@ -31,6 +31,7 @@ QUEUES = {
     "api.tasks.requeue_pending_webhooks": "notifications",
     "liaison.tasks.ping": "celery",
     "liaison.tasks.heartbeat": "celery",
+    "audit.tasks.purge_audit": "deadlines",
 }
 
 

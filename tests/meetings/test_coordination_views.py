@@ -469,9 +469,10 @@ def test_the_problem_page_shows_meetings_and_items_to_officials_only(
 PROBLEM_PAGE_QUERIES = {
     # The problem page's own (tests/issues/test_views_problem.py), then 10 the problem's
     # coordination meetings with their leader, 11 its action items with department and
-    # who did them, 12 the key tasks it is linked to
-    "leader": 12 + TWO_FACTOR_DEVICE,
-    "lead_staff": 12 + TWO_FACTOR_DEVICE,
+    # who did them, 12 the key tasks it is linked to, 13 the audit trail's record of the
+    # official's read
+    "leader": 13 + TWO_FACTOR_DEVICE,
+    "lead_staff": 13 + TWO_FACTOR_DEVICE,
     # An enterprise sees no coordination panel: no query for it
     "enterprise_user": 8,
 }

@@ -514,11 +514,12 @@ def test_it_counts_handling_list_queries(
     client = client_as(office)
 
     # 1 session, 2 user, 3 profile, 4 the meeting, 5 the problems with enterprise, lead
-    # department and its leader, responsible leader, meeting, 6 their co-departments
-    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
+    # department and its leader, responsible leader, meeting, 6 their co-departments,
+    # 7 the audit trail's record of the print page or the export
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         response = client.get(f"/meetings/{meeting.pk}/handling-list/")
     assert len(response.context["problems"]) == n
-    with django_assert_num_queries(6 + TWO_FACTOR_DEVICE):
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         client.get(f"/meetings/{meeting.pk}/handling-list.xlsx")
 
 

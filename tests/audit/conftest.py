@@ -1,0 +1,3 @@
+"""The audit tests use the issues tests' personas and problems."""
+
+from tests.issues.conftest import *  # noqa: F403 - fixtures
