@@ -26,6 +26,7 @@ from .forms import AdminLoginForm
 from .models import CalendarDay, CalendarYear, Department, Enterprise, Profile, Role
 from .personal_data import is_anonymised, personal_data_anonymise, personal_data_export
 from .services import profile_set_role
+from .twofactor import signals as two_factor_signals
 from .twofactor.services import two_factor_remove
 from .validators import normalise_credit_code
 
@@ -212,6 +213,7 @@ class UserAdmin(BoundedLookupsMixin, BaseUserAdmin):
         for user in queryset:
             if two_factor_remove(user=user):
                 reset += 1
+                two_factor_signals.send(request, user, two_factor_signals.RESET, "admin reset")
                 self.log_change(request, user, [{"changed": {"fields": ["two-factor sign-in"]}}])
         self.message_user(
             request,

@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .. import permissions
 from ..models import DistrictSettings
 from ..pages import role_required
-from . import policy, services
+from . import policy, services, signals
 from .forms import DistrictTwoFactorForm, EnrolForm, SecondStepForm
 
 
@@ -78,8 +78,15 @@ def verify(request):
             verified = services.second_step_verify(user=user, code=form.cleaned_data["code"])
         except ValidationError as error:
             form.add_error("code", error)
+            signals.send(request, user, signals.FAILED, getattr(error, "code", None) or "")
         else:
             _passed(request, verified.device)
+            signals.send(
+                request,
+                user,
+                signals.VERIFIED,
+                "recovery code" if verified.recovery_codes_left is not None else "app",
+            )
             if verified.recovery_codes_left is not None:
                 messages.warning(
                     request,
@@ -116,8 +123,11 @@ def enrol(request):
             device = services.totp_device_confirm(user=user, code=form.cleaned_data["code"])
         except ValidationError as error:
             form.add_error("code", error)
+            reason = getattr(error, "code", None) or ""
+            signals.send(request, user, signals.FAILED, f"enrolment: {reason}")
         else:
             _passed(request, device)
+            signals.send(request, user, signals.VERIFIED, "enrolled")
             return redirect(url_with_next("two_factor_recovery_codes", next_url))
     device = services.totp_device_start(user=user)
     qr_code = segno.make(device.config_url, error="m").svg_inline(
@@ -209,6 +219,7 @@ def remove(request):
         )
         return redirect("two_factor")
     services.two_factor_remove(user=request.user)
+    signals.send(request, request.user, signals.RESET, "turned off by the user")
     request.session.pop(policy.PENDING_SESSION_KEY, None)
     messages.success(request, _("Two-factor sign-in is off: you sign in with your password."))
     return redirect("two_factor")

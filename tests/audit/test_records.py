@@ -9,6 +9,10 @@ from django.urls import reverse
 from audit.models import AccessEvent, Action
 from issues.models import Status
 from issues.services import problem_attach
+from liaison.models import Role
+from tests.liaison.conftest import PASSWORD as DISTRICT_PASSWORD
+from tests.liaison.conftest import USERNAMES
+from tests.twofactor import next_code, totp_device_for
 
 from .conftest import make_user, pdf_bytes, upload
 
@@ -187,13 +191,14 @@ def test_a_failed_sign_in_is_recorded_with_the_name_tried(client, person):
     assert all(e.ip_address == "127.0.0.1" for e in failures)
 
 
-def test_a_throttled_sign_in_is_recorded_as_a_failure(client, person):
-    for _ in range(6):
+def test_a_locked_out_sign_in_is_recorded_as_a_failure(client, person):
+    for _ in range(6):  # django-axes locks the name and address at the 5th failure
         client.post(reverse("login"), {"username": "wangfang", "password": "wrong"})
 
     failures = events(Action.SIGN_IN_FAILED)
     assert len(failures) == 6
-    assert [e.detail for e in failures] == [""] * 5 + ["throttled"]
+    # the failure that locked the name, and the attempt refused while it is locked
+    assert [e.detail for e in failures] == [""] * 4 + ["locked out"] * 2
 
 
 def test_the_two_factor_hook_records_for_a_user_not_yet_signed_in(rf, person):
@@ -208,6 +213,45 @@ def test_the_two_factor_hook_records_for_a_user_not_yet_signed_in(rf, person):
         person,
         "wangfang",
         "totp",
+    )
+
+
+@pytest.mark.real_two_factor
+def test_the_second_step_of_a_sign_in_is_recorded(client, district, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    office = district.user(Role.OFFICE)
+    device = totp_device_for(office)
+    client.post(
+        reverse("login"), {"username": USERNAMES[Role.OFFICE], "password": DISTRICT_PASSWORD}
+    )
+    right = next_code(device)
+    client.post(reverse("two_factor_verify"), {"code": "000000" if right != "000000" else "111111"})
+    client.post(reverse("two_factor_verify"), {"code": next_code(device)})
+
+    assert [(e.action, e.actor, e.detail) for e in AccessEvent.objects.order_by("id")] == [
+        (Action.SIGNED_IN, office, ""),
+        (Action.TWO_FACTOR_FAILED, office, "wrong"),
+        (Action.TWO_FACTOR_VERIFIED, office, "app"),
+    ]
+
+
+def test_the_admins_reset_of_someones_two_factor_sign_in_is_recorded(client, district):
+    admin_user = district.user(Role.ADMIN)
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    leader = district.user(Role.LEADER)
+    totp_device_for(leader)
+    client.force_login(admin_user)  # tests/conftest.py: the session passed the second step
+    client.post(
+        "/admin/auth/user/", {"action": "reset_two_factor", "_selected_action": [leader.pk]}
+    )
+
+    event = events(Action.TWO_FACTOR_DEVICE_RESET)[-1]
+    assert (event.actor, event.object_type, event.object_id, event.detail) == (
+        admin_user,
+        "user",
+        str(leader.pk),
+        "admin reset",
     )
 
 

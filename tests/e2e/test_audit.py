@@ -2,8 +2,8 @@
 heads' contact list; the liaison office then finds those reads in the audit trail, on a
 desktop (from its user menu) and on a phone.
 
-(Officials signing in with a second factor is added on another branch; log_in is then
-adapted there.)
+The official signs in with a password and an authenticator app's code (log_in), so the
+trail holds both steps of the sign-in too.
 """
 
 from __future__ import annotations
@@ -68,14 +68,16 @@ def test_the_office_finds_an_officials_reads_and_export(open_page, screenshot, p
     office.wait_for_load_state()
 
     rows = office.locator("#audit-access tbody tr")
-    expect(rows).to_have_count(4)  # newest first: export, list view, problem, sign-in
+    # newest first: export, list view, problem, the second step, the password
+    expect(rows).to_have_count(5)
     expect(rows.nth(0)).to_contain_text("Exported")
     expect(rows.nth(0)).to_contain_text(".xlsx")
     expect(rows.nth(1)).to_contain_text("Viewed a published list")
     expect(rows.nth(2)).to_contain_text("Viewed a problem")
     expect(rows.nth(2)).to_contain_text(problem.reference)
     expect(rows.nth(2)).to_contain_text(problem.enterprise.name)
-    expect(rows.nth(3)).to_contain_text("Signed in")
+    expect(rows.nth(3)).to_contain_text("Two-factor check passed")
+    expect(rows.nth(4)).to_contain_text("Signed in")
     expect(rows.nth(2)).to_contain_text("Department staff")
     screenshot(office, "audit-desktop-en")
 
