@@ -12,7 +12,12 @@ from captcha.models import CaptchaStore
 
 from liaison.models import Role
 from tests.e2e.test_accessibility import violations
-from tests.e2e.test_login_and_home import assert_fits_the_screen, log_in
+from tests.e2e.test_login_and_home import (
+    assert_fits_the_screen,
+    authenticator_app_of,
+    log_in,
+    second_step,
+)
 from tests.liaison.conftest import PASSWORD, USERNAMES
 
 try:
@@ -90,8 +95,12 @@ def test_the_admin_login_shows_the_challenge_too(open_page, district, screenshot
     screenshot(page, "admin-login-challenge-zh-hans-desktop")
 
     key = page.locator("input[name=challenge_0]").input_value()
+    app = authenticator_app_of(USERNAMES[Role.OFFICE])
     page.fill("#id_username", USERNAMES[Role.OFFICE])
     page.fill("#id_password", PASSWORD)
     page.fill("#id_challenge_1", CaptchaStore.objects.get(hashkey=key).response)
     page.locator("#login-form [type=submit]").click()
+    # The password and the challenge passed; an official then gives the app's code.
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/verify/"))
+    second_step(page, app)
     expect(page).to_have_url(re.compile(r"/admin/$"))
