@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "issues",
     "meetings",
     "keytasks",
+    "service",
     "dashboard",
     "imports",
     "api",
@@ -467,6 +468,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Follow-up visits due today: their recorders and commissioners told (service).
+    "remind-visit-follow-ups": {
+        "task": "service.tasks.remind_follow_ups",
+        "schedule": crontab(hour=8, minute=0),
     },
     # The audit trail's records older than LIAISON_AUDIT_RETENTION_DAYS.
     "purge-audit": {
