@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from issues import workflow
@@ -295,13 +295,11 @@ def follow_ups_remind(*, today: dt.date | None = None) -> int:
                 if user_id is None:
                     continue
                 with translation.override(languages.get(user_id) or settings.LANGUAGE_CODE):
-                    text = gettext_now(
-                        "A follow-up visit to %(enterprise)s is due on %(date)s."
-                    ) % {
+                    text = gettext("A follow-up visit to %(enterprise)s is due on %(date)s.") % {
                         "enterprise": visit.enterprise.name,
                         "date": visit.follow_up_on.isoformat(),
                     }
-                    subject = gettext_now("Follow-up visit due")
+                    subject = gettext("Follow-up visit due")
                 messages.append(
                     outbox.DirectMessage(
                         recipient_id=user_id,

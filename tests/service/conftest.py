@@ -22,3 +22,19 @@ def assigned(office, enterprise, commissioner):
     return services.commissioner_assign(
         actor=office, enterprise=enterprise, commissioner=commissioner
     )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals are matched in English; the default language is Chinese."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    """Pages read in English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
