@@ -513,7 +513,8 @@ def test_a_sweep_overrunning_its_time_stops_when_the_limit_strikes(
 # The sweep's queries when only the escalation rule has work, whatever the number of
 # problems: escalate_again's claim (nothing); escalation: claim, recipients, the
 # enterprises' commissioners (service), UPDATE, INSERT of the events, the webhooks'
-# subscriptions (none here: api.webhooks.fanout), then write_for_events: problems, people, INSERT of the outbox;
+# subscriptions (none here: api.webhooks.fanout), then write_for_events: problems,
+# people, INSERT of the outbox;
 # warn, remind, auto-close and the key tasks' milestones (keytasks.deadlines): one claim
 # each (nothing). Each rule runs in its own transaction: inside the test's transaction,
 # a SAVEPOINT and a RELEASE each. The five rules of the problems first hold the calendar
