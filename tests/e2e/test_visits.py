@@ -38,10 +38,10 @@ DESCRIPTION = "走访中企业反映：原处置单位停止收运，库存已�
 @pytest.mark.parametrize(("viewport", "language"), [("desktop", "zh-hans"), ("phone", "en")])
 def test_a_commissioner_records_a_visit_and_raises_a_problem(
     open_page,
-    world,
+    world,  # noqa: F811  (the fixture imported above)
     screenshot,
     viewport,
-    language,  # noqa: F811
+    language,
 ):
     commissioner = world.users[Role.DEPARTMENT_STAFF]
     commissioner.profile.phone = "13800000009"
