@@ -351,6 +351,8 @@ CELERY_TASK_ROUTES = {
     "api.tasks.deliver_webhooks": {"queue": "notifications"},
     "api.tasks.requeue_pending_webhooks": {"queue": "notifications"},
     "audit.tasks.purge_audit": {"queue": "deadlines"},
+    # The follow-up visits' reminders (service.tasks): a daily sweep, like the digest.
+    "service.tasks.remind_follow_ups": {"queue": "deadlines"},
 }
 
 # The outbox (notifications.delivery). A failed e-mail or SMS is tried again after each of
