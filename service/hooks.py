@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from issues import extensions
+from issues.models import Problem
 from liaison import permissions
 
 from .models import CommissionerAssignment
@@ -29,13 +30,17 @@ def enterprise_audience(enterprise_id: int) -> Q:
 
 
 def escalation_audience(problem_ids: list) -> dict:
-    rows = CommissionerAssignment.objects.filter(
-        active=True, enterprise__problems__in=problem_ids
-    ).values_list("enterprise__problems", "commissioner_id")
-    told: dict = {}
-    for problem_id, user_id in rows:
-        told.setdefault(problem_id, []).append(user_id)
-    return told
+    """{problem id: [its enterprise's commissioner]}, one query (one active per enterprise)."""
+    commissioner = CommissionerAssignment.objects.filter(
+        enterprise=OuterRef("enterprise_id"), active=True
+    ).values("commissioner_id")[:1]
+    rows = (
+        Problem.objects.filter(pk__in=problem_ids)
+        .annotate(commissioner_id=Subquery(commissioner))
+        .filter(commissioner_id__isnull=False)
+        .values_list("pk", "commissioner_id")
+    )
+    return {problem_id: [user_id] for problem_id, user_id in rows}
 
 
 def register() -> None:

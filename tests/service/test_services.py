@@ -303,3 +303,26 @@ def test_statistics_count_visits_and_enterprises_not_visited(
     assert dict(stats["by_month"])[9] == 1 and dict(stats["by_month"])[8] == 1
     assert [e.pk for e in stats["not_visited"]] == [other_enterprise.pk]
     assert timezone.now()  # the page's own default year is today's
+
+
+def test_each_escalated_problem_tells_its_own_enterprises_commissioner(
+    office,
+    enterprise,
+    other_enterprise,
+    commissioner,
+    lead_head,
+    make_problem,
+    other_enterprise_user,
+):
+    from service.hooks import escalation_audience
+
+    services.commissioner_assign(actor=office, enterprise=enterprise, commissioner=commissioner)
+    services.commissioner_assign(actor=office, enterprise=other_enterprise, commissioner=lead_head)
+    mine = [make_problem("dispatched") for _ in range(2)]
+    theirs = make_problem("dispatched", submitter=other_enterprise_user)
+    told = escalation_audience([p.pk for p in (*mine, theirs)])
+    assert told == {
+        mine[0].pk: [commissioner.pk],
+        mine[1].pk: [commissioner.pk],
+        theirs.pk: [lead_head.pk],
+    }
