@@ -273,3 +273,43 @@ def test_the_statistics_queries(client, office, visit, assigned, django_assert_n
     with django_assert_num_queries(10):
         response = client.get(reverse("service:statistics"))
     assert response.context["stats"]["total"] == 1
+
+
+def test_the_visit_list_filters(client, office, commissioner, enterprise, leader):
+    led = services.visit_record(
+        actor=commissioner,
+        enterprise=enterprise,
+        visited_on=today() - dt.timedelta(days=3),
+        status=Visit.Status.DONE,
+        purpose="领导走访",
+        leader=leader,
+    )
+    planned = services.visit_record(
+        actor=commissioner,
+        enterprise=enterprise,
+        visited_on=today() + dt.timedelta(days=3),
+        status=Visit.Status.PLANNED,
+        purpose="计划走访",
+    )
+    client.force_login(office)
+    url = reverse("service:visit_list")
+    assert [v.pk for v in client.get(url, {"leaders_only": "on"}).context["page"]] == [led.pk]
+    assert [v.pk for v in client.get(url, {"status": "planned"}).context["page"]] == [planned.pk]
+    # A nonsense filter lists everything rather than failing.
+    assert len(client.get(url, {"date_from": "yesterday"}).context["page"]) == 2
+
+
+def test_the_commissioner_list_filters_by_town_and_industry(
+    client, office, enterprise, other_enterprise
+):
+    from liaison.models import Department
+
+    town = Department.objects.create(name="王江泾镇", short_name="王江泾", kind="town")
+    enterprise.town = town
+    enterprise.industry = "纺织"
+    enterprise.save(update_fields=["town", "industry"])
+    client.force_login(office)
+    url = reverse("service:commissioners")
+    assert [e.pk for e in client.get(url, {"town": town.pk}).context["page"]] == [enterprise.pk]
+    assert [e.pk for e in client.get(url, {"industry": "纺"}).context["page"]] == [enterprise.pk]
+    assert len(client.get(url).context["page"]) == 2
