@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from issues import selectors as issue_selectors
 from issues import workflow
 from liaison import workdays
 from liaison.pages import form_errors_to_messages, page_of, role_required
@@ -164,12 +165,24 @@ def visit_new(request):
 def visit_detail(request, pk: int):
     visit = _load(request, pk)
     may_act = can_record_visits(request.user)
+    problem_links = list(visit.problem_links.all())
+    # The problems the viewer may open (a link); the others are listed without one.
+    openable = (
+        set(
+            issue_selectors.visible_to(request.user)
+            .filter(pk__in=[link.problem_id for link in problem_links])
+            .values_list("pk", flat=True)
+        )
+        if problem_links
+        else set()
+    )
     return render(
         request,
         "service/visit_detail.html",
         {
             "visit": visit,
-            "problem_links": list(visit.problem_links.all()),
+            "problem_links": problem_links,
+            "openable": openable,
             "officials": list(visit.officials.all()),
             "raise_form": forms.RaiseProblemForm(initial={"version": visit.version})
             if may_act and visit.status == Visit.Status.DONE

@@ -132,7 +132,7 @@ def test_over_long_texts_are_refused(client, commissioner, enterprise):
 
 
 def test_raising_a_problem_from_the_visit_page(
-    client, commissioner, visit, category, enterprise_user
+    client, commissioner, visit, category, enterprise_user, office
 ):
     client.force_login(commissioner)
     page = client.get(reverse("service:visit_detail", args=[visit.pk]))
@@ -150,6 +150,12 @@ def test_raising_a_problem_from_the_visit_page(
     assert problem.channel == Channel.VISIT
     assert VisitProblem.objects.get().visit == visit
     assert problem.reference in response.content.decode()
+    # The office opens it from the visit; the commissioner (not its department's) cannot.
+    assert f'href="/problems/{problem.reference}/"' not in response.content.decode()
+    client.force_login(office)
+    page = client.get(reverse("service:visit_detail", args=[visit.pk])).content.decode()
+    assert f'href="/problems/{problem.reference}/"' in page
+    client.force_login(commissioner)
     # Sent twice: still one problem.
     client.post(url, data, follow=True)
     assert Problem.objects.count() == 1
