@@ -24,6 +24,7 @@ from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import add_table, new_workbook, rate, workbook_bytes, xlsx_response
 from meetings.coordination_selectors import leader_action_items
 from notifications import api as outbox
+from service.selectors import commissioner_of
 
 from .figures import LEAGUE_SORTS, Dashboard, dashboard, sort_league
 from .filters import DashboardFilter
@@ -48,6 +49,9 @@ def home(request):
     template = HOME_TEMPLATES.get(role, "dashboard/home_none.html")
     context = home_context(user=request.user, role=role)
     context["can_see_head_phone"] = permissions.can_see_head_phone(request.user)
+    if role == Role.ENTERPRISE:
+        # Its commissioner (助企专员), with a phone to call (one query).
+        context["commissioner"] = commissioner_of(permissions.enterprise_id_of(request.user))
     if role in (Role.LEADER, Role.PRINCIPAL):
         # The action items of the leader's coordination meetings: open, and overdue.
         context["action_items"] = leader_action_items(user=request.user)

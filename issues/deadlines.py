@@ -65,7 +65,7 @@ from django.utils import timezone
 
 from liaison import readiness, workdays
 
-from . import notifications, workflow
+from . import extensions, notifications, workflow
 from .deadline_events import (
     People,
     _event,
@@ -197,6 +197,8 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
         # An unwarned problem that is already late needs no warning any more.
         warned_at=Coalesce(F("warned_at"), Value(now)),
     )
+    # The enterprises' commissioners (service; issues.extensions), one query for all.
+    also_told = extensions.escalation_audience([r["pk"] for r in rows])
     # Thousands of problems share a handful of (leader, department) pairs: compute their
     # recipients and names once per pair.
     audiences: dict[tuple, tuple[list, list, list]] = {}
@@ -220,7 +222,8 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
             "told": told_names,
         }
         key = f"escalate1:{row['deadline_version']}"
-        pairs.append((_event(row, EventKind.ESCALATED, key, now, data), recipients))
+        also = also_told.get(row["pk"], [])
+        pairs.append((_event(row, EventKind.ESCALATED, key, now, data), [*recipients, *also]))
     return _record_and_notify(pairs)
 
 

@@ -77,3 +77,53 @@ def events_recorded(events: list) -> None:
         return
     for listener in list(_events_listeners):
         listener(events)
+
+
+# --- the service side (service app) ----------------------------------------------------
+# Commissioners (助企专员) are told of their enterprises' problems, and an official may
+# raise a problem from a visit on the enterprise's behalf. service registers these.
+
+# (actor, enterprise) -> whether `actor` may register a problem collected at a visit.
+VisitRegistrar = Callable[..., bool]
+_visit_registrars: list[VisitRegistrar] = []
+
+
+def register_visit_registrar(check: VisitRegistrar) -> None:
+    if check not in _visit_registrars:
+        _visit_registrars.append(check)
+
+
+def may_register_visit_problem(actor, enterprise) -> bool:
+    return any(check(actor, enterprise) for check in _visit_registrars)
+
+
+# (enterprise_id) -> a Q over users added to the one query that finds who is told of a
+# workflow event (issues.notifications.recipients_for): no query of its own.
+AudienceQ = Callable[[int], object]
+_enterprise_audiences: list[AudienceQ] = []
+# (problem ids) -> {problem id: [user ids]}: those also told of an escalation by the
+# deadline sweep, for any number of problems in one query.
+EscalationAudience = Callable[[list], dict]
+_escalation_audiences: list[EscalationAudience] = []
+
+
+def register_enterprise_audience(audience: AudienceQ) -> None:
+    if audience not in _enterprise_audiences:
+        _enterprise_audiences.append(audience)
+
+
+def enterprise_audiences() -> list[AudienceQ]:
+    return list(_enterprise_audiences)
+
+
+def register_escalation_audience(audience: EscalationAudience) -> None:
+    if audience not in _escalation_audiences:
+        _escalation_audiences.append(audience)
+
+
+def escalation_audience(problem_ids: list) -> dict:
+    told: dict = {}
+    for audience in list(_escalation_audiences):
+        for problem_id, user_ids in audience(problem_ids).items():
+            told.setdefault(problem_id, []).extend(user_ids)
+    return told

@@ -35,6 +35,7 @@ from liaison.models import DEPARTMENT_ROLES, Role
 from notifications import api as outbox
 from notifications.api import EMAIL, IN_APP, SMS, Message, Person, Row, site_url
 
+from . import extensions
 from .models import DISTRICT_LEADER, EventKind, ExtensionRequest, Problem, ProblemEvent
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ SMS_ROLES = frozenset({Role.LEADER, Role.PRINCIPAL})
 SWEEP_KINDS = frozenset(
     {EventKind.WARNED, EventKind.ESCALATED, EventKind.REMINDED, EventKind.ESCALATION_WITHDRAWN}
 )
+# Kinds the enterprise's commissioner (service; issues.extensions) is also told of.
+ENTERPRISE_AUDIENCE_KINDS = frozenset({EventKind.SUBMITTED, EventKind.DISPATCHED})
 DIGEST_KIND = "digest"
 # Templates of a dispatch before its face-to-face meeting is held (the clock waits).
 EARLY_DISPATCH = "dispatched_early"
@@ -164,6 +167,10 @@ def recipients_for(event: ProblemEvent) -> list:
         )
     if "convener" in audiences and coordination:
         wanted |= Q(convened_meetings=coordination)
+    if event.kind in ENTERPRISE_AUDIENCE_KINDS:
+        # The enterprise's commissioner (service), within this same query.
+        for audience in extensions.enterprise_audiences():
+            wanted |= audience(problem.enterprise_id)
     if "requester" in audiences and event.data.get("extension"):
         wanted |= Q(pk__in=_requester_of(event.data["extension"]))
     users = list(

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "issues",
     "meetings",
     "keytasks",
+    "service",
     "dashboard",
     "imports",
     "api",
@@ -350,6 +351,8 @@ CELERY_TASK_ROUTES = {
     "api.tasks.deliver_webhooks": {"queue": "notifications"},
     "api.tasks.requeue_pending_webhooks": {"queue": "notifications"},
     "audit.tasks.purge_audit": {"queue": "deadlines"},
+    # The follow-up visits' reminders (service.tasks): a daily sweep, like the digest.
+    "service.tasks.remind_follow_ups": {"queue": "deadlines"},
 }
 
 # The outbox (notifications.delivery). A failed e-mail or SMS is tried again after each of
@@ -467,6 +470,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Follow-up visits due today: their recorders and commissioners told (service).
+    "remind-visit-follow-ups": {
+        "task": "service.tasks.remind_follow_ups",
+        "schedule": crontab(hour=8, minute=0),
     },
     # The audit trail's records older than LIAISON_AUDIT_RETENTION_DAYS.
     "purge-audit": {

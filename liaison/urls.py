@@ -42,6 +42,7 @@ urlpatterns = [
     path("problems/", include("issues.urls")),
     path("meetings/", include("meetings.urls")),
     path("tasks/", include("keytasks.urls")),
+    path("service/", include("service.urls")),
     path("api/", include("api.urls")),
     path("integrations/", include("api.urls_office")),
     # The audit trail, for the office (audit app).

@@ -63,13 +63,17 @@ def problem_submit(
     importer first moves the year's counter past every number in its file).
     """
     now = now or timezone.now()
+    # An official may raise a problem found at a visit on the enterprise's behalf (service).
+    from_visit = channel == Channel.VISIT and extensions.may_register_visit_problem(
+        actor, enterprise
+    )
     _require(
-        permissions.can_submit_problem_for(actor, enterprise),
+        from_visit or permissions.can_submit_problem_for(actor, enterprise),
         _("You may not submit problems for this enterprise."),
     )
     if channel != Channel.WEB:
         _require(
-            permissions.is_office(actor),
+            from_visit or permissions.is_office(actor),
             _("Only the liaison office registers problems collected by visit, phone or meeting."),
         )
     _require(category.is_active, _("This category is no longer in use; choose another."))

@@ -511,9 +511,10 @@ def test_a_sweep_overrunning_its_time_stops_when_the_limit_strikes(
 # --- query count -----------------------------------------------------------------------
 
 # The sweep's queries when only the escalation rule has work, whatever the number of
-# problems: escalate_again's claim (nothing); escalation: claim, recipients, UPDATE,
-# INSERT of the events, the webhooks' subscriptions (none here: api.webhooks.fanout),
-# then write_for_events: problems, people, INSERT of the outbox;
+# problems: escalate_again's claim (nothing); escalation: claim, recipients, the
+# enterprises' commissioners (service), UPDATE, INSERT of the events, the webhooks'
+# subscriptions (none here: api.webhooks.fanout), then write_for_events: problems,
+# people, INSERT of the outbox;
 # warn, remind, auto-close and the key tasks' milestones (keytasks.deadlines): one claim
 # each (nothing). Each rule runs in its own transaction: inside the test's transaction,
 # a SAVEPOINT and a RELEASE each. The five rules of the problems first hold the calendar
@@ -522,7 +523,7 @@ def test_a_sweep_overrunning_its_time_stops_when_the_limit_strikes(
 # left of another revision (none).
 RULES = 6
 CALENDAR = 2 + 5 * (2 if connection.vendor == "postgresql" else 1)
-ESCALATION_SWEEP_QUERIES = 1 + 4 + 1 + 3 + 4 + RULES * 2 + CALENDAR
+ESCALATION_SWEEP_QUERIES = 1 + 5 + 1 + 3 + 4 + RULES * 2 + CALENDAR
 IDLE_SWEEP_QUERIES = RULES + RULES * 2 + CALENDAR
 
 

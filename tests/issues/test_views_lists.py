@@ -755,7 +755,8 @@ def test_it_counts_department_desk_queries(
 # Officials: plus the device their session passed two-factor sign-in with.
 HOME_QUERIES = {
     # 1 session, 2 user, 3 profile, 4 the problem figures (one aggregate), then:
-    "enterprise_user": 6,  # 5 the enterprise with its town, 6 its coming meetings
+    # 5 the enterprise with its town, 6 its coming meetings, 7 its commissioner (service)
+    "enterprise_user": 7,
     "lead_staff": 5 + TWO_FACTOR_DEVICE,  # 5 the department with its supervising leader
     "lead_head": 5 + TWO_FACTOR_DEVICE,
     # 5 the departments they supervise, 6 their meetings' action items, 7 their key tasks

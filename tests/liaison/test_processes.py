@@ -32,6 +32,7 @@ QUEUES = {
     "liaison.tasks.ping": "celery",
     "liaison.tasks.heartbeat": "celery",
     "audit.tasks.purge_audit": "deadlines",
+    "service.tasks.remind_follow_ups": "deadlines",
 }
 
 

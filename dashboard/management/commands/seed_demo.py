@@ -31,6 +31,7 @@ from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
 from meetings.demo import seed_current_year, seed_past_year
 from meetings.demo_coordination import seed_coordination
+from service.demo import seed_visits
 
 User = get_user_model()
 M = TypeVar("M", bound=models.Model)
@@ -229,6 +230,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_current_year,
     seed_coordination,
     seed_key_tasks,
+    seed_visits,
     seed_deadline_sweep,
     seed_dashboard_summary,
 )

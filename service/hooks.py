@@ -1,0 +1,49 @@
+"""What issues asks of service (issues.extensions): commissioners told, visits' problems."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Q, Subquery
+
+from issues import extensions
+from issues.models import Problem
+from liaison import permissions
+
+from .models import CommissionerAssignment
+
+
+def may_register_visit_problem(actor, enterprise) -> bool:
+    """The office, or an official who may record visits to this enterprise."""
+    return permissions.is_office(actor) or can_record_visits(actor)
+
+
+def can_record_visits(user) -> bool:
+    """Officials record visits: the office, leaders, departments, and commissioners."""
+    return (
+        permissions.is_office(user)
+        or permissions.is_leader(user)
+        or (permissions.is_department_user(user))
+    )
+
+
+def enterprise_audience(enterprise_id: int) -> Q:
+    return Q(service_assignments__enterprise_id=enterprise_id, service_assignments__active=True)
+
+
+def escalation_audience(problem_ids: list) -> dict:
+    """{problem id: [its enterprise's commissioner]}, one query (one active per enterprise)."""
+    commissioner = CommissionerAssignment.objects.filter(
+        enterprise=OuterRef("enterprise_id"), active=True
+    ).values("commissioner_id")[:1]
+    rows = (
+        Problem.objects.filter(pk__in=problem_ids)
+        .annotate(commissioner_id=Subquery(commissioner))
+        .filter(commissioner_id__isnull=False)
+        .values_list("pk", "commissioner_id")
+    )
+    return {problem_id: [user_id] for problem_id, user_id in rows}
+
+
+def register() -> None:
+    extensions.register_visit_registrar(may_register_visit_problem)
+    extensions.register_enterprise_audience(enterprise_audience)
+    extensions.register_escalation_audience(escalation_audience)

@@ -1,0 +1,224 @@
+"""Reads of the service side: who may see which visits, the commissioner's desk, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from issues import selectors as issue_selectors
+from issues.models import OPEN_STATUSES, Problem
+from liaison import permissions
+from liaison.models import Enterprise
+
+from .models import CommissionerAssignment, Visit, VisitProblem
+from .services import OFFICIAL_ROLES, is_official
+
+# How many months without a visit the statistics page may ask about.
+MONTHS_MIN, MONTHS_MAX, MONTHS_DEFAULT = 1, 36, 6
+
+
+def can_see_visits(user) -> bool:
+    return is_official(user)
+
+
+def can_see_statistics(user) -> bool:
+    return permissions.is_office(user) or permissions.is_leader(user)
+
+
+def can_assign(user) -> bool:
+    return permissions.is_office(user)
+
+
+def visits_visible_to(user) -> QuerySet[Visit]:
+    """The office and leaders: all; others: their department's, those they went on or
+    recorded, and those of the enterprises they serve as commissioner."""
+    visits = Visit.objects.all()
+    if permissions.is_office(user) or permissions.is_leader(user):
+        return visits
+    if not is_official(user):
+        return visits.none()
+    served = CommissionerAssignment.objects.filter(commissioner=user, active=True).values(
+        "enterprise_id"
+    )
+    mine = (
+        Q(created_by=user)
+        | Q(pk__in=Visit.officials.through.objects.filter(user_id=user.pk).values("visit_id"))
+        | Q(enterprise_id__in=served)
+    )
+    department_id = permissions.department_id_of(user)
+    if department_id is not None:
+        mine |= Q(department_id=department_id)
+    return visits.filter(mine)
+
+
+def visit_list(user, *, filters: dict | None = None) -> QuerySet[Visit]:
+    filters = filters or {}
+    visits = visits_visible_to(user).select_related("enterprise", "leader", "department")
+    if filters.get("status"):
+        visits = visits.filter(status=filters["status"])
+    if filters.get("town"):
+        visits = visits.filter(enterprise__town=filters["town"])
+    if filters.get("enterprise"):
+        visits = visits.filter(enterprise__name__icontains=filters["enterprise"])
+    if filters.get("date_from"):
+        visits = visits.filter(visited_on__gte=filters["date_from"])
+    if filters.get("date_to"):
+        visits = visits.filter(visited_on__lte=filters["date_to"])
+    if filters.get("leaders_only"):
+        visits = visits.filter(leader__isnull=False)
+    return visits.annotate(problem_count=Count("problem_links")).order_by("-visited_on", "-pk")
+
+
+def visit_for_page(pk: int, user) -> Visit:
+    """The visit with its people and problems, if `user` may see it (else Visit.DoesNotExist)."""
+    return (
+        visits_visible_to(user)
+        .select_related("enterprise", "leader", "department", "created_by")
+        .prefetch_related(
+            Prefetch("officials", queryset=get_user_model().objects.order_by("pk")),
+            Prefetch(
+                "problem_links",
+                queryset=VisitProblem.objects.select_related("problem").order_by("pk"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def commissioner_of(enterprise_id: int):
+    """The enterprise's active commissioner (with profile), or None."""
+    assignment = (
+        CommissionerAssignment.objects.filter(enterprise_id=enterprise_id, active=True)
+        .select_related("commissioner__profile")
+        .first()
+    )
+    return assignment.commissioner if assignment else None
+
+
+def officials() -> QuerySet:
+    """Who may be named on a visit, or as a commissioner."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, profile__role__in=OFFICIAL_ROLES)
+        .exclude(profile__is_service_account=True)
+        .select_related("profile", "profile__department")
+        .order_by("profile__department__name", "last_name", "first_name", "username")
+    )
+
+
+def enterprises_with_commissioners(*, town=None, industry: str = "") -> QuerySet[Enterprise]:
+    active = CommissionerAssignment.objects.filter(active=True).select_related(
+        "commissioner__profile"
+    )
+    enterprises = Enterprise.objects.select_related("town").prefetch_related(
+        Prefetch("commissioner_assignments", queryset=active, to_attr="active_assignments")
+    )
+    if town is not None:
+        enterprises = enterprises.filter(town=town)
+    if industry:
+        enterprises = enterprises.filter(industry__icontains=industry)
+    return enterprises.order_by("name", "pk")
+
+
+def desk(user, *, today: dt.date) -> dict:
+    """The commissioner's desk: their enterprises, open and escalated problems, visits due."""
+    served = CommissionerAssignment.objects.filter(commissioner=user, active=True).values(
+        "enterprise_id"
+    )
+    enterprises = list(
+        Enterprise.objects.filter(pk__in=served)
+        .select_related("town")
+        .annotate(
+            last_visit=Max("visits__visited_on", filter=Q(visits__status=Visit.Status.DONE)),
+            open_problems=Count("problems", filter=Q(problems__status__in=OPEN_STATUSES)),
+        )
+        .order_by("name")
+    )
+    visible = issue_selectors.visible_to(user).filter(pk=OuterRef("pk"))
+    problems = list(
+        Problem.objects.filter(enterprise_id__in=served, status__in=OPEN_STATUSES)
+        .select_related("enterprise", "lead_department")
+        .annotate(can_open=Exists(visible))
+        .order_by("-escalation_level", "due_at", "pk")[:100]
+    )
+    soon = today + dt.timedelta(days=14)
+    visits_due = list(
+        Visit.objects.filter(enterprise_id__in=served)
+        .filter(
+            Q(status=Visit.Status.PLANNED, visited_on__lte=soon)
+            | Q(follow_up_on__isnull=False, follow_up_on__lte=soon, follow_up_on__gte=today)
+        )
+        .select_related("enterprise")
+        .order_by("visited_on", "pk")[:50]
+    )
+    return {
+        "enterprises": enterprises,
+        "problems": [p for p in problems if p.escalation_level == 0],
+        "escalated": [p for p in problems if p.escalation_level > 0],
+        "visits_due": visits_due,
+    }
+
+
+def statistics(*, year: int, months: int, today: dt.date) -> dict:
+    """Visits done in `year` per department, leader, commissioner, town and month; and the
+    enterprises not visited for `months` months."""
+    done = Visit.objects.filter(status=Visit.Status.DONE, visited_on__year=year)
+    by_department = list(
+        done.values("department__name").annotate(n=Count("pk")).order_by("-n", "department__name")
+    )
+    by_leader = list(
+        done.filter(leader__isnull=False)
+        .values("leader__first_name", "leader__last_name", "leader__username")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "leader__username")
+    )
+    by_commissioner = list(
+        CommissionerAssignment.objects.filter(active=True)
+        .values("commissioner__first_name", "commissioner__last_name", "commissioner__username")
+        .annotate(
+            enterprises=Count("enterprise", distinct=True),
+            n=Count(
+                "enterprise__visits",
+                filter=Q(
+                    enterprise__visits__status=Visit.Status.DONE,
+                    enterprise__visits__visited_on__year=year,
+                ),
+            ),
+        )
+        .order_by("-n", "commissioner__username")
+    )
+    by_town = list(done.values("enterprise__town__name").annotate(n=Count("pk")).order_by("-n"))
+    by_month = {
+        row["month"].month: row["n"]
+        for row in done.annotate(month=TruncMonth("visited_on"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    }
+    since = _months_before(today, months)
+    not_visited = list(
+        Enterprise.objects.select_related("town")
+        .annotate(last_visit=Max("visits__visited_on", filter=Q(visits__status=Visit.Status.DONE)))
+        .filter(Q(last_visit__isnull=True) | Q(last_visit__lt=since))
+        .order_by("last_visit", "name")[:200]
+    )
+    return {
+        "by_department": by_department,
+        "by_leader": by_leader,
+        "by_commissioner": by_commissioner,
+        "by_town": by_town,
+        "by_month": [(month, by_month.get(month, 0)) for month in range(1, 13)],
+        "total": sum(by_month.values()),
+        "leader_total": sum(row["n"] for row in by_leader),
+        "not_visited": not_visited,
+        "since": since,
+    }
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    return dt.date(year, month + 1, min(day.day, 28))
