@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
@@ -312,7 +312,7 @@ class ConsultationRequest(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for the leader")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("consultation", "Accepted")
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -344,7 +344,10 @@ class ConsultationRequest(models.Model):
         related_name="consultation_requests",
     )
     state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+        pgettext_lazy("consultation", "state"),
+        max_length=10,
+        choices=State.choices,
+        default=State.PENDING,
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
