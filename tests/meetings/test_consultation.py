@@ -410,3 +410,34 @@ def test_an_item_naming_no_problem_opens_every_problem_of_its_meeting(
     add_item(meeting, other_department)
     for problem in problems:
         assert client_as(other_head).get(problem_url(problem)).status_code == 200
+
+
+# --- the demo ----------------------------------------------------------------------------
+
+
+def test_the_demo_has_an_accepted_a_declined_and_a_waiting_consultation():
+    from dashboard.management.commands import seed_demo
+    from issues.demo import seed_problems
+    from meetings.demo_coordination import seed_consultations, seed_coordination
+
+    district = seed_demo.DemoDistrict()
+    for step in (
+        seed_demo.seed_officials,
+        seed_demo.seed_departments,
+        seed_demo.seed_department_users,
+        seed_demo.seed_enterprises,
+        seed_problems,
+        seed_coordination,
+    ):
+        step(district)
+    seed_consultations(district)
+
+    states = dict(ConsultationRequest.objects.values_list("state", "meeting__title"))
+    assert set(states) == {"accepted", "declined", "pending"}
+    accepted = ConsultationRequest.objects.get(state="accepted")
+    assert list(accepted.meeting.problems.all()) == [accepted.problem]
+    assert accepted.meeting.starts_at > timezone.now()  # before the deadline, still planned
+    assert accepted.problem.due_at > timezone.now()
+    assert ConsultationRequest.objects.get(state="declined").decline_reason
+    seed_consultations(district)  # a second run adds nothing
+    assert ConsultationRequest.objects.count() == 3
