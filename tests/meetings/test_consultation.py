@@ -441,3 +441,46 @@ def test_the_demo_has_an_accepted_a_declined_and_a_waiting_consultation():
     assert ConsultationRequest.objects.get(state="declined").decline_reason
     seed_consultations(district)  # a second run adds nothing
     assert ConsultationRequest.objects.count() == 3
+
+
+# --- every role against every consultation page ------------------------------------------
+
+# persona -> (asks: status of the POST, sees the request, may accept)
+MATRIX = {
+    "enterprise_user": (404, 404, 404),
+    "lead_staff": (302, 200, 404),
+    "lead_head": (302, 200, 404),
+    "co_staff": (404, 404, 404),
+    "other_head": (404, 404, 404),
+    "office": (404, 200, 404),
+    "leader": (404, 200, 302),
+    "principal": (404, 200, 302),
+}
+
+
+@pytest.mark.parametrize("persona, expected", MATRIX.items(), ids=MATRIX.keys())
+def test_permission_matrix(client_as, request, fresh_problem, lead_head, persona, expected):
+    asks, sees, accepts = expected
+    client = client_as(request.getfixturevalue(persona))
+    assert client.post(ask_url(fresh_problem), {"reason": REASON}).status_code == asks
+    if asks == 302:
+        assert ConsultationRequest.objects.filter(requested_by__username=persona).exists()
+    consultation = ConsultationRequest.objects.first() or ask(lead_head, fresh_problem)
+    assert client.get(detail_url(consultation)).status_code == sees
+    starts = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%dT10:00")
+    response = client.post(
+        accept_url(consultation),
+        {"version": consultation.version, "title": "会商", "starts_at": starts, "venue": "三楼"},
+    )
+    assert response.status_code == accepts
+    assert CoordinationMeeting.objects.exists() == (accepts == 302)
+
+
+def test_anonymous_is_sent_to_log_in(client, fresh_problem, lead_staff):
+    consultation = ask(lead_staff, fresh_problem)
+    for url in (LIST_URL, detail_url(consultation)):
+        assert client.get(url).status_code == 302
+    assert client.post(ask_url(fresh_problem), {"reason": REASON}).status_code == 302
+    assert client.post(accept_url(consultation), {}).status_code == 302
+    assert ConsultationRequest.objects.count() == 1
+    assert not CoordinationMeeting.objects.exists()
