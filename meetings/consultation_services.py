@@ -83,9 +83,21 @@ def consultation_request(
         _("This problem has no district leader to ask; ask the liaison office."),
     )
     reason = _reason(reason, _("Write why the problem needs a coordination meeting."))
+    earlier = set(
+        ConsultationRequest.objects.filter(
+            problem=problem, state__in=[State.PENDING, State.ACCEPTED]
+        ).values_list("state", flat=True)
+    )
     _require(
-        not ConsultationRequest.objects.filter(problem=problem, state=State.PENDING).exists(),
+        State.PENDING not in earlier,
         _("A consultation on this problem is already waiting for the leader's answer."),
+    )
+    _require(
+        State.ACCEPTED not in earlier,
+        _(
+            "The leader already convened a coordination meeting on this problem at your "
+            "request; its action items are the way on."
+        ),
     )
     consultation = ConsultationRequest.objects.create(
         problem=problem,

@@ -241,7 +241,10 @@ def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = No
             and problem.escalation_level == 0
             and (problem.due_at is None or problem.due_at > (now or timezone.now()))
             and rules.can_request_consultation(user, problem)
-            and not any(c.state == ConsultationRequest.State.PENDING for c in consultations)
+            and not any(
+                c.state in (ConsultationRequest.State.PENDING, ConsultationRequest.State.ACCEPTED)
+                for c in consultations
+            )
         ),
     )
 

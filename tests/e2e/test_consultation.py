@@ -108,5 +108,6 @@ def test_the_department_asks_and_the_leader_accepts(open_page, district, hard, s
     # The department sees the meeting on the problem page.
     phone.goto(f"/problems/{hard.reference}/")
     expect(phone.locator("#problem-coordination")).to_contain_text(MEETING_TITLE)
+    expect(phone.locator("#consultation-form")).to_have_count(0)  # accepted: no new request
     assert_fits_the_screen(phone)
     screenshot(phone, "consultation-problem-phone")

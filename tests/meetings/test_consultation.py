@@ -117,6 +117,8 @@ def test_accepting_convenes_the_meeting_with_the_problem(
 
     consultation.refresh_from_db()
     assert consultation.state == ConsultationRequest.State.ACCEPTED
+    with pytest.raises(CoordinationError, match="already convened"):
+        ask(lead_staff, fresh_problem)
     assert consultation.meeting == meeting
     assert consultation.decided_by == leader
     assert list(meeting.problems.all()) == [fresh_problem]
