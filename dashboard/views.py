@@ -22,6 +22,7 @@ from liaison.models import Role
 from liaison.pages import role_required
 from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import add_table, new_workbook, rate, workbook_bytes, xlsx_response
+from meetings.consultation_selectors import pending_for
 from meetings.coordination_selectors import leader_action_items
 from notifications import api as outbox
 from service.selectors import commissioner_of
@@ -55,6 +56,8 @@ def home(request):
     if role in (Role.LEADER, Role.PRINCIPAL):
         # The action items of the leader's coordination meetings: open, and overdue.
         context["action_items"] = leader_action_items(user=request.user)
+        # Consultation requests (会商) waiting for the leader's answer (one query).
+        context["pending_consultations"] = pending_for(request.user).count()
         # The leader's key tasks of the year, beside the escalations (one query).
         today = workdays.local_date(timezone.now())
         context["key_tasks"] = leader_home_tasks(request.user, today.year, today)

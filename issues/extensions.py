@@ -32,6 +32,9 @@ class MeetingHooks:
     problem_coordination: Callable[..., object]
     # (department_id, user=) -> the department's action items not yet done.
     department_open_items: Callable[..., list]
+    # (department_id) -> a Q over Problem: the problems the department holds an action
+    # item of a coordination meeting for (visible_to lets it open them).
+    action_item_problems: Callable[..., object] | None = None
 
 
 _meetings: MeetingHooks | None = None

@@ -38,7 +38,13 @@ def visible_to(user) -> QuerySet[Problem]:
         co_problem_ids = Problem.co_departments.through.objects.filter(
             department_id=department_id
         ).values("problem_id")
-        return problems.filter(Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids))
+        visible = Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids)
+        # A department given an action item of a coordination meeting opens the problem
+        # it serves (meetings answers, as a subquery: still one query).
+        tasked = extensions.meetings().action_item_problems
+        if tasked is not None:
+            visible |= tasked(department_id)
+        return problems.filter(visible)
     enterprise_id = permissions.enterprise_id_of(user)
     if enterprise_id is not None:
         return problems.filter(enterprise_id=enterprise_id)

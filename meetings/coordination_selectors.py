@@ -17,7 +17,7 @@ from issues.selectors import visible_to
 from liaison import permissions, workdays
 
 from . import permissions as rules
-from .models import ActionItem, CoordinationMeeting
+from .models import ActionItem, ConsultationRequest, CoordinationMeeting
 
 
 def today_of(now: dt.datetime | None = None) -> dt.date:
@@ -57,6 +57,17 @@ def meetings_visible_to(user) -> QuerySet[CoordinationMeeting]:
         problem_id__in=own_problems
     ).values("coordinationmeeting_id")
     return meetings.filter(Q(pk__in=attending) | Q(pk__in=tasked) | Q(pk__in=about_own))
+
+
+def action_item_problems(department_id: int) -> Q:
+    """A Q over Problem: those the department holds an action item for (issues.selectors
+    .visible_to). An item that names no problem serves every problem of its meeting."""
+    tasked = ActionItem.objects.filter(department_id=department_id)
+    named = tasked.filter(problem__isnull=False).values("problem_id")
+    of_meeting = CoordinationMeeting.problems.through.objects.filter(
+        coordinationmeeting_id__in=tasked.filter(problem__isnull=True).values("meeting_id")
+    ).values("problem_id")
+    return Q(pk__in=named) | Q(pk__in=of_meeting)
 
 
 def _count(queryset: QuerySet) -> Subquery:
@@ -182,10 +193,15 @@ class ProblemCoordination:
     meetings: list
     items: list
     can_convene: bool
+    # Consultation requests (会商) on the problem, newest first, and whether `user`
+    # may ask for one now (its lead department, none pending, not escalated).
+    consultations: list = ()
+    can_request: bool = False
 
 
 def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = None):
-    """The problem's coordination meetings and action items (one query, two if it has any).
+    """The problem's coordination meetings, action items and consultation requests (two
+    queries, three if it has meetings).
 
     Items that name no problem belong to every problem of their meeting.
     """
@@ -205,10 +221,31 @@ def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = No
         for item in items:
             item.meeting = by_id[item.meeting_id]  # already loaded: no query per item
         _mark_items(items, user=user, today=today_of(now))
+    consultations = list(
+        problem.consultation_requests.select_related(
+            "requested_by", "leader", "decided_by"
+        ).order_by("-requested_at", "-pk")
+    )
+    for consultation in consultations:
+        consultation.can_decide = (
+            consultation.state == ConsultationRequest.State.PENDING
+            and rules.can_decide_consultation(user, consultation)
+        )
     return ProblemCoordination(
         meetings=meetings,
         items=items,
         can_convene=problem.status in OPEN_STATUSES and rules.can_convene_coordination(user),
+        consultations=consultations,
+        can_request=(
+            problem.status in OPEN_STATUSES
+            and problem.escalation_level == 0
+            and (problem.due_at is None or problem.due_at > (now or timezone.now()))
+            and rules.can_request_consultation(user, problem)
+            and not any(
+                c.state in (ConsultationRequest.State.PENDING, ConsultationRequest.State.ACCEPTED)
+                for c in consultations
+            )
+        ),
     )
 
 

@@ -17,8 +17,8 @@ from issues import notifications
 from issues.models import OPEN_STATUSES, Problem
 from liaison import permissions, workdays
 
-from . import coordination_services
-from .models import CoordinationMeeting
+from . import consultation_services, coordination_services
+from .models import ConsultationRequest, CoordinationMeeting
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -176,3 +176,69 @@ def _code(district, department) -> str:
         if candidate.pk == department.pk:
             return code
     return ""
+
+
+def seed_consultations(district) -> None:
+    """Consultations before the deadline (会商) on open problems not yet due: one the leader
+    accepted (its coordination meeting is planned for the next days), one declined with a
+    reason, and one still waiting on the leader's home page. Nothing when any exists."""
+    if ConsultationRequest.objects.exists():
+        return
+    now = timezone.now()
+    problems = [
+        p
+        for p in Problem.objects.filter(
+            status__in=OPEN_STATUSES,
+            lead_department__is_active=True,
+            escalation_level=0,
+            due_at__gt=now + dt.timedelta(days=1),
+            coordination_meetings__isnull=True,
+        )
+        .select_related(
+            "lead_department__supervising_leader__profile", "responsible_leader__profile"
+        )
+        .order_by("due_at", "pk")
+        if district.users.get(f"{_code(district, p.lead_department)}_head") is not None
+        and p.district_leader is not None
+        and permissions.is_leader(p.district_leader)
+    ][:3]
+    if not problems:
+        return
+    today = workdays.local_date(now)
+    asked_at = now - dt.timedelta(days=2)
+    with notifications.suppressed():
+        plans = [_accepted, _declined, _waiting]
+        for problem, plan in zip(problems, plans, strict=False):
+            head = district.users[f"{_code(district, problem.lead_department)}_head"]
+            consultation = consultation_services.consultation_request(
+                actor=head, problem=problem, reason=plan.__doc__, now=asked_at
+            )
+            plan(consultation, problem, today, now - dt.timedelta(days=1))
+            district.created["consultationrequest"] += 1
+
+
+def _accepted(consultation, problem, today, answered_at) -> None:
+    """涉及规划、消防、环保多个部门的审批衔接，单靠本部门难以在期限内解决，恳请区领导召集会商。"""
+    starts_at = _at(today + dt.timedelta(days=2), 9, 30)
+    consultation_services.consultation_accept(
+        consultation_id=consultation.pk,
+        actor=consultation.leader,
+        title=f"“{problem.title}”会商协调会",
+        starts_at=starts_at,
+        venue="区行政中心 3 号楼 305 会议室",
+        now=answered_at,
+    )
+
+
+def _declined(consultation, problem, today, answered_at) -> None:
+    """企业诉求涉及两个部门职责交叉，申请区领导协调明确牵头部门。"""
+    consultation_services.consultation_decline(
+        consultation_id=consultation.pk,
+        actor=consultation.leader,
+        reason="职责已在交办时明确，请主办单位先与协办单位对接，期限前仍有困难再申请会商。",
+        now=answered_at,
+    )
+
+
+def _waiting(consultation, problem, today, answered_at) -> None:
+    """企业用地指标需区级统筹，申请区领导召集自然资源、发改等部门会商。"""

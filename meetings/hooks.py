@@ -111,6 +111,9 @@ def register() -> None:
             held_start=held_start,
             open_for_submission=lambda **kw: selectors.open_for_submission(**kw),
             problem_coordination=lambda **kw: coordination_selectors.problem_coordination(**kw),
+            action_item_problems=lambda department_id: coordination_selectors.action_item_problems(
+                department_id
+            ),
             department_open_items=lambda *a, **kw: coordination_selectors.department_open_items(
                 *a, **kw
             ),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
@@ -27,6 +27,7 @@ from liaison.models import Department, Enterprise
 MINUTES_MAX_LENGTH = 20000  # a meeting's minutes, a coordination meeting's decisions
 TASK_MAX_LENGTH = 2000  # an action item's task
 NOTE_MAX_LENGTH = 2000  # the note of an action item done
+REASON_MAX_LENGTH = 2000  # why a consultation is asked for, or declined
 
 
 class MeetingCounter(models.Model):
@@ -303,3 +304,92 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.task[:60]
+
+
+class ConsultationRequest(models.Model):
+    """A lead department asks the problem's leader for a coordination meeting (会商),
+    before the deadline. Accepted: the meeting is convened with the problem."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the leader")
+        ACCEPTED = "accepted", pgettext_lazy("consultation", "Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    problem = models.ForeignKey(
+        "issues.Problem",
+        verbose_name=_("problem"),
+        on_delete=models.CASCADE,
+        related_name="consultation_requests",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="consultation_requests",
+    )
+    reason = models.TextField(_("reason"))
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # The problem's district leader when the request was made (DISTRICT_LEADER).
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("leader"),
+        on_delete=models.PROTECT,
+        related_name="consultation_requests",
+    )
+    state = models.CharField(
+        pgettext_lazy("consultation", "state"),
+        max_length=10,
+        choices=State.choices,
+        default=State.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    meeting = models.ForeignKey(
+        CoordinationMeeting,
+        verbose_name=_("coordination meeting"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("consultation request")
+        verbose_name_plural = _("consultation requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem"],
+                condition=Q(state="pending"),
+                name="consultation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="pending") | Q(decided_at__isnull=False),
+                name="consultation_decided_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["leader", "requested_at"],
+                name="consultation_pending",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.state}"

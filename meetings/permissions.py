@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from liaison import permissions
+from liaison.models import Role
 
 
 def can_convene_coordination(user) -> bool:
@@ -36,3 +37,16 @@ def can_complete_action_item(user, item, meeting) -> bool:
     if department_id is None:
         return False
     return item.department_id == department_id
+
+
+def can_request_consultation(user, problem) -> bool:
+    """Ask the problem's leader for a coordination meeting (会商): its lead department."""
+    department_id = permissions.department_id_of(user)
+    return department_id is not None and problem.lead_department_id == department_id
+
+
+def can_decide_consultation(user, consultation) -> bool:
+    """Accept or decline: the leader asked, or a principal leader."""
+    if permissions.role_of(user) == Role.PRINCIPAL:
+        return True
+    return permissions.is_leader(user) and consultation.leader_id == user.pk

@@ -759,9 +759,10 @@ HOME_QUERIES = {
     "enterprise_user": 7,
     "lead_staff": 5 + TWO_FACTOR_DEVICE,  # 5 the department with its supervising leader
     "lead_head": 5 + TWO_FACTOR_DEVICE,
-    # 5 the departments they supervise, 6 their meetings' action items, 7 their key tasks
-    "leader": 7 + TWO_FACTOR_DEVICE,
-    "principal": 7 + TWO_FACTOR_DEVICE,
+    # 5 the departments they supervise, 6 their meetings' action items, 7 the
+    # consultation requests waiting for their answer, 8 their key tasks
+    "leader": 8 + TWO_FACTOR_DEVICE,
+    "principal": 8 + TWO_FACTOR_DEVICE,
     # 5 confirmed calendar years, 6 active departments, 7 enterprises
     "office": 7 + TWO_FACTOR_DEVICE,
     "superuser": 7 + TWO_FACTOR_DEVICE,  # (as the office; its profile query finds nothing)

@@ -300,19 +300,19 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 # 6 its co-departments, 7 the visible events with actors and their profiles, 8 the
 # visible attachments; then for officials 9 the pending extension request, 10 the
 # problem's coordination meetings (none here; with some, their action items: see
-# tests/meetings/test_coordination_views.py), 11 the key tasks it is linked to, 12 the
-# audit trail's record of the official's read (audit.record: one INSERT); for the lead
-# department's head 13 the members it may assign
+# tests/meetings/test_coordination_views.py), 11 its consultation requests (会商), 12 the
+# key tasks it is linked to, 13 the audit trail's record of the official's read
+# (audit.record: one INSERT); for the lead department's head 14 the members it may assign
 # Officials: plus the device their session passed two-factor sign-in with.
 DETAIL_QUERIES = {
     "enterprise_user": 8,
-    "lead_staff": 12 + TWO_FACTOR_DEVICE,
-    "lead_head": 13 + TWO_FACTOR_DEVICE,
-    "co_staff": 12 + TWO_FACTOR_DEVICE,
-    "office": 12 + TWO_FACTOR_DEVICE,
-    "leader": 12 + TWO_FACTOR_DEVICE,
-    "principal": 12 + TWO_FACTOR_DEVICE,
-    "superuser": 12 + TWO_FACTOR_DEVICE,
+    "lead_staff": 13 + TWO_FACTOR_DEVICE,
+    "lead_head": 14 + TWO_FACTOR_DEVICE,
+    "co_staff": 13 + TWO_FACTOR_DEVICE,
+    "office": 13 + TWO_FACTOR_DEVICE,
+    "leader": 13 + TWO_FACTOR_DEVICE,
+    "principal": 13 + TWO_FACTOR_DEVICE,
+    "superuser": 13 + TWO_FACTOR_DEVICE,
 }
 
 
@@ -348,9 +348,10 @@ def test_it_counts_problem_page_queries_for_dispatching(
     client = client_as(office)
 
     # The 8 of every page (no pending extension: not in progress), 9 the coordination
-    # meetings (none), 10 the key tasks (none), 11 the audit trail's record of the read,
-    # then the dispatch form's choices: 12 departments, 13 co-departments, 14 leaders
-    with django_assert_num_queries(14 + TWO_FACTOR_DEVICE):
+    # meetings (none), 10 the consultation requests (none), 11 the key tasks (none), 12
+    # the audit trail's record of the read, then the dispatch form's choices: 13
+    # departments, 14 co-departments, 15 leaders
+    with django_assert_num_queries(15 + TWO_FACTOR_DEVICE):
         client.get(detail_url(problem))
 
 

@@ -390,8 +390,9 @@ def test_it_counts_leader_home_queries(
     login(client, district, role)
     # 4 the problem figures (one aggregate), 5 the key tasks they lead this year (with
     # overdue milestones counted), 6 the supervised departments, 7 the action items of
-    # their coordination meetings (one aggregate)
-    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
+    # their coordination meetings (one aggregate), 8 the consultation requests waiting
+    # for their answer (a count)
+    with django_assert_num_queries(8 + TWO_FACTOR_DEVICE):
         assert client.get(HOME_URL).status_code == 200
 
 
@@ -423,8 +424,9 @@ def test_it_keeps_leader_home_queries_constant_in_the_departments(
         Department.objects.create(
             name=f"测试部门{n}", short_name=f"测试{n}", supervising_leader=leader
         )
-    # as above: the figures, the key tasks, the departments, the action items
-    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
+    # as above: the figures, the key tasks, the departments, the action items, the
+    # consultation requests
+    with django_assert_num_queries(8 + TWO_FACTOR_DEVICE):
         response = client.get(HOME_URL)
     assert len(response.context["supervised_departments"]) == 7
 

@@ -469,10 +469,10 @@ def test_the_problem_page_shows_meetings_and_items_to_officials_only(
 PROBLEM_PAGE_QUERIES = {
     # The problem page's own (tests/issues/test_views_problem.py), then 10 the problem's
     # coordination meetings with their leader, 11 its action items with department and
-    # who did them, 12 the key tasks it is linked to, 13 the audit trail's record of the
-    # official's read
-    "leader": 13 + TWO_FACTOR_DEVICE,
-    "lead_staff": 13 + TWO_FACTOR_DEVICE,
+    # who did them, 12 its consultation requests, 13 the key tasks it is linked to, 14 the
+    # audit trail's record of the official's read
+    "leader": 14 + TWO_FACTOR_DEVICE,
+    "lead_staff": 14 + TWO_FACTOR_DEVICE,
     # An enterprise sees no coordination panel: no query for it
     "enterprise_user": 8,
 }
@@ -524,8 +524,8 @@ def test_it_counts_leader_home_queries_with_action_items(
     client = client_as(leader)
 
     # 1 session, 2 user, 3 profile, 4 problem figures, 5 supervised departments, 6 the
-    # open and overdue action items of the leader's meetings (one aggregate), 7 their
-    # key tasks
-    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
+    # open and overdue action items of the leader's meetings (one aggregate), 7 the
+    # consultation requests waiting for their answer (a count), 8 their key tasks
+    with django_assert_num_queries(8 + TWO_FACTOR_DEVICE):
         response = client.get(HOME_URL)
     assert response.context["action_items"] == {"open": 2 * n, "overdue": n}

@@ -30,7 +30,7 @@ from liaison import demo_data
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
 from meetings.demo import seed_current_year, seed_past_year
-from meetings.demo_coordination import seed_coordination
+from meetings.demo_coordination import seed_consultations, seed_coordination
 from service.demo import seed_visits
 
 User = get_user_model()
@@ -229,6 +229,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_problems,
     seed_current_year,
     seed_coordination,
+    seed_consultations,
     seed_key_tasks,
     seed_visits,
     seed_deadline_sweep,
