@@ -367,8 +367,8 @@ def test_it_counts_enterprise_home_queries(
             enterprises=[user.profile.enterprise],
         )
     # 4 the problem figures (one aggregate), 5 the enterprise with its town, 6 its
-    # coming face-to-face meetings with their invitations
-    with django_assert_num_queries(6):
+    # coming face-to-face meetings with their invitations, 7 its service commissioner
+    with django_assert_num_queries(7):
         response = client.get(HOME_URL)
     assert len(response.context["upcoming_invitations"]) == meetings
 
