@@ -13,6 +13,7 @@ from liaison import permissions, workdays
 
 from ..clock import fresh_clock_fields
 from ..models import (
+    EvaluationSource,
     EventKind,
     Problem,
     ProblemEvent,
@@ -65,6 +66,7 @@ def problem_evaluate(
             fields={
                 "status": Status.CLOSED,
                 "satisfaction": satisfaction,
+                "evaluation_source": EvaluationSource.ENTERPRISE,
                 "closed_at": now,
                 "autoclose_at": None,
             },
@@ -107,6 +109,7 @@ def problem_reopen(
             fields={
                 "status": Status.IN_PROGRESS,
                 "satisfaction": Satisfaction.UNSATISFIED,
+                "evaluation_source": EvaluationSource.ENTERPRISE,
                 "reopen_count": problem.reopen_count + 1,
                 "autoclose_at": None,
                 **fresh_clock_fields(problem, now=now),
@@ -147,6 +150,7 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
             fields={
                 "status": Status.CLOSED,
                 "satisfaction": Satisfaction.NOT_EVALUATED,
+                "evaluation_source": EvaluationSource.NONE,
                 "closed_at": now,
                 "autoclose_at": None,
             },
@@ -183,6 +187,7 @@ def problems_auto_close(problem_ids: list[int], *, now: dt.datetime) -> list[Pro
     ).update(
         status=Status.CLOSED,
         satisfaction=Satisfaction.NOT_EVALUATED,
+        evaluation_source=EvaluationSource.NONE,
         closed_at=now,
         autoclose_at=None,
         updated_at=now,
