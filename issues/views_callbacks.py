@@ -32,10 +32,9 @@ def _pending_review():
 def to_call():
     """Answered and not evaluated, oldest answer first; then the sample of evaluated ones."""
     awaiting = Q(status=Status.RESOLVED) & ~Exists(_pending_review())
-    sample = (
-        Q(status=Status.CLOSED, evaluation_source=EvaluationSource.ENTERPRISE, sample_slot=0)
-        & ~Exists(CallBack.objects.filter(problem=OuterRef("pk")))
-    )
+    sample = Q(
+        status=Status.CLOSED, evaluation_source=EvaluationSource.ENTERPRISE, sample_slot=0
+    ) & ~Exists(CallBack.objects.filter(problem=OuterRef("pk")))
     return (
         selectors.with_list_relations(Problem.objects.all())
         .annotate(sample_slot=Mod("pk", Value(SAMPLE_EVERY)))

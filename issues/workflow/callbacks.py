@@ -62,9 +62,7 @@ def awaiting_evaluation(problem: Problem, pending_review: bool) -> bool:
 def _check_text(said: str) -> str:
     said = (said or "").strip()
     if len(said) > NOTE_MAX_LENGTH:
-        raise TransitionError(
-            _("Write at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH}
-        )
+        raise TransitionError(_("Write at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH})
     return said
 
 
@@ -122,10 +120,7 @@ def callback_record(
                     "This problem was already evaluated (%(how)s); a call-back cannot "
                     "change its evaluation. Record it as a check instead."
                 )
-                % {
-                    "how": problem.get_evaluation_source_display()
-                    or problem.get_status_display()
-                }
+                % {"how": problem.get_evaluation_source_display() or problem.get_status_display()}
             )
         if evaluating and check:
             raise TransitionError(

@@ -363,8 +363,7 @@ def test_a_future_call_date_is_refused_by_the_form(client_as, office, queue):
     response = client_as(office).post(
         url,
         HTTP_ACCEPT_LANGUAGE="en",
-        data=
-        {
+        data={
             "outcome": "reached",
             "satisfaction": "satisfied",
             "called_at": "2099-01-01 09:00",
