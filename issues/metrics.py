@@ -95,7 +95,6 @@ def totals(now: dt.datetime | None = None) -> dict[str, Count]:
         "evaluated": Count("pk", filter=EVALUATED),
         "satisfied": Count("pk", filter=SATISFIED),
         "evaluated_by_callback": Count("pk", filter=EVALUATED & BY_CALLBACK),
-        "satisfied_by_callback": Count("pk", filter=SATISFIED & BY_CALLBACK),
     }
 
 

@@ -5,7 +5,7 @@ unsatisfied one. Office only: for everyone else the pages do not exist (404)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Mod
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,7 +22,7 @@ from .workflow.callbacks import awaiting_evaluation
 # The queue's sample of problems the enterprise evaluated itself, called to check: one in
 # SAMPLE_EVERY by id, so the sample is the same on every page and for every caller.
 SAMPLE_EVERY = 10
-TABS = ("to_call", "review", "done")
+TABS = ("to_call", "review", "sample", "done")
 
 
 def _pending_review():
@@ -30,16 +30,27 @@ def _pending_review():
 
 
 def to_call():
-    """Answered and not evaluated, oldest answer first; then the sample of evaluated ones."""
-    awaiting = Q(status=Status.RESOLVED) & ~Exists(_pending_review())
-    sample = Q(
-        status=Status.CLOSED, evaluation_source=EvaluationSource.ENTERPRISE, sample_slot=0
-    ) & ~Exists(CallBack.objects.filter(problem=OuterRef("pk")))
+    """Answered and not evaluated (nor waiting for review), oldest answer first."""
     return (
-        selectors.with_list_relations(Problem.objects.all())
+        selectors.with_list_relations(Problem.objects.filter(status=Status.RESOLVED))
+        .filter(~Exists(_pending_review()))
+        .order_by("last_resolved_at", "id")
+    )
+
+
+def sample():
+    """The sample to check: one in SAMPLE_EVERY of the problems the enterprise evaluated
+    itself, not called back yet, the latest closed first."""
+    return (
+        selectors.with_list_relations(
+            Problem.objects.filter(
+                status=Status.CLOSED, evaluation_source=EvaluationSource.ENTERPRISE
+            )
+        )
         .annotate(sample_slot=Mod("pk", Value(SAMPLE_EVERY)))
-        .filter(awaiting | sample)
-        .order_by("-status", "last_resolved_at", "id")
+        .filter(sample_slot=0)
+        .filter(~Exists(CallBack.objects.filter(problem=OuterRef("pk"))))
+        .order_by("-closed_at", "-id")
     )
 
 
@@ -63,7 +74,12 @@ def callback_queue(request):
     tab = request.GET.get("tab", "to_call")
     if tab not in TABS:
         tab = "to_call"
-    queries = {"to_call": to_call(), "review": to_review(), "done": done()}
+    queries = {
+        "to_call": to_call(),
+        "review": to_review(),
+        "sample": sample(),
+        "done": done(),
+    }
     counts = {"to_call": queries["to_call"].count(), "review": queries["review"].count()}
     return render(
         request,
