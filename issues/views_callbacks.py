@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.pages import form_errors_to_messages, page_of, role_required
 
@@ -138,6 +140,8 @@ def callback_page(request, reference: str):
     """One problem's call-backs; POST records one (an evaluation, or a check)."""
     problem = _load(request, reference)
     if request.method == "GET":
+        # An official read an enterprise's problem, as on the problem page.
+        audit.record(request, Action.VIEWED_PROBLEM, problem, detail="call-back")
         return _page(request, problem)
     form = forms.CallBackForm(request.POST)
     if not form.is_valid():

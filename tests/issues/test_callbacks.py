@@ -398,3 +398,13 @@ def test_the_dashboard_says_how_many_evaluations_came_by_call_back(make_problem,
     page = client_as(office).get(reverse("dashboard"), {"year": "2025"}, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert "Of 2 evaluations, 1 by call-back" in page.content.decode()
+
+
+def test_opening_a_call_back_page_is_in_the_audit_trail(client_as, office, queue):
+    from audit.models import AccessEvent, Action
+
+    problem = queue["to_call"][0]
+    client_as(office).get(reverse("issues:callback", args=[problem.reference]))
+    event = AccessEvent.objects.get(action=Action.VIEWED_PROBLEM)
+    assert event.actor == office and event.object_id == str(problem.pk)
+    assert event.detail == "call-back"
