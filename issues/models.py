@@ -380,6 +380,17 @@ class Problem(models.Model):
         return f"{self.reference} {self.title}"
 
     @property
+    def awaits_callback_review(self) -> bool:
+        """Answered, evaluated "unsatisfied" by the office's call-back, waiting for the
+        office's review (issues.workflow.callbacks): the auto-close was stopped."""
+        return (
+            self.status == Status.RESOLVED
+            and self.evaluation_source == EvaluationSource.CALLBACK
+            and self.satisfaction == Satisfaction.UNSATISFIED
+            and self.autoclose_at is None
+        )
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

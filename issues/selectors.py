@@ -270,7 +270,11 @@ def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozen
             names.add("extension")
     if status in OPEN_STATUSES and permissions.can_assign_handler(user, problem):
         names.add("assign")
-    if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
+    if (
+        status == Status.RESOLVED
+        and permissions.can_evaluate(user, problem)
+        and not problem.awaits_callback_review
+    ):
         names.add("evaluate")
     if status in (
         Status.SUBMITTED,

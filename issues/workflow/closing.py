@@ -23,6 +23,7 @@ from ..models import (
 from .base import (
     ClaimLost,
     TransitionError,
+    WrongState,
     _clean_text,
     _require,
     _require_status,
@@ -61,6 +62,7 @@ def problem_evaluate(
             _("Only the enterprise that raised the problem can evaluate it."),
         )
         _require_status(problem, Status.RESOLVED)
+        _require_not_in_callback_review(problem)
         _save(
             problem,
             fields={
@@ -104,6 +106,7 @@ def problem_reopen(
             _("Only the enterprise that raised the problem can evaluate it."),
         )
         _require_status(problem, Status.RESOLVED)
+        _require_not_in_callback_review(problem)
         _save(
             problem,
             fields={
@@ -132,6 +135,16 @@ def problem_reopen(
             now=now,
         )
     return problem
+
+
+def _require_not_in_callback_review(problem: Problem) -> None:
+    if problem.awaits_callback_review:
+        raise WrongState(
+            _(
+                "The liaison office recorded your evaluation by telephone and is reviewing "
+                "it; you will be told of its decision."
+            )
+        )
 
 
 def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:

@@ -408,3 +408,41 @@ def test_opening_a_call_back_page_is_in_the_audit_trail(client_as, office, queue
     event = AccessEvent.objects.get(action=Action.VIEWED_PROBLEM)
     assert event.actor == office and event.object_id == str(problem.pk)
     assert event.detail == "call-back"
+
+
+def test_the_enterprise_cannot_evaluate_while_the_office_reviews(
+    make_problem, office, enterprise_user, client_as
+):
+    problem = make_problem(Status.RESOLVED)
+    url = reverse("issues:detail", args=[problem.reference])
+    form = f'action="/problems/{problem.reference}/evaluate/"'
+    assert form in client_as(enterprise_user).get(url).content.decode()
+    record(problem, office, satisfaction=Satisfaction.UNSATISFIED, said="不满意")
+    before = snapshot(Problem.objects.get(pk=problem.pk))
+    for satisfaction in (Satisfaction.SATISFIED, Satisfaction.UNSATISFIED):
+        with pytest.raises(workflow.WrongState, match="reviewing"):
+            workflow.problem_evaluate(
+                problem_id=problem.pk,
+                actor=enterprise_user,
+                satisfaction=satisfaction,
+                reason="再次评价",
+            )
+    assert snapshot(Problem.objects.get(pk=problem.pk)) == before
+    assert form not in client_as(enterprise_user).get(url).content.decode()
+
+
+def test_after_a_reopen_and_a_new_answer_the_enterprise_evaluates_again(
+    make_problem, office, enterprise_user, lead_staff
+):
+    problem = make_problem(Status.RESOLVED)
+    callback = record(problem, office, satisfaction=Satisfaction.UNSATISFIED, said="不满意")
+    workflow.callback_review(
+        callback_id=callback.pk, actor=office, decision=workflow.REVIEW_REOPEN, reason="重办"
+    )
+    workflow.problem_resolve(problem_id=problem.pk, actor=lead_staff, answer="已再次落实。")
+    workflow.problem_evaluate(
+        problem_id=problem.pk, actor=enterprise_user, satisfaction=Satisfaction.SATISFIED
+    )
+    problem.refresh_from_db()
+    assert problem.status == Status.CLOSED
+    assert problem.evaluation_source == EvaluationSource.ENTERPRISE
