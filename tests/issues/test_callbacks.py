@@ -446,3 +446,16 @@ def test_after_a_reopen_and_a_new_answer_the_enterprise_evaluates_again(
     problem.refresh_from_db()
     assert problem.status == Status.CLOSED
     assert problem.evaluation_source == EvaluationSource.ENTERPRISE
+
+
+def test_recomputing_the_deadlines_does_not_restart_the_auto_close_of_a_review(
+    make_problem, office
+):
+    from issues.recompute import deadlines_recompute
+
+    waiting = make_problem(Status.RESOLVED)
+    record(waiting, office, satisfaction=Satisfaction.UNSATISFIED, said="不满意")
+    answered = make_problem(Status.RESOLVED)
+    deadlines_recompute(LATER, everything=True)
+    assert Problem.objects.get(pk=waiting.pk).autoclose_at is None
+    assert Problem.objects.get(pk=answered.pk).autoclose_at is not None
