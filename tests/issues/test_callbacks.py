@@ -321,7 +321,9 @@ def test_other_roles_get_404(client_as, request, persona, queue):
     assert CallBack.objects.filter(problem=problem).count() == 0
 
 
-def test_the_enterprise_does_not_see_the_review_reason(client_as, office, enterprise_user, queue):
+def test_the_enterprise_does_not_see_the_review_reason(
+    client_as, office, enterprise_user, leader, queue
+):
     callback = CallBack.objects.get(problem=queue["review"])
     workflow.callback_review(
         callback_id=callback.pk, actor=office, decision=workflow.REVIEW_CLOSE, reason="内部理由XYZ"
@@ -329,6 +331,7 @@ def test_the_enterprise_does_not_see_the_review_reason(client_as, office, enterp
     url = reverse("issues:detail", args=[queue["review"].reference])
     assert "内部理由XYZ" not in client_as(enterprise_user).get(url).content.decode()
     assert "内部理由XYZ" in client_as(office).get(url).content.decode()
+    assert "内部理由XYZ" in client_as(leader).get(url).content.decode()
 
 
 def test_the_office_records_a_call_back_through_its_form(client_as, office, queue):
