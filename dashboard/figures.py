@@ -65,6 +65,8 @@ COUNT_NAMES = (
     "overdue",
     "evaluated",
     "satisfied",
+    # Of the evaluated, those the office's call-back (回访) obtained for the enterprise.
+    "evaluated_by_callback",
     "escalated",
 )
 # The summary's key: the problem fields behind DashboardCell's integer key columns.

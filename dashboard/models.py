@@ -31,6 +31,7 @@ class DashboardCell(models.Model):
     overdue = models.PositiveIntegerField(default=0)
     evaluated = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
+    evaluated_by_callback = models.PositiveIntegerField(default=0)
     escalated = models.PositiveIntegerField(default=0)
     # Handling time (issues.metrics.handling_time): answered problems and their working
     # days summed; signed, as a problem answered before its clock started counts negative.

@@ -166,7 +166,7 @@ def _headline_cards(figures: Dashboard) -> list[tuple[str, object, str, str, str
             "satisfaction_rate",
             h.satisfaction_rate,
             _("Satisfaction rate"),
-            _("(Satisfied + basically satisfied) / evaluated by the enterprise."),
+            _("(Satisfied + basically satisfied) / evaluated, by the enterprise or by call-back."),
             links["satisfied"],
         ),
         (
@@ -308,6 +308,7 @@ def dashboard_workbook(figures: Dashboard, period_text: str) -> bytes:
             [_("On-time rate %"), rate(h.on_time_rate)],
             [_("Evaluated"), h.evaluated],
             [_("Satisfied or basically satisfied"), h.satisfied],
+            [_("Of which evaluated by call-back"), h.evaluated_by_callback],
             [_("Satisfaction rate %"), rate(h.satisfaction_rate)],
             [_("Open"), h.open],
             [_("Overdue now"), h.overdue],

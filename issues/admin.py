@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liaison.admin import BoundedLookupsMixin
 
-from .models import Attachment, Category, ExtensionRequest, Problem, ProblemEvent
+from .models import Attachment, CallBack, Category, ExtensionRequest, Problem, ProblemEvent
 
 
 @admin.register(Category)
@@ -74,6 +74,16 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ("problem", "days", "decision", "requested_at", "decided_at")
     list_filter = ("decision",)
     list_select_related = ("problem",)
+
+
+@admin.register(CallBack)
+class CallBackAdmin(ReadOnlyAdmin):
+    """Call-backs are recorded and reviewed through issues.workflow only."""
+
+    list_display = ("problem", "called_by", "called_at", "outcome", "satisfaction", "review")
+    list_filter = ("outcome", "satisfaction", "review", "is_check")
+    list_select_related = ("problem", "called_by")
+    search_fields = ("problem__reference",)
 
 
 admin.site.empty_value_display = _("(none)")

@@ -19,9 +19,15 @@ from liaison import workdays
 
 from . import deadlines, notifications, workflow
 from .demo_topics import CATEGORIES, REJECTED, Raised, TopicPicker, day_text
-from .models import Category, Channel, Problem, Satisfaction
+from .models import CallBack, Category, Channel, EvaluationSource, Problem, Satisfaction, Status
 
-__all__ = ["CATEGORIES", "seed_categories", "seed_deadline_sweep", "seed_problems"]
+__all__ = [
+    "CATEGORIES",
+    "seed_callbacks",
+    "seed_categories",
+    "seed_deadline_sweep",
+    "seed_problems",
+]
 
 # How many problems of each final state (about 200 in all).
 PLAN = (
@@ -309,6 +315,88 @@ def _handle(
         reason=THANKS[index % len(THANKS)],
         now=evaluated_at,
     )
+
+
+# The office's call-backs (回访) on answered problems, oldest answer first: what the caller
+# heard, and for an unsatisfied one the review (None: it still waits for the office).
+CALLBACKS = (
+    (
+        CallBack.Outcome.REACHED,
+        Satisfaction.SATISFIED,
+        "企业负责人表示问题已解决，对办理结果满意。",
+        None,
+    ),
+    (CallBack.Outcome.NOT_REACHED, "", "电话无人接听，改日再联系。", None),
+    (
+        CallBack.Outcome.REACHED,
+        Satisfaction.UNSATISFIED,
+        "企业希望给予专项资金补助，对答复不满意。",
+        (
+            workflow.REVIEW_CLOSE,
+            "经核实，企业诉求超出现行政策范围，主办单位已当面解释政策依据，按办结处理。",
+        ),
+    ),
+    (
+        CallBack.Outcome.REACHED,
+        Satisfaction.UNSATISFIED,
+        "企业反映答复的整改时间已过，现场仍未落实。",
+        None,
+    ),
+)
+CHECK = "抽查回访：企业确认已自行评价，情况属实，对办理结果满意。"
+
+
+def seed_callbacks(district) -> None:
+    """A few call-backs by the office on this run's answered problems; one reviewed."""
+    if not district.created["problem"]:
+        return
+    office = _user(district, "office1")
+    now = timezone.now()
+    answered = list(
+        Problem.objects.filter(status=Status.RESOLVED, meeting__isnull=True).order_by(
+            "last_resolved_at", "id"
+        )[: len(CALLBACKS)]
+    )
+    with notifications.suppressed():
+        for problem, (outcome, satisfaction, said, review) in zip(
+            answered, CALLBACKS, strict=False
+        ):
+            called_at = min(problem.last_resolved_at + dt.timedelta(days=1), now)
+            callback = workflow.callback_record(
+                problem_id=problem.pk,
+                actor=office,
+                outcome=outcome,
+                satisfaction=satisfaction,
+                said=said,
+                called_at=called_at,
+                now=now,
+            )
+            if review is not None:
+                workflow.callback_review(
+                    callback_id=callback.pk,
+                    actor=office,
+                    decision=review[0],
+                    reason=review[1],
+                    now=now,
+                )
+        evaluated = (
+            Problem.objects.filter(
+                status=Status.CLOSED, evaluation_source=EvaluationSource.ENTERPRISE
+            )
+            .order_by("closed_at", "id")
+            .first()
+        )
+        if evaluated is not None:
+            workflow.callback_record(
+                problem_id=evaluated.pk,
+                actor=office,
+                outcome=CallBack.Outcome.REACHED,
+                satisfaction=Satisfaction.SATISFIED,
+                said=CHECK,
+                called_at=now,
+                check=True,
+                now=now,
+            )
 
 
 def seed_deadline_sweep(district) -> None:

@@ -17,6 +17,7 @@ from .models import (
     ANSWER_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    CallBack,
     Category,
     Channel,
     Problem,
@@ -349,4 +350,68 @@ class AttachForm(ActionForm):
     files = MultipleFileField(label=_("Add files"), required=True)
     is_public = forms.BooleanField(
         label=_("Visible to the enterprise"), required=False, initial=True
+    )
+
+
+# --- call-backs (回访) ------------------------------------------------------------------
+
+CALLBACK_DATETIME = "%Y-%m-%dT%H:%M"
+
+
+class CallBackForm(VersionedForm):
+    """The office's record of one telephone call-back; the rules are the workflow's."""
+
+    called_at = forms.DateTimeField(
+        label=_("Called at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=CALLBACK_DATETIME),
+        input_formats=[CALLBACK_DATETIME, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+    outcome = forms.ChoiceField(
+        label=_("Was the enterprise reached?"),
+        choices=[(c.value, c.label) for c in CallBack.Outcome],
+        initial=CallBack.Outcome.REACHED.value,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("The enterprise's evaluation"),
+        required=False,
+        choices=[
+            (Satisfaction.SATISFIED.value, Satisfaction.SATISFIED.label),
+            (Satisfaction.BASICALLY.value, Satisfaction.BASICALLY.label),
+            (Satisfaction.UNSATISFIED.value, Satisfaction.UNSATISFIED.label),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    said = forms.CharField(
+        label=_("What was said"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when unsatisfied: what the enterprise is not satisfied with."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == CallBack.Outcome.REACHED and not data.get("satisfaction"):
+            self.add_error("satisfaction", _("Choose the evaluation the enterprise gave."))
+        return data
+
+
+class CallBackReviewForm(VersionedForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("reopen", _("Reopen: back to the lead department with a new deadline")),
+            ("close", _("Close with a reason")),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Reopening: the department and the enterprise read it. Closing: officials and "
+            "leaders read it, the enterprise does not."
+        ),
     )

@@ -33,6 +33,7 @@ from .models import (
     ACCEPTED_STATUSES,
     CONCLUDED_STATUSES,
     OPEN_STATUSES,
+    EvaluationSource,
     Satisfaction,
 )
 
@@ -53,6 +54,9 @@ OPEN = Q(status__in=OPEN_STATUSES)
 EVALUATED = Q(
     satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
 )
+# evaluated by the office's call-back (回访) on the enterprise's behalf, not by the
+# enterprise itself: the satisfaction figures say how many of theirs were.
+BY_CALLBACK = Q(evaluation_source=EvaluationSource.CALLBACK)
 # satisfied for the satisfaction rate (满意率) = satisfied or basically satisfied.
 SATISFIED = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
 
@@ -90,6 +94,7 @@ def totals(now: dt.datetime | None = None) -> dict[str, Count]:
         "overdue": Count("pk", filter=overdue_now(now)),
         "evaluated": Count("pk", filter=EVALUATED),
         "satisfied": Count("pk", filter=SATISFIED),
+        "evaluated_by_callback": Count("pk", filter=EVALUATED & BY_CALLBACK),
     }
 
 

@@ -95,6 +95,14 @@ class Satisfaction(models.TextChoices):
     NOT_EVALUATED = "not_evaluated", _("Not evaluated")
 
 
+class EvaluationSource(models.TextChoices):
+    """How a problem's evaluation was obtained (blank: not evaluated yet)."""
+
+    ENTERPRISE = "enterprise", _("By the enterprise")
+    CALLBACK = "callback", _("By call-back")
+    NONE = "none", _("Closed without evaluation")
+
+
 class ReferenceCounter(models.Model):
     """The last reference number handed out per year; locked while a problem is numbered."""
 
@@ -215,6 +223,15 @@ class Problem(models.Model):
     answer = models.TextField(_("answer"), blank=True)
     satisfaction = models.CharField(
         _("satisfaction"), max_length=15, choices=Satisfaction.choices, blank=True
+    )
+    # How `satisfaction` was obtained: the enterprise itself, the office's call-back (回访),
+    # or nobody (auto-closed). Blank until then. The satisfaction figures count by it.
+    evaluation_source = models.CharField(
+        _("evaluation obtained"),
+        max_length=10,
+        choices=EvaluationSource.choices,
+        blank=True,
+        default="",
     )
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     rejection_reason = models.TextField(_("reason not accepted"), blank=True)
@@ -363,6 +380,17 @@ class Problem(models.Model):
         return f"{self.reference} {self.title}"
 
     @property
+    def awaits_callback_review(self) -> bool:
+        """Answered, evaluated "unsatisfied" by the office's call-back, waiting for the
+        office's review (issues.workflow.callbacks): the auto-close was stopped."""
+        return (
+            self.status == Status.RESOLVED
+            and self.evaluation_source == EvaluationSource.CALLBACK
+            and self.satisfaction == Satisfaction.UNSATISFIED
+            and self.autoclose_at is None
+        )
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -418,6 +446,10 @@ class EventKind(models.TextChoices):
     ACTION_ITEM_DONE = "action_item_done", _("Action item done")
     # A calendar edit moved the deadline of an escalated problem into the future.
     ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
+    # Call-backs (回访): the office records the evaluation on the enterprise's behalf; an
+    # unsatisfied one is reviewed: reopened (REOPENED) or closed with a reason (internal).
+    EVALUATED_BY_CALLBACK = "evaluated_by_callback", _("Evaluated by call-back")
+    CALLBACK_CLOSED = "callback_closed", _("Closed after call-back review")
 
 
 class ProblemEvent(models.Model):
@@ -555,3 +587,93 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} +{self.days}"
+
+
+class CallBack(models.Model):
+    """The office's telephone call-back (回访) to the enterprise about an answered problem.
+
+    On a problem answered and not yet evaluated, a reached call-back records the
+    enterprise's evaluation (issues.workflow.callback_record); on a problem already
+    evaluated (the queue's sample) it is a check: what was said is kept, the enterprise's
+    own evaluation is not changed. An unsatisfied evaluation waits for the office's review.
+    """
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NOT_REACHED = "not_reached", _("Not reached")
+
+    class Review(models.TextChoices):
+        NONE = "", _("No review needed")
+        PENDING = "pending", _("Awaiting review")
+        REOPENED = "reopened", _("Reopened")
+        CLOSED = "closed", _("Closed with a reason")
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="callbacks"
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("called by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    called_at = models.DateTimeField(_("called at"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=15, choices=Satisfaction.choices, blank=True
+    )
+    said = models.TextField(_("what was said"), blank=True)
+    # A call-back on a problem the enterprise had already evaluated (the queue's sample).
+    is_check = models.BooleanField(_("check of an evaluation"), default=False)
+    review = models.CharField(
+        _("review"), max_length=10, choices=Review.choices, blank=True, default=""
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_reason = models.TextField(_("review reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("call-back")
+        verbose_name_plural = _("call-backs")
+        ordering = ["-called_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["reached", "not_reached"]), name="callback_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(review__in=["", "pending", "reopened", "closed"]),
+                name="callback_review_valid",
+            ),
+            # Not reached: nothing was evaluated.
+            models.CheckConstraint(
+                condition=Q(outcome="reached") | Q(satisfaction=""),
+                name="callback_not_reached_no_satisfaction",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review="closed") | ~Q(review_reason=""),
+                name="callback_closed_has_reason",
+            ),
+            # One unsatisfied call-back waiting for review per problem.
+            models.UniqueConstraint(
+                fields=["problem"],
+                condition=Q(review="pending"),
+                name="callback_one_pending_review",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["problem", "-called_at"], name="callback_problem"),
+            models.Index(
+                fields=["called_at"], name="callback_pending", condition=Q(review="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.outcome} {self.called_at:%Y-%m-%d}"

@@ -53,6 +53,8 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     EventKind.RETURNED: ("office",),
     EventKind.RESOLVED: ("enterprise",),
     EventKind.REOPENED: ("lead_heads", "handler", "office"),
+    # The enterprise hears what the office recorded for it on the telephone.
+    EventKind.EVALUATED_BY_CALLBACK: ("enterprise",),
     EventKind.EXTENSION_REQUESTED: ("office", "leader"),
     EventKind.EXTENSION_APPROVED: ("lead_heads", "requester"),
     EventKind.EXTENSION_DENIED: ("lead_heads", "requester"),

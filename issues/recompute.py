@@ -88,7 +88,13 @@ def _recomputed(problem: Problem, now: dt.datetime) -> dict:
             fields["original_due_at"] = workflow.deadline_from(problem.clock_started_at).due_at
     if problem.status == Status.SUBMITTED and problem.waiting_since is not None:
         fields["remind_at"] = workflow.remind_at_from(problem.waiting_since)
-    if problem.status == Status.RESOLVED and problem.last_resolved_at is not None:
+    # A resolved problem without an auto-close time is waiting for the office's review of
+    # an unsatisfied call-back (issues.workflow.callbacks): it must not close by itself.
+    if (
+        problem.status == Status.RESOLVED
+        and problem.last_resolved_at is not None
+        and problem.autoclose_at is not None
+    ):
         fields["autoclose_at"] = workflow.autoclose_at_from(problem.last_resolved_at)
     if problem.escalate_again_at is not None and problem.escalated_at is not None:
         fields.setdefault(

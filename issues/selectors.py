@@ -276,7 +276,11 @@ def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozen
             names.add("extension")
     if status in OPEN_STATUSES and permissions.can_assign_handler(user, problem):
         names.add("assign")
-    if status == Status.RESOLVED and permissions.can_evaluate(user, problem):
+    if (
+        status == Status.RESOLVED
+        and permissions.can_evaluate(user, problem)
+        and not problem.awaits_callback_review
+    ):
         names.add("evaluate")
     if status in (
         Status.SUBMITTED,
@@ -361,15 +365,22 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         pending = ExtensionRequest.objects.filter(
             decision=ExtensionRequest.Decision.PENDING
         ).values("problem_id")
-        # Every figure counts unconcluded problems: the WHERE lets the database skip
-        # the (many) concluded ones.
-        unconcluded = Problem.objects.filter(status__in=[Status.SUBMITTED, *OPEN_STATUSES])
+        # Every figure counts unfinished problems: the WHERE lets the database skip
+        # the (many) closed ones.
+        unconcluded = Problem.objects.filter(
+            status__in=[Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED]
+        )
         return unconcluded.aggregate(
             new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
             returned=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)),
             open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
             overdue=Count("pk", filter=overdue_q),
             extensions=Count("pk", filter=Q(pk__in=pending)),
+            # Call-backs (回访): answered problems waiting for the enterprise's evaluation
+            # have an auto-close time; those of an unsatisfied call-back, waiting for the
+            # office's review, have none (issues.workflow.callbacks).
+            to_call_back=Count("pk", filter=Q(status=Status.RESOLVED, autoclose_at__isnull=False)),
+            to_review=Count("pk", filter=Q(status=Status.RESOLVED, autoclose_at__isnull=True)),
         )
     if role in (Role.LEADER, Role.PRINCIPAL):
         mine = district_leader_is(user)

@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from notifications import urls as notification_urls
 
-from . import views, views_lists
+from . import views, views_callbacks, views_lists
 
 app_name = "issues"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
     path("department/", views_lists.department_desk, name="department"),
     path("escalations/", views_lists.escalation_list, name="escalations"),
+    path("call-backs/", views_callbacks.callback_queue, name="callbacks"),
     path("files/<int:pk>/", views.attachment_download, name="attachment"),
     # The bell, the notifications page and the outbox (notifications.urls), named here.
     path("notifications/", include(notification_urls)),
@@ -32,5 +33,7 @@ urlpatterns = [
     path(f"{REF}/evaluate/", views.problem_evaluate, name="evaluate"),
     path(f"{REF}/instruct/", views.problem_instruct, name="instruct"),
     path(f"{REF}/assign/", views.problem_assign_handler, name="assign"),
+    path(f"{REF}/call-back/", views_callbacks.callback_page, name="callback"),
+    path(f"{REF}/call-back/review/", views_callbacks.callback_review, name="callback_review"),
     path(f"{REF}/attach/", views.problem_attach, name="attach"),
 ]

@@ -11,7 +11,8 @@ transition once; the loser gets a TransitionError saying what happened.
 The transitions live in this package's modules by job: base (errors, locking, saving,
 recording events), intake (submit, dispatch, reject, return), handling (acknowledge,
 progress, extensions, answer, instruct, assign), face_to_face (meetings' clocks and
-answers given there), closing (evaluate, reopen, auto-close). The clock's arithmetic is
+answers given there), closing (evaluate, reopen, auto-close), callbacks (the office's
+call-backs and their review). The clock's arithmetic is
 issues.clock. Import them from here: `from issues import workflow`.
 """
 
@@ -41,6 +42,12 @@ from .base import (
     lock_problem,
     record_event,
     record_events_once,
+)
+from .callbacks import (
+    REVIEW_CLOSE,
+    REVIEW_REOPEN,
+    callback_record,
+    callback_review,
 )
 from .closing import (
     AUTO_CLOSE_DEDUPE_KEY,
@@ -75,6 +82,10 @@ __all__ = [
     "AUTO_CLOSE_DEDUPE_KEY",
     "AUTO_CLOSE_WORKING_DAYS",
     "ClaimLost",
+    "REVIEW_CLOSE",
+    "REVIEW_REOPEN",
+    "callback_record",
+    "callback_review",
     "Deadline",
     "DuplicateSubmission",
     "MEETING_GROUP_ABOVE",

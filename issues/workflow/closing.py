@@ -13,6 +13,7 @@ from liaison import permissions, workdays
 
 from ..clock import fresh_clock_fields
 from ..models import (
+    EvaluationSource,
     EventKind,
     Problem,
     ProblemEvent,
@@ -22,6 +23,7 @@ from ..models import (
 from .base import (
     ClaimLost,
     TransitionError,
+    WrongState,
     _clean_text,
     _require,
     _require_status,
@@ -60,11 +62,13 @@ def problem_evaluate(
             _("Only the enterprise that raised the problem can evaluate it."),
         )
         _require_status(problem, Status.RESOLVED)
+        _require_not_in_callback_review(problem)
         _save(
             problem,
             fields={
                 "status": Status.CLOSED,
                 "satisfaction": satisfaction,
+                "evaluation_source": EvaluationSource.ENTERPRISE,
                 "closed_at": now,
                 "autoclose_at": None,
             },
@@ -102,11 +106,13 @@ def problem_reopen(
             _("Only the enterprise that raised the problem can evaluate it."),
         )
         _require_status(problem, Status.RESOLVED)
+        _require_not_in_callback_review(problem)
         _save(
             problem,
             fields={
                 "status": Status.IN_PROGRESS,
                 "satisfaction": Satisfaction.UNSATISFIED,
+                "evaluation_source": EvaluationSource.ENTERPRISE,
                 "reopen_count": problem.reopen_count + 1,
                 "autoclose_at": None,
                 **fresh_clock_fields(problem, now=now),
@@ -131,6 +137,16 @@ def problem_reopen(
     return problem
 
 
+def _require_not_in_callback_review(problem: Problem) -> None:
+    if problem.awaits_callback_review:
+        raise WrongState(
+            _(
+                "The liaison office recorded your evaluation by telephone and is reviewing "
+                "it; you will be told of its decision."
+            )
+        )
+
+
 def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
     """Close one answered problem without evaluation (e.g. by hand from a shell).
 
@@ -147,6 +163,7 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
             fields={
                 "status": Status.CLOSED,
                 "satisfaction": Satisfaction.NOT_EVALUATED,
+                "evaluation_source": EvaluationSource.NONE,
                 "closed_at": now,
                 "autoclose_at": None,
             },
@@ -183,6 +200,7 @@ def problems_auto_close(problem_ids: list[int], *, now: dt.datetime) -> list[Pro
     ).update(
         status=Status.CLOSED,
         satisfaction=Satisfaction.NOT_EVALUATED,
+        evaluation_source=EvaluationSource.NONE,
         closed_at=now,
         autoclose_at=None,
         updated_at=now,

@@ -153,3 +153,17 @@ def test_overdue_problems_are_escalated_and_their_leaders_told_at_once(client):
     html = client.get(reverse("issues:escalations")).content.decode()
     for problem in selectors.escalated_to(leader)[:10]:
         assert problem.reference in html
+
+
+def test_it_has_call_backs_one_unsatisfied_reviewed_and_one_waiting():
+    from issues.models import CallBack, EvaluationSource
+
+    callbacks = CallBack.objects.select_related("problem")
+    assert callbacks.count() >= 4
+    closed = callbacks.get(review=CallBack.Review.CLOSED)
+    assert closed.problem.status == Status.CLOSED and closed.review_reason
+    assert closed.problem.events.filter(kind=EventKind.CALLBACK_CLOSED, is_public=False).exists()
+    waiting = callbacks.get(review=CallBack.Review.PENDING)
+    assert waiting.problem.status == Status.RESOLVED and waiting.problem.autoclose_at is None
+    assert callbacks.filter(is_check=True).exists()
+    assert Problem.objects.filter(evaluation_source=EvaluationSource.CALLBACK).count() == 3

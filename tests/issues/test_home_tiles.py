@@ -24,7 +24,8 @@ from .conftest import NOW, at, copy_problems, make_user
 pytestmark = pytest.mark.django_db
 
 HOME_URL = reverse("home")
-DETAIL_RE = re.compile(r"^/problems/(\d{4}-\d{5})/$")
+# A problem's page, or its call-back page (the office's call-back queue links there).
+DETAIL_RE = re.compile(r"^/problems/(\d{4}-\d{5})/(?:call-back/)?$")
 
 
 class _Page(HTMLParser):
@@ -192,8 +193,8 @@ TILES = {
     "lead_head": 4,
     "co_staff": 4,
     "other_head": 4,
-    "office": 4,
-    "superuser": 4,
+    "office": 6,
+    "superuser": 6,
     "leader": 5,
     "leader2": 5,
     "principal": 5,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues import workflow
-from issues.models import Category, ExtensionRequest, Problem, Status
+from issues.models import Category, ExtensionRequest, Problem, Satisfaction, Status
 from tests.twofactor import TWO_FACTOR_DEVICE
 
 from .conftest import NOW, at, copy_problems
@@ -572,11 +572,32 @@ def test_it_shows_the_offices_figures_at_home(client_as, office, make_problem, l
     make_problem()
     returned_problem(make_problem, lead_staff)
     with_pending_extension(make_problem(Status.IN_PROGRESS), lead_staff)
+    make_problem(Status.RESOLVED)
+    make_problem(Status.CLOSED)
+    reviewed = make_problem(Status.RESOLVED)
+    workflow.callback_record(
+        problem_id=reviewed.pk,
+        actor=office,
+        outcome="reached",
+        satisfaction=Satisfaction.UNSATISFIED,
+        said="不满意",
+        called_at=NOW + dt.timedelta(days=1),
+        now=NOW + dt.timedelta(days=1),
+    )
 
     response = client_as(office).get(HOME_URL)
 
     figures = response.context["problems"]
-    assert figures == {"new": 1, "returned": 1, "open": 1, "overdue": 1, "extensions": 1}
+    assert figures == {
+        "new": 1,
+        "returned": 1,
+        "open": 1,
+        "overdue": 1,
+        "extensions": 1,
+        # Call-backs: one answered to call; one unsatisfied call-back to review.
+        "to_call_back": 1,
+        "to_review": 1,
+    }
     assert f'href="{TRIAGE_URL}?show=returned"' in response.content.decode()
 
 
