@@ -444,6 +444,10 @@ class EventKind(models.TextChoices):
     COORDINATION_CONVENED = "coordination", _("Coordination meeting convened")
     ACTION_ITEM_ADDED = "action_item_added", _("Action item decided")
     ACTION_ITEM_DONE = "action_item_done", _("Action item done")
+    # Consultation before the deadline (会商): the lead department asks the leader for a
+    # coordination meeting; accepting convenes it (COORDINATION_CONVENED). Internal.
+    CONSULTATION_REQUESTED = "consultation_requested", _("Coordination meeting requested")
+    CONSULTATION_DECLINED = "consultation_declined", _("Coordination meeting request declined")
     # A calendar edit moved the deadline of an escalated problem into the future.
     ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
     # Call-backs (回访): the office records the evaluation on the enterprise's behalf; an

@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models import DISTRICT_LEADER_RELATIONS, OPEN_STATUSES, Problem
+from issues.models import DISTRICT_LEADER_RELATIONS, OPEN_STATUSES, EventKind, Problem
+from issues.workflow import record_event
 from liaison.locking import check_version, lock_versioned
 from liaison.models import Department
 
@@ -106,6 +107,15 @@ def consultation_request(
         reason=reason,
         requested_at=now,
         leader=leader,
+    )
+    record_event(
+        problem,
+        actor=actor,
+        kind=EventKind.CONSULTATION_REQUESTED,
+        text=reason,
+        is_public=False,  # between the department and the leader
+        data={"consultation": consultation.pk},
+        now=now,
     )
     notify.requested(consultation)
     return consultation
@@ -199,6 +209,15 @@ def consultation_decline(
         version=F("version") + 1,
     )
     consultation.refresh_from_db()
+    record_event(
+        consultation.problem,
+        actor=actor,
+        kind=EventKind.CONSULTATION_DECLINED,
+        text=reason,
+        is_public=False,
+        data={"consultation": consultation.pk},
+        now=now,
+    )
     notify.declined(consultation)
     return consultation
 

@@ -146,6 +146,23 @@ def test_declining_needs_a_reason_and_tells_the_department(
     assert not CoordinationMeeting.objects.exists()
 
 
+def test_asking_and_declining_are_on_the_problems_internal_timeline(
+    fresh_problem, lead_staff, leader
+):
+    consultation = ask(lead_staff, fresh_problem)
+    services.consultation_decline(
+        consultation_id=consultation.pk, actor=leader, reason="部门先行对接，下周再议。"
+    )
+
+    events = fresh_problem.events.filter(
+        kind__in=[EventKind.CONSULTATION_REQUESTED, EventKind.CONSULTATION_DECLINED]
+    ).order_by("id")
+    assert [(e.kind, e.actor, e.text, e.is_public) for e in events] == [
+        (EventKind.CONSULTATION_REQUESTED, lead_staff, consultation.reason, False),
+        (EventKind.CONSULTATION_DECLINED, leader, "部门先行对接，下周再议。", False),
+    ]
+
+
 def test_a_second_pending_request_is_refused_and_one_after_an_answer_is_not(
     fresh_problem, lead_staff, lead_head, leader
 ):
