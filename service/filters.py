@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
