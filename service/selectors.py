@@ -319,16 +319,20 @@ def enterprise_file(enterprise: Enterprise, user, *, today: dt.date) -> dict:
         .select_related("meeting")
         .order_by("-meeting__starts_at", "-pk")[:100]
     )
-    coordination = list(
-        CoordinationMeeting.objects.filter(problems__in=problems_qs)
-        .distinct()
-        .order_by("-starts_at", "-pk")[:100]
-    )
-    key_tasks = list(
-        KeyTask.objects.filter(problems__in=problems_qs)
-        .distinct()
-        .order_by("-year", "number")[:100]
-    )
+    # Coordination meetings and key tasks are internal (as on the problem's page).
+    coordination: list = []
+    key_tasks: list = []
+    if permissions.can_see_internal_events(user):
+        coordination = list(
+            CoordinationMeeting.objects.filter(problems__in=problems_qs)
+            .distinct()
+            .order_by("-starts_at", "-pk")[:100]
+        )
+        key_tasks = list(
+            KeyTask.objects.filter(problems__in=problems_qs)
+            .distinct()
+            .order_by("-year", "number")[:100]
+        )
     visits: list = []
     openable_visits: set = set()
     if is_official(user):

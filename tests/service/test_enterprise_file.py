@@ -107,6 +107,9 @@ def test_the_enterprise_sees_its_file_without_internal_parts(
     assert response.status_code == 200
     assert "了解用工需求" in content  # when and why it was visited
     assert "内部发现" not in content  # not what the officials found
+    # Coordination meetings and key tasks are internal, as on the problem's page.
+    assert response.context["key_tasks"] == [] and response.context["coordination_meetings"] == []
+    assert 'id="file-key-tasks"' not in content
     assert reverse("service:visit_detail", args=[1]).rsplit("/", 2)[0] not in content
     # Its own file is not an official's read of personal data.
     assert not AccessEvent.objects.filter(action=Action.VIEWED_ENTERPRISE).exists()
