@@ -256,3 +256,32 @@ def test_the_list_queries(client, office, enterprise, other_enterprise, django_a
     with django_assert_num_queries(8):
         response = client.get(reverse("service:enterprise_list"))
     assert len(response.context["page"]) == 2
+
+
+def test_linked_key_tasks_and_coordination_meetings_are_on_an_officials_file(
+    client, office, leader, lead_department, enterprise, make_problem
+):
+    from keytasks.models import KeyTask
+    from meetings.models import CoordinationMeeting
+
+    problem = make_problem("dispatched")
+    task = KeyTask.objects.create(
+        year=2025,
+        number=1,
+        title="优化营商环境专项行动",
+        target="全部办结",
+        leader=leader,
+        lead_department=lead_department,
+    )
+    task.problems.add(problem)
+    meeting = CoordinationMeeting.objects.create(
+        title="用地协调会",
+        convened_by=leader,
+        starts_at=dt.datetime(2025, 10, 1, 9, tzinfo=dt.UTC),
+        venue="区政府",
+    )
+    meeting.problems.add(problem)
+    client.force_login(office)
+    response = client.get(file_url(enterprise))
+    content = response.content.decode()
+    assert "优化营商环境专项行动" in content and "用地协调会" in content
