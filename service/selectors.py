@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 
 from issues import selectors as issue_selectors
-from issues.models import OPEN_STATUSES, Problem
+from issues.models import OPEN_STATUSES, Problem, Satisfaction
 from liaison import permissions
 from liaison.models import Enterprise
 
@@ -222,3 +222,149 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     month_index = day.year * 12 + day.month - 1 - months
     year, month = divmod(month_index, 12)
     return dt.date(year, month + 1, min(day.day, 28))
+
+
+# --- the enterprise's file (一企一档) ------------------------------------------------------
+
+
+def can_see_enterprise_files(user) -> bool:
+    """Officials (each sees the files `enterprises_visible_to` gives them) and enterprises."""
+    return is_official(user) or permissions.enterprise_id_of(user) is not None
+
+
+def enterprises_visible_to(user) -> QuerySet[Enterprise]:
+    """The office, leaders, principal leaders and admins: every enterprise; a department:
+    those with a problem it may see (issues' rule) and those its member serves as
+    commissioner; an enterprise: its own. Anything else is a 404."""
+    enterprises = Enterprise.objects.all()
+    if permissions.is_office(user) or permissions.is_leader(user):
+        return enterprises
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is not None:
+        return enterprises.filter(pk=enterprise_id)
+    if permissions.department_id_of(user) is None:
+        return enterprises.none()
+    served = CommissionerAssignment.objects.filter(commissioner=user, active=True).values(
+        "enterprise_id"
+    )
+    with_problems = issue_selectors.visible_to(user).values("enterprise_id")
+    return enterprises.filter(Q(pk__in=served) | Q(pk__in=with_problems))
+
+
+def enterprise_list(user) -> QuerySet[Enterprise]:
+    """The enterprises `user` may open, with their open problems and last visit (one query)."""
+    open_problems = (
+        Problem.objects.filter(enterprise_id=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("enterprise_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_visit = (
+        Visit.objects.filter(enterprise_id=OuterRef("pk"), status=Visit.Status.DONE)
+        .order_by("-visited_on")
+        .values("visited_on")[:1]
+    )
+    commissioner = CommissionerAssignment.objects.filter(enterprise_id=OuterRef("pk"), active=True)
+    return (
+        enterprises_visible_to(user)
+        .select_related("town")
+        .annotate(
+            open_problems=Coalesce(Subquery(open_problems), 0),
+            last_visit=Subquery(last_visit),
+            commissioner_name=Subquery(commissioner.values("commissioner__username")[:1]),
+            commissioner_first=Subquery(commissioner.values("commissioner__first_name")[:1]),
+            commissioner_last=Subquery(commissioner.values("commissioner__last_name")[:1]),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def enterprise_file(enterprise: Enterprise, user, *, today: dt.date) -> dict:
+    """What the file shows `user`: a fixed number of queries, whatever the numbers of
+    problems, meetings and visits."""
+    from issues import metrics
+    from keytasks.models import KeyTask
+    from meetings.models import CoordinationMeeting, Invitation
+
+    is_enterprise = permissions.enterprise_id_of(user) is not None
+    commissioners = list(
+        CommissionerAssignment.objects.filter(enterprise=enterprise, active=True)
+        .select_related("commissioner__profile", "commissioner__profile__department")
+        .order_by("pk")
+    )
+    problems_qs = issue_selectors.visible_to(user).filter(enterprise=enterprise)
+    problems = list(
+        problems_qs.select_related("lead_department").order_by("-created_at", "-pk")[:200]
+    )
+    first_year = today.year - 2
+    per_year = {
+        row["year"]: row["n"]
+        for row in problems_qs.filter(created_at__year__gte=first_year)
+        .annotate(year=ExtractYear("created_at"))
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    figures = problems_qs.aggregate(
+        concluded=Count("pk", filter=metrics.CONCLUDED),
+        on_time=Count("pk", filter=metrics.ON_TIME),
+        satisfied=Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        basically=Count("pk", filter=Q(satisfaction=Satisfaction.BASICALLY)),
+        unsatisfied=Count("pk", filter=Q(satisfaction=Satisfaction.UNSATISFIED)),
+    )
+    figures["on_time_rate"] = metrics.rate(figures["on_time"], figures["concluded"])
+    invitations = list(
+        Invitation.objects.filter(enterprise=enterprise)
+        .select_related("meeting")
+        .order_by("-meeting__starts_at", "-pk")[:100]
+    )
+    # Coordination meetings and key tasks are internal (as on the problem's page).
+    coordination: list = []
+    key_tasks: list = []
+    if permissions.can_see_internal_events(user):
+        coordination = list(
+            CoordinationMeeting.objects.filter(problems__in=problems_qs)
+            .distinct()
+            .order_by("-starts_at", "-pk")[:100]
+        )
+        key_tasks = list(
+            KeyTask.objects.filter(problems__in=problems_qs)
+            .distinct()
+            .order_by("-year", "number")[:100]
+        )
+    visits: list = []
+    openable_visits: set = set()
+    if is_official(user):
+        visits = list(
+            Visit.objects.filter(enterprise=enterprise)
+            .select_related("leader", "department")
+            .prefetch_related(
+                Prefetch("officials", queryset=get_user_model().objects.order_by("pk"))
+            )
+            .order_by("-visited_on", "-pk")[:100]
+        )
+        openable_visits = set(
+            visits_visible_to(user).filter(enterprise=enterprise).values_list("pk", flat=True)
+        )
+    elif is_enterprise:
+        visits = list(
+            Visit.objects.filter(enterprise=enterprise, status=Visit.Status.DONE)
+            .only("pk", "visited_on", "purpose", "status")
+            .order_by("-visited_on", "-pk")[:100]
+        )
+    return {
+        "enterprise": enterprise,
+        "is_enterprise": is_enterprise,
+        "commissioners": [a.commissioner for a in commissioners],
+        "problems": problems,
+        "per_year": [
+            (year, per_year.get(year, 0)) for year in range(today.year, first_year - 1, -1)
+        ],
+        "figures": figures,
+        "invitations": invitations,
+        "coordination_meetings": coordination,
+        "key_tasks": key_tasks,
+        "visits": visits,
+        "openable_visits": openable_visits,
+    }

@@ -11,12 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from issues import selectors as issue_selectors
 from issues import workflow
-from liaison import workdays
+from liaison import permissions, workdays
+from liaison.models import Enterprise
 from liaison.pages import form_errors_to_messages, page_of, role_required
 
-from . import forms, selectors, services
+from . import filters, forms, selectors, services
 from .hooks import can_record_visits
 from .models import Visit
 
@@ -277,7 +280,62 @@ def statistics(request):
     )
 
 
+# --- the enterprise's file (一企一档) ------------------------------------------------------
+
+
+@role_required(selectors.can_see_enterprise_files)
+@require_GET
+def enterprise_list(request):
+    """The enterprises the user may open, searched and filtered."""
+    if not services.is_official(request.user):
+        # An enterprise has one file: its own.
+        enterprise_id = permissions.enterprise_id_of(request.user)
+        return redirect("service:enterprise_file", pk=enterprise_id)
+    enterprises = selectors.enterprise_list(request.user)
+    filterset = filters.EnterpriseFilter(request.GET or None, queryset=enterprises)
+    if filterset.is_bound and not filterset.is_valid():
+        form_errors_to_messages(request, filterset.form)
+        filtered = enterprises
+    else:
+        filtered = filterset.qs
+    page = page_of(request, filtered)
+    return render(
+        request,
+        "service/enterprise_list.html",
+        {
+            "filters": filterset.form,
+            "page": page,
+            "querystring": _querystring(request),
+            "contact_phones": issue_selectors.contact_phones_for(
+                request.user, enterprise_ids=[e.pk for e in page]
+            ),
+        },
+    )
+
+
+@role_required(selectors.can_see_enterprise_files)
+@require_GET
+def enterprise_file(request, pk: int):
+    """One enterprise's file: what `request.user` may see of it."""
+    try:
+        enterprise = (
+            selectors.enterprises_visible_to(request.user).select_related("town").get(pk=pk)
+        )
+    except Enterprise.DoesNotExist:
+        raise Http404 from None
+    context = selectors.enterprise_file(enterprise, request.user, today=_today())
+    context["contact_phones"] = issue_selectors.contact_phones_for(
+        request.user, enterprise_ids=[enterprise.pk]
+    )
+    if not context["is_enterprise"]:
+        # An official read an enterprise's details (the enterprise reading its own is not).
+        audit.record(request, Action.VIEWED_ENTERPRISE, obj=enterprise)
+    return render(request, "service/enterprise_file.html", context)
+
+
 urlpatterns = [
+    path("enterprises/", enterprise_list, name="enterprise_list"),
+    path("enterprises/<int:pk>/", enterprise_file, name="enterprise_file"),
     path("commissioners/", commissioners, name="commissioners"),
     path("commissioners/assign/", commissioner_assign, name="commissioner_assign"),
     path("desk/", desk, name="desk"),
