@@ -125,6 +125,24 @@ def no_failed_logins_carried_over(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def no_request_budget_carried_over():
+    """Each test starts with the API's request budgets unspent when the cache is the
+    embedded one (no REDIS_URL: LocMemCache, one per test process).
+
+    The throttle counts per client, user or address id (api/throttling.py). On SQLite a
+    rolled-back test gives its ids back, so the next test's client would inherit the
+    spent budget and get 429. On Redis (CI) ids are never reused (PostgreSQL sequences)
+    and the cache is shared with the broker, so nothing is cleared there.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield
+
+
 def _forget_failed_logins() -> None:
     from axes.models import AccessAttempt, AccessFailureLog
     from captcha.models import CaptchaStore
