@@ -27,9 +27,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liaison import permissions, workdays
+from liaison import permissions
 
-from ..clock import fresh_clock_fields
 from ..models import (
     NOTE_MAX_LENGTH,
     CallBack,
@@ -49,6 +48,7 @@ from .base import (
     lock_problem,
     record_event,
 )
+from .closing import reopen_unsatisfied
 
 # Clocks differ a little between a caller's phone and the server.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -218,31 +218,8 @@ def callback_review(
             raise TransitionError(_("This call-back was already reviewed; nothing was done."))
         _require_status(problem, Status.RESOLVED)
         if decision == REVIEW_REOPEN:
-            _save(
-                problem,
-                fields={
-                    "status": Status.IN_PROGRESS,
-                    "reopen_count": problem.reopen_count + 1,
-                    "autoclose_at": None,
-                    **fresh_clock_fields(problem, now=now),
-                },
-                from_status=Status.RESOLVED,
-                now=now,
-            )
-            record_event(
-                problem,
-                actor=actor,
-                kind=EventKind.REOPENED,
-                from_status=Status.RESOLVED,
-                to_status=Status.IN_PROGRESS,
-                text=reason,
-                data={
-                    "satisfaction": Satisfaction.UNSATISFIED,
-                    "callback": callback.pk,
-                    "due_at": problem.due_at.isoformat(),
-                    "due_date": workdays.local_date(problem.due_at).isoformat(),
-                },
-                now=now,
+            reopen_unsatisfied(
+                problem, actor=actor, reason=reason, now=now, data={"callback": callback.pk}
             )
             callback.review = CallBack.Review.REOPENED
         else:

@@ -107,34 +107,51 @@ def problem_reopen(
         )
         _require_status(problem, Status.RESOLVED)
         _require_not_in_callback_review(problem)
-        _save(
-            problem,
-            fields={
-                "status": Status.IN_PROGRESS,
-                "satisfaction": Satisfaction.UNSATISFIED,
-                "evaluation_source": EvaluationSource.ENTERPRISE,
-                "reopen_count": problem.reopen_count + 1,
-                "autoclose_at": None,
-                **fresh_clock_fields(problem, now=now),
-            },
-            from_status=Status.RESOLVED,
-            now=now,
-        )
-        record_event(
+        reopen_unsatisfied(
             problem,
             actor=actor,
-            kind=EventKind.REOPENED,
-            from_status=Status.RESOLVED,
-            to_status=Status.IN_PROGRESS,
-            text=reason,
-            data={
-                "satisfaction": Satisfaction.UNSATISFIED,
-                "due_at": problem.due_at.isoformat(),
-                "due_date": workdays.local_date(problem.due_at).isoformat(),
-            },
+            reason=reason,
             now=now,
+            fields={
+                "satisfaction": Satisfaction.UNSATISFIED,
+                "evaluation_source": EvaluationSource.ENTERPRISE,
+            },
         )
     return problem
+
+
+def reopen_unsatisfied(
+    problem: Problem, *, actor, reason: str, now, fields: dict | None = None, data=None
+) -> None:
+    """An answer found unsatisfying (by the enterprise, or at a call-back's review): back
+    to the lead department with a fresh 10-working-day clock. Inside the caller's lock."""
+    _save(
+        problem,
+        fields={
+            "status": Status.IN_PROGRESS,
+            "reopen_count": problem.reopen_count + 1,
+            "autoclose_at": None,
+            **(fields or {}),
+            **fresh_clock_fields(problem, now=now),
+        },
+        from_status=Status.RESOLVED,
+        now=now,
+    )
+    record_event(
+        problem,
+        actor=actor,
+        kind=EventKind.REOPENED,
+        from_status=Status.RESOLVED,
+        to_status=Status.IN_PROGRESS,
+        text=reason,
+        data={
+            "satisfaction": Satisfaction.UNSATISFIED,
+            **(data or {}),
+            "due_at": problem.due_at.isoformat(),
+            "due_date": workdays.local_date(problem.due_at).isoformat(),
+        },
+        now=now,
+    )
 
 
 def _require_not_in_callback_review(problem: Problem) -> None:
