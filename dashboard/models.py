@@ -80,3 +80,7 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "-"
+
+
+# The monthly bulletin's models live in their own module (dashboard.bulletin).
+from .bulletin.models import Bulletin, BulletinThresholds  # noqa: E402, F401

@@ -28,3 +28,13 @@ def refresh_dashboard() -> int:
 def refresh_dashboard_full() -> int:
     """Nightly: rebuild every cell (picks up what updated_at does not record, e.g. towns)."""
     return len(dashboard_refresh(full=True))
+
+
+@shared_task(name="dashboard.tasks.generate_monthly_bulletin", acks_late=True, ignore_result=True)
+def generate_monthly_bulletin() -> str:
+    """Every morning: on the first working day of a month (or the first run after it),
+    last month's bulletin, as a draft for the office (idempotent: never two for a month)."""
+    from .bulletin.services import bulletin_generate_due
+
+    bulletin = bulletin_generate_due()
+    return bulletin.slug if bulletin else ""

@@ -344,6 +344,7 @@ CELERY_TASK_ROUTES = {
     # dashboard.tasks, under the names they had in liaison.
     "dashboard.tasks.refresh_dashboard": {"queue": "deadlines"},
     "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
+    "dashboard.tasks.generate_monthly_bulletin": {"queue": "deadlines"},
     # notifications.tasks, under the names they had in issues (queued messages carry them).
     "notifications.tasks.deliver_notification": {"queue": "notifications"},
     "notifications.tasks.requeue_pending_notifications": {"queue": "notifications"},
@@ -470,6 +471,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # The monthly bulletin (dashboard.bulletin): every morning; the task generates last
+    # month's on the first working day of the month (the calendar decides), once.
+    "generate-monthly-bulletin": {
+        "task": "dashboard.tasks.generate_monthly_bulletin",
+        "schedule": crontab(hour=7, minute=0),
     },
     # Follow-up visits due today: their recorders and commissioners told (service).
     "remind-visit-follow-ups": {
