@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django import forms
@@ -10,6 +11,8 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import FOREWORD_MAX_LENGTH, MAX_OVERDUE_LIMIT, MIN_RATED_LIMIT
+
+MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 class MonthInput(forms.TextInput):
@@ -27,8 +30,11 @@ class GenerateForm(forms.Form):
     )
 
     def clean_month(self) -> dt.date:
+        value = self.cleaned_data["month"]
         try:
-            return dt.datetime.strptime(self.cleaned_data["month"], "%Y-%m").date()
+            if not MONTH.fullmatch(value):
+                raise ValueError(value)
+            return dt.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(_("Give a month as YYYY-MM, e.g. 2026-11.")) from None
 

@@ -4,6 +4,7 @@ the published ones, nobody else any), and the snapshot made ready for the page."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -41,6 +42,8 @@ def visible_to(user) -> QuerySet[Bulletin]:
 def month_from_slug(slug: str) -> dt.date:
     """2026-11 -> 2026-11-01; anything else is a page that does not exist."""
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}", slug):
+            raise ValueError(slug)
         return dt.datetime.strptime(slug, "%Y-%m").date()
     except ValueError:
         raise Http404 from None
