@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.utils import translation
+from django.utils import timezone, translation
 
 from dashboard.bulletin import services
 from dashboard.bulletin.models import Bulletin, BulletinThresholds
@@ -414,3 +414,26 @@ def test_problems_outside_the_month_do_not_count(world):
     current = snapshot()["sections"]["headline"]["current"]
     assert current["received"] == 3
     assert Problem.objects.filter(created_at__gte=at("2025-05-01 00:00")).count() == 5  # 5-8, new
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+def test_the_demo_has_twelve_bulletins_the_latest_a_draft_with_a_foreword(world):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from dashboard.bulletin.demo import seed_bulletins
+
+    district = SimpleNamespace(created=Counter())
+    seed_bulletins(district)
+    seed_bulletins(district)  # idempotent: nothing more
+
+    assert district.created["bulletin"] == 12
+    bulletins = list(Bulletin.objects.order_by("-month"))
+    assert len(bulletins) == 12
+    this_month = workdays.local_date(timezone.now()).replace(day=1)
+    assert bulletins[0].month == (this_month - dt.timedelta(days=1)).replace(day=1)
+    assert not bulletins[0].is_published and bulletins[0].foreword
+    assert all(b.is_published and b.foreword for b in bulletins[1:])
+    assert len({b.month for b in bulletins}) == 12

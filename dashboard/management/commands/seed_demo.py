@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
+from dashboard.bulletin.demo import seed_bulletins
 from dashboard.summary import dashboard_refresh
 from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
 from keytasks.demo import seed_key_tasks
@@ -235,6 +236,8 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_visits,
     seed_deadline_sweep,
     seed_dashboard_summary,
+    # The last twelve months' bulletins, after the sweep (their overdue figures).
+    seed_bulletins,
 )
 
 
