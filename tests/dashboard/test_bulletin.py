@@ -437,3 +437,35 @@ def test_the_demo_has_twelve_bulletins_the_latest_a_draft_with_a_foreword(world)
     assert not bulletins[0].is_published and bulletins[0].foreword
     assert all(b.is_published and b.foreword for b in bulletins[1:])
     assert len({b.month for b in bulletins}) == 12
+
+
+# --- the command -----------------------------------------------------------------------
+
+
+def run_make_bulletin(*args) -> str:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("make_bulletin", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_make_bulletin_generates_once_and_regenerates_a_draft_on_request(world):
+    assert "Generated the bulletin of 2025-04" in run_make_bulletin("--month", "2025-04")
+    assert "exists already (draft)" in run_make_bulletin("--month", "2025-04")
+    make_problem(world, Status.SUBMITTED, created="2025-04-30 16:00")
+    assert "Regenerated" in run_make_bulletin("--month", "2025-04", "--regenerate")
+    bulletin = Bulletin.objects.get()
+    assert bulletin.snapshot["sections"]["headline"]["current"]["received"] == 3
+
+    services.bulletin_publish(bulletin_id=bulletin.pk, by=world["district"].users[Role.OFFICE])
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="published"):
+        run_make_bulletin("--month", "2025-04", "--regenerate")
+    for bad in ("2025-4", "April", "2099-01"):
+        with pytest.raises(CommandError):
+            run_make_bulletin("--month", bad)
+    assert Bulletin.objects.count() == 1

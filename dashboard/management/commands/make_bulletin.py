@@ -9,6 +9,7 @@ count a draft's figures again; a published bulletin never changes).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,6 +18,8 @@ from dashboard.bulletin import services
 
 def _month(value: str) -> dt.date:
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}", value):
+            raise ValueError(value)
         return dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         raise CommandError(f"--month must be YYYY-MM, e.g. 2026-11 (not {value!r})") from None
