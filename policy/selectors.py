@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from issues.models import Problem
 from issues.selectors import visible_to as problems_visible_to
-from liaison import permissions
+from liaison import permissions, workdays
 from liaison.models import Department
 
 from .models import (
@@ -188,7 +188,7 @@ def month_progress(start: dt.datetime, end: dt.datetime) -> list[dict]:
     milestones done during the period, and the milestones overdue at `end`. One query
     whatever the number of common problems.
     """
-    start_date, end_date = start.date(), end.date()
+    start_date, end_date = workdays.local_date(start), workdays.local_date(end)
     rows = (
         CommonProblem.objects.filter(created_at__lt=end)
         .exclude(
