@@ -14,7 +14,6 @@ from liaison import workdays
 from policy import candidates, services
 from policy.models import (
     CommonProblem,
-    CommonProblemEvent,
     CommonProblemLink,
     PolicyMeasure,
 )
