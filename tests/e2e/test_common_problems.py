@@ -49,6 +49,7 @@ def test_a_common_problem_from_two_enterprises_cosigned_by_a_third(
 
     office = open_page("desktop", "en")
     log_in(office, USERNAMES[Role.OFFICE], PASSWORD)
+    office.locator("#tasks-menu-toggle").click()
     office.locator("#menu-common-problems").click()
     expect(office).to_have_url(re.compile(r"/policy/$"))
     office.locator("#candidates-link").click()
