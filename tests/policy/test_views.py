@@ -309,3 +309,91 @@ def test_candidates_page(client, office, two_problems):
     response = client.get(reverse("policy:candidates"))
     assert len(response.context["clusters"]) == 1
     assert reverse("policy:create") + "?references=" in response.content.decode()
+
+
+def test_editing_from_a_stale_page_is_refused(client, office, common_problem, category, leader):
+    client.force_login(office)
+    url = reverse("policy:edit", args=[common_problem.pk])
+    data = {
+        "title": "危废处置难（修订）",
+        "description": "多家企业反映",
+        "category": category.pk,
+        "lead_department": common_problem.lead_department_id,
+        "responsible_leader": leader.pk,
+        "version": common_problem.version,
+    }
+    assert client.post(url, data).status_code == 302
+    response = client.post(url, {**data, "title": "又改了"})
+    assert response.status_code == 200
+    assert "changed by someone else" in response.content.decode()
+    assert CommonProblem.objects.get().title == "危废处置难（修订）"
+
+
+def test_status_milestone_and_unlink_forms(client, office, common_problem, two_problems):
+    client.force_login(office)
+    response = client.post(
+        reverse("policy:status", args=[common_problem.pk]),
+        {"version": common_problem.version, "status": "in_progress", "note": "起草方案"},
+        follow=True,
+    )
+    assert messages_of(response) == [("success", "The status was changed.")]
+    due = workdays.local_date(timezone.now()) + dt.timedelta(days=20)
+    client.post(
+        reverse("policy:milestone_add", args=[common_problem.pk]),
+        {"title": "确定收运单位", "due_date": due.isoformat()},
+        follow=True,
+    )
+    milestone = common_problem.milestones.get()
+    response = client.post(
+        reverse("policy:milestone_done", args=[milestone.pk]), {"done_date": ""}, follow=True
+    )
+    assert messages_of(response) == [("success", "The milestone was marked done.")]
+    response = client.post(
+        reverse("policy:unlink", args=[common_problem.pk, two_problems[0].pk]), follow=True
+    )
+    assert messages_of(response) == [("success", "The problem was unlinked.")]
+    kinds = set(common_problem.events.values_list("kind", flat=True))
+    assert {"status", "milestone", "milestone_done", "unlinked"} <= kinds
+
+
+def test_a_department_cannot_use_the_office_forms(client, lead_staff, common_problem):
+    client.force_login(lead_staff)
+    assert client.get(reverse("policy:edit", args=[common_problem.pk])).status_code == 404
+    assert client.get(reverse("policy:publish", args=[common_problem.pk])).status_code == 404
+    assert client.get(reverse("policy:candidates")).status_code == 404
+    assert client.get(reverse("policy:create")).status_code == 404
+
+
+def test_the_search_on_the_page_finds_unlinked_problems(
+    client, office, common_problem, make_problem, enterprise_user
+):
+    other = make_problem("dispatched", submitter=enterprise_user, title="漆渣运输车辆进出难")
+    client.force_login(office)
+    response = client.get(page_url(common_problem), {"q": "漆渣"})
+    assert response.context["found"] == [other]
+    response = client.get(page_url(common_problem), {"q": other.reference})
+    assert response.context["found"] == [other]
+
+
+def test_the_candidates_page_queries(
+    client, office, two_problems, make_problem, enterprise_user, django_assert_num_queries
+):
+    client.force_login(office)
+    # session, user, two-factor device, profile; the pool of open problems not linked.
+    with django_assert_num_queries(5):
+        client.get(reverse("policy:candidates"))
+    for _ in range(3):
+        make_problem("dispatched", submitter=enterprise_user, title="危废处置渠道不畅")
+    with django_assert_num_queries(5):
+        response = client.get(reverse("policy:candidates"))
+    assert len(response.context["clusters"][0].problems) == 5
+
+
+def test_the_admin_lists_common_problems(client, common_problem):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", password=None)
+    client.force_login(admin)
+    assert client.get(reverse("admin:policy_commonproblem_changelist")).status_code == 200
+    url = reverse("admin:policy_commonproblem_change", args=[common_problem.pk])
+    assert client.get(url).status_code == 200
