@@ -18,6 +18,7 @@ from issues.models import DESCRIPTION_MAX_LENGTH as PROBLEM_DESCRIPTION_MAX_LENG
 from issues.models import Category, Problem
 from liaison import permissions, workdays
 from liaison.locking import StaleVersion, lock_versioned
+from liaison.locks import advisory_lock
 from liaison.models import Department
 
 from . import access
@@ -73,6 +74,19 @@ class NamesEnterprises(PolicyError):
             % {"names": "、".join(names)}
         )
         self.names = names
+
+
+class DuplicateCommonProblem(PolicyError):
+    """The same office member created one of this title moments ago (a double click)."""
+
+    def __init__(self, common_problem: CommonProblem) -> None:
+        super().__init__(_("This common problem was created a moment ago; here it is."))
+        self.common_problem = common_problem
+
+
+# A second common problem of the same title by the same person within this time is taken
+# for a double-submitted form.
+RESUBMIT_WINDOW = dt.timedelta(minutes=2)
 
 
 class AlreadyCosigned(PolicyError):
@@ -182,7 +196,14 @@ def common_problem_create(
         lead_department=lead_department,
         responsible_leader=responsible_leader,
     )
-    with transaction.atomic():
+    # The office's creations take turns: a copy of the form sent at the same moment waits,
+    # then finds the first.
+    with advisory_lock("policy:common_problem_create"):
+        earlier = CommonProblem.objects.filter(
+            title=title, created_by=actor, created_at__gte=now - RESUBMIT_WINDOW
+        ).first()
+        if earlier is not None:
+            raise DuplicateCommonProblem(earlier)
         common_problem = CommonProblem.objects.create(
             title=title,
             description=description,

@@ -98,6 +98,9 @@ def common_problem_create(request):
                 responsible_leader=data["responsible_leader"],
                 problems=problems,
             )
+        except services.DuplicateCommonProblem as duplicate:
+            messages.info(request, duplicate.message)
+            return _back_to(duplicate.common_problem.pk)
         except services.PolicyError as error:
             form.add_error(None, error.message)
         else:

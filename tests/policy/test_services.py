@@ -332,3 +332,18 @@ def test_month_progress(office, common_problem, django_assert_num_queries):
     assert row["enterprises_total"] == 2
     assert row["measures_issued"] == 1
     assert row["problems_linked"] == 2
+
+
+def test_a_double_submitted_creation_makes_one(office, category, lead_department):
+    fields = {
+        "actor": office,
+        "title": "用工难",
+        "description": "多家企业招工难。",
+        "category": category,
+        "lead_department": lead_department,
+    }
+    first = services.common_problem_create(**fields)
+    with pytest.raises(services.DuplicateCommonProblem) as duplicate:
+        services.common_problem_create(**fields)
+    assert duplicate.value.common_problem == first
+    assert CommonProblem.objects.count() == 1
