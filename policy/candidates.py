@@ -2,8 +2,12 @@
 not yet linked to a common problem.
 
 The similarity here is a small, self-contained stand-in (character bigrams, Jaccard)
-until issues has one shared with duplicate detection; `similarity` is the one function
-to replace. Bounded: the most recent CANDIDATE_POOL open problems, two queries.
+until issues has the one duplicate detection uses (issues/similarity.py on the branch
+`merging`, not on main when this was written: `bigrams`, `dice`, `problem_text`). To
+unify: use those for `bigrams`/`similarity` (Dice 0.3 is about Jaccard 0.18: set
+THRESHOLD accordingly), and leave merged problems out of the pool
+(`merged_into__isnull=True`). Bounded: the most recent CANDIDATE_POOL open problems,
+one query (the linked ones are a subquery).
 """
 
 from __future__ import annotations
