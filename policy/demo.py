@@ -19,7 +19,7 @@ from issues.models import Category, Problem
 from liaison import workdays
 from liaison.models import Role
 
-from . import services
+from . import publishing, services
 from .models import CommonProblem, CommonProblemLink
 
 
@@ -214,7 +214,7 @@ def seed_common_problems(district) -> None:
                 )
                 common_problem.refresh_from_db()
             if seed.published_title:
-                services.common_problem_publish(
+                publishing.common_problem_publish(
                     actor=office,
                     common_problem_id=common_problem.pk,
                     expected_version=common_problem.version,
@@ -277,7 +277,7 @@ def _cosign_once(district, common_problem, when) -> None:
         profile = getattr(user, "profile", None)
         if profile is None or profile.role != Role.ENTERPRISE or profile.enterprise_id in linked:
             continue
-        services.common_problem_cosign(
+        publishing.common_problem_cosign(
             actor=user,
             common_problem_id=common_problem.pk,
             note="旺季缺普工约30人，希望纳入下一批定制招聘。",

@@ -22,7 +22,7 @@ from liaison.downloads import stored_file_download
 from liaison.middleware import accepts_uploads
 from liaison.pages import form_errors_to_messages, role_required
 
-from . import access, candidates, selectors, services
+from . import access, candidates, publishing, selectors, services
 from . import forms as policy_forms
 from .filters import CommonProblemFilter
 from .models import CommonProblem, PolicyMeasure, PolicyMilestone
@@ -320,7 +320,7 @@ def common_problem_publish(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.common_problem_publish(
+            publishing.common_problem_publish(
                 actor=request.user,
                 common_problem_id=common_problem.pk,
                 expected_version=data["version"],
@@ -328,7 +328,7 @@ def common_problem_publish(request, pk: int):
                 text=data["published_text"],
                 confirmed=data["confirm_names"],
             )
-        except services.NamesEnterprises as warning:
+        except publishing.NamesEnterprises as warning:
             names = warning.names
         except services.PolicyError as error:
             form.add_error(None, error.message)
@@ -349,7 +349,7 @@ def common_problem_unpublish(request, pk: int):
     version = request.POST.get("version", "")
     _call(
         request,
-        services.common_problem_unpublish,
+        publishing.common_problem_unpublish,
         _("The common problem is no longer shown to enterprises."),
         common_problem_id=common_problem.pk,
         expected_version=int(version) if version.isdigit() else -1,
@@ -427,10 +427,10 @@ def cosign(request, pk: int):
         form_errors_to_messages(request, form)
         return redirect("policy:published_detail", pk=pk)
     try:
-        problem = services.common_problem_cosign(
+        problem = publishing.common_problem_cosign(
             actor=request.user, common_problem_id=pk, note=form.cleaned_data["note"]
         )
-    except services.AlreadyCosigned as already:
+    except publishing.AlreadyCosigned as already:
         messages.info(request, already.message)
     except services.PolicyError as error:
         messages.error(request, error.message)

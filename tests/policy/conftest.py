@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy import services
+from policy import publishing, services
 from tests.issues.conftest import *  # noqa: F403  (the personas and make_problem)
 
 
@@ -48,7 +48,7 @@ def common_problem(office, category, lead_department, leader, two_problems):
 
 @pytest.fixture
 def published(office, common_problem):
-    return services.common_problem_publish(
+    return publishing.common_problem_publish(
         actor=office,
         common_problem_id=common_problem.pk,
         expected_version=common_problem.version,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from issues.models import Problem, Status
 from liaison import workdays
-from policy import candidates, services
+from policy import candidates, publishing, services
 from policy.models import (
     CommonProblem,
     CommonProblemLink,
@@ -208,8 +208,8 @@ def test_publishing_a_text_naming_an_enterprise_warns_and_changes_nothing(
     office, common_problem, enterprise
 ):
     # enterprise: 嘉禾精密机械有限公司; named by its short name 嘉禾精密机械.
-    with pytest.raises(services.NamesEnterprises) as warning:
-        services.common_problem_publish(
+    with pytest.raises(publishing.NamesEnterprises) as warning:
+        publishing.common_problem_publish(
             actor=office,
             common_problem_id=common_problem.pk,
             expected_version=common_problem.version,
@@ -220,7 +220,7 @@ def test_publishing_a_text_naming_an_enterprise_warns_and_changes_nothing(
     assert "must not name enterprises" in warning.value.message
     assert not CommonProblem.objects.get().published
     # Confirmed: published, and the timeline says so.
-    services.common_problem_publish(
+    publishing.common_problem_publish(
         actor=office,
         common_problem_id=common_problem.pk,
         expected_version=common_problem.version,
@@ -242,7 +242,7 @@ def test_names_are_found_by_full_and_short_name_only(enterprise, other_enterpris
 
 def test_publishing_oversized_text_is_refused(office, common_problem):
     with pytest.raises(services.PolicyError, match="at most 5000"):
-        services.common_problem_publish(
+        publishing.common_problem_publish(
             actor=office,
             common_problem_id=common_problem.pk,
             expected_version=common_problem.version,
@@ -265,7 +265,7 @@ def third_enterprise_user(db):
 
 
 def test_cosigning_raises_a_submission_linked_once(published, third_enterprise_user):
-    problem = services.common_problem_cosign(
+    problem = publishing.common_problem_cosign(
         actor=third_enterprise_user, common_problem_id=published.pk, note="我们也有漆渣"
     )
     assert problem.status == Status.SUBMITTED
@@ -275,8 +275,10 @@ def test_cosigning_raises_a_submission_linked_once(published, third_enterprise_u
     link = CommonProblemLink.objects.get(problem=problem)
     assert link.cosigned_by == third_enterprise_user.profile.enterprise
     # A second click: a clear message naming the first problem, nothing new.
-    with pytest.raises(services.AlreadyCosigned, match=problem.reference):
-        services.common_problem_cosign(actor=third_enterprise_user, common_problem_id=published.pk)
+    with pytest.raises(publishing.AlreadyCosigned, match=problem.reference):
+        publishing.common_problem_cosign(
+            actor=third_enterprise_user, common_problem_id=published.pk
+        )
     assert Problem.objects.filter(enterprise=problem.enterprise).count() == 1
     assert published.events.filter(kind="cosigned").count() == 1
 
@@ -284,7 +286,7 @@ def test_cosigning_raises_a_submission_linked_once(published, third_enterprise_u
 def test_the_office_is_told_of_a_cosigned_problem(published, third_enterprise_user, office):
     from notifications.models import Notification
 
-    services.common_problem_cosign(actor=third_enterprise_user, common_problem_id=published.pk)
+    publishing.common_problem_cosign(actor=third_enterprise_user, common_problem_id=published.pk)
     assert Notification.objects.filter(recipient=office).exists()
 
 
@@ -292,11 +294,11 @@ def test_an_unpublished_common_problem_cannot_be_cosigned(
     common_problem, third_enterprise_user, office
 ):
     with pytest.raises(services.PolicyError, match="not published"):
-        services.common_problem_cosign(
+        publishing.common_problem_cosign(
             actor=third_enterprise_user, common_problem_id=common_problem.pk
         )
     with pytest.raises(services.PolicyError, match="Only enterprise users"):
-        services.common_problem_cosign(actor=office, common_problem_id=common_problem.pk)
+        publishing.common_problem_cosign(actor=office, common_problem_id=common_problem.pk)
 
 
 # --- candidates and the month's progress ----------------------------------------------
