@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "meetings",
     "keytasks",
     "service",
+    "policy",
     "dashboard",
     "imports",
     "api",

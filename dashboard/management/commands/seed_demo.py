@@ -32,6 +32,7 @@ from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
 from meetings.demo import seed_current_year, seed_past_year
 from meetings.demo_coordination import seed_consultations, seed_coordination
+from policy.demo import seed_common_problems
 from service.demo import seed_visits
 
 User = get_user_model()
@@ -234,6 +235,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_consultations,
     seed_key_tasks,
     seed_visits,
+    seed_common_problems,
     seed_deadline_sweep,
     seed_dashboard_summary,
     # The last twelve months' bulletins, after the sweep (their overdue figures).
