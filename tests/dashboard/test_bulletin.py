@@ -469,3 +469,46 @@ def test_make_bulletin_generates_once_and_regenerates_a_draft_on_request(world):
         with pytest.raises(CommandError):
             run_make_bulletin("--month", bad)
     assert Bulletin.objects.count() == 1
+
+
+# --- sections of other apps ----------------------------------------------------------------
+
+
+def test_common_problems_progress_in_the_month(world):
+    from policy.models import CommonProblem, CommonProblemLink, PolicyMilestone
+
+    district = world["district"]
+    office = district.users[Role.OFFICE]
+    common = CommonProblem.objects.create(
+        title="危废处置难",
+        description="多家企业漆渣无处处置。",
+        category=world["c1"],
+        lead_department=district.department,
+        status=CommonProblem.Status.IN_PROGRESS,
+        created_by=office,
+        created_at=at("2025-03-10 09:00"),
+        updated_at=at("2025-04-20 09:00"),
+    )
+    for number, linked in ((1, "2025-03-10 09:00"), (2, "2025-04-02 09:00")):
+        CommonProblemLink.objects.create(
+            common_problem=common,
+            problem=world["problems"][number],
+            linked_by=office,
+            linked_at=at(linked),
+        )
+    PolicyMilestone.objects.create(
+        common_problem=common, title="出台处置办法", due_date=dt.date(2025, 4, 10)
+    )
+    PolicyMilestone.objects.create(
+        common_problem=common,
+        title="签约处置单位",
+        due_date=dt.date(2025, 4, 20),
+        done_date=dt.date(2025, 4, 18),
+    )
+
+    [row] = snapshot()["sections"]["common_problems"]["rows"]
+
+    assert row["title"] == "危废处置难" and row["status"] == "in_progress"
+    assert (row["problems_total"], row["problems_linked"], row["enterprises_total"]) == (2, 1, 1)
+    assert (row["milestones_done"], row["milestones_overdue"]) == (1, 1)
+    assert row["measures_issued"] == 0
