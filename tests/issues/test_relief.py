@@ -6,7 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from issues import selectors, workflow
 from issues.models import EventKind, ReliefOutcome, Status
@@ -89,10 +92,11 @@ def test_an_answer_without_lines_records_none(make_problem, lead_staff):
 def test_bad_lines_are_refused_and_nothing_changes(make_problem, lead_staff, line, message):
     problem = make_problem(Status.IN_PROGRESS)
 
-    with pytest.raises(workflow.TransitionError) as error:
-        resolve(problem, lead_staff, [TAX, line])
-
-    assert message in str(error.value.message)
+    # In the user's language (here English), whether formatted when raised or when read.
+    with translation.override("en"):
+        with pytest.raises(workflow.TransitionError) as error:
+            resolve(problem, lead_staff, [TAX, line])
+        assert message in str(error.value.message)
     problem.refresh_from_db()
     assert problem.status == Status.IN_PROGRESS
     assert not ReliefOutcome.objects.exists()
@@ -100,8 +104,9 @@ def test_bad_lines_are_refused_and_nothing_changes(make_problem, lead_staff, lin
 
 def test_too_many_lines_are_refused(make_problem, lead_staff):
     problem = make_problem(Status.IN_PROGRESS)
-    with pytest.raises(workflow.TransitionError, match="At most 20"):
+    with pytest.raises(workflow.TransitionError) as error:
         resolve(problem, lead_staff, [TAX] * 21)
+    assert "每个问题最多填写 20 行" in str(error.value.message)  # the default language
 
 
 def test_the_lead_department_and_the_office_edit_until_closed(make_problem, lead_staff, office):
@@ -136,7 +141,10 @@ def test_others_may_not_edit(request, make_problem, lead_staff, co_department, p
     problem = make_problem(Status.IN_PROGRESS, co_departments=[co_department])
     resolve(problem, lead_staff, [TAX])
 
-    with pytest.raises(workflow.NotAllowed, match="lead department or the liaison office"):
+    with (
+        translation.override("en"),
+        pytest.raises(workflow.NotAllowed, match="lead department or the liaison office"),
+    ):
         workflow.relief_outcomes_set(
             problem_id=problem.pk, actor=request.getfixturevalue(persona), lines=[POWER]
         )
@@ -145,14 +153,14 @@ def test_others_may_not_edit(request, make_problem, lead_staff, co_department, p
 
 def test_an_unanswered_problem_has_no_relief_to_edit(make_problem, office):
     problem = make_problem(Status.IN_PROGRESS)
-    with pytest.raises(workflow.NotAllowed, match="has not been answered"):
+    with translation.override("en"), pytest.raises(workflow.NotAllowed, match="not been answered"):
         workflow.relief_outcomes_set(problem_id=problem.pk, actor=office, lines=[TAX])
     assert not ReliefOutcome.objects.exists()
 
 
 def test_a_closed_problem_keeps_its_relief(make_problem, office):
     problem = make_problem(Status.CLOSED)
-    with pytest.raises(workflow.NotAllowed, match="closed"):
+    with translation.override("en"), pytest.raises(workflow.NotAllowed, match="closed"):
         workflow.relief_outcomes_set(problem_id=problem.pk, actor=office, lines=[TAX])
 
 
@@ -383,3 +391,23 @@ def test_an_enterprise_without_town_counts_under_none(make_problem, lead_staff):
     resolve(problem, lead_staff, [TAX])
     totals = selectors.relief_totals(since=NOW.date(), until=NOW.date())
     assert [(r.key, r.amount) for r in totals.by_town] == [(None, Decimal("1961000"))]
+
+
+@pytest.mark.parametrize("lines", [1, 20])
+@pytest.mark.parametrize("persona", ["enterprise_user", "lead_staff"])
+def test_an_answered_problem_page_reads_its_lines_in_one_query(
+    request, client_as, make_problem, lead_staff, django_assert_num_queries, persona, lines
+):
+    problem = make_problem(Status.IN_PROGRESS)
+    resolve(problem, lead_staff, [TAX] * lines)
+    client = client_as(request.getfixturevalue(persona))
+    url = reverse("issues:detail", args=[problem.reference])
+    client.get(url)  # warm the calendar and the session
+
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    relief_queries = [q for q in first.captured_queries if "issues_reliefoutcome" in q["sql"]]
+    assert len(relief_queries) == 1
+    with django_assert_num_queries(len(first)):
+        response = client.get(url)
+    assert len(response.context["relief_outcomes"]) == lines
