@@ -74,8 +74,9 @@ def warm_calendar(db):
 # escalated problems, overdue action items; the filter form's department, category,
 # meeting and leader choices; the key-task panel (leaders' tasks by status). A department
 # head has no key-task panel and adds two: their department (profile.department) and the
-# forced department choice being validated; the burden-relief panel (one aggregate over
-# the outcome lines, RELIEF).
+# forced department choice being validated; the burden-relief panel (RELIEF: one
+# aggregate over the outcome lines, and the names of their departments and towns when
+# there are any; none here).
 # Officials: plus the device their session passed two-factor sign-in with.
 RELIEF = 1
 EXPECTED_QUERIES = {
