@@ -26,6 +26,7 @@ from django.db import models, transaction
 from dashboard.bulletin.demo import seed_bulletins
 from dashboard.summary import dashboard_refresh
 from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
+from issues.relief.demo import seed_relief
 from keytasks.demo import seed_key_tasks
 from liaison import demo_data
 from liaison.models import Department, Enterprise, Profile, Role
@@ -237,6 +238,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_visits,
     seed_common_problems,
     seed_deadline_sweep,
+    seed_relief,
     seed_dashboard_summary,
     # The last twelve months' bulletins, after the sweep (their overdue figures).
     seed_bulletins,
