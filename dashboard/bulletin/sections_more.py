@@ -1,5 +1,5 @@
 """The bulletin's sections from the apps that came after it: common problems' progress
-(policy); the assessment's ranking and burden relief follow when they are merged.
+(policy) and burden relief (issues.relief); the assessment's ranking follows when merged.
 
 Each is a builder over BulletinContext (dashboard.bulletin.sections), a presenter for the
 page, and an .xlsx sheet; `register_all` (DashboardConfig.ready) puts them in their place.
@@ -8,15 +8,20 @@ page, and an .xlsx sheet; `register_all` (DashboardConfig.ready) puts them in th
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from issues.selectors import relief_totals
 from liaison import workdays
 
 from .export import register_sheet
 from .sections import BulletinContext, Section, month_bounds, register
 from .selectors import PRESENTERS
+
+# The most departments named in the relief section.
+RELIEF_DEPARTMENTS = 5
 
 # --- common problems' progress -------------------------------------------------------------
 
@@ -87,6 +92,86 @@ def _common_problems_sheet(data: dict) -> list:
     ]
 
 
+# --- burden relief ----------------------------------------------------------------------
+
+
+def _relief_json(totals) -> dict:
+    return {
+        "amount": str(totals.total.amount),
+        "firms": totals.total.firms,
+        "jobs": totals.total.jobs,
+        "lines": totals.total.lines,
+        "by_kind": [
+            {"kind": row.key, "amount": str(row.amount), "lines": row.lines}
+            for row in totals.by_kind
+            if row.lines
+        ],
+    }
+
+
+def build_relief(ctx: BulletinContext) -> dict:
+    """Burden relief counted in the month (the day of the first answer), by kind and lead
+    department, and the year to the month's end (two queries)."""
+    first, last = month_bounds(ctx.month)
+    month = relief_totals(since=first, until=last)
+    year = relief_totals(since=first.replace(month=1), until=last)
+    data = {"month": _relief_json(month), "year": _relief_json(year)}
+    data["by_department"] = [
+        {"name": row.label, "amount": str(row.amount), "lines": row.lines}
+        for row in month.by_department[:RELIEF_DEPARTMENTS]
+        if row.lines
+    ]
+    return data
+
+
+def ten_thousands(amount) -> Decimal:
+    """Yuan as 万元 with two decimals, as such reports give money."""
+    return (Decimal(amount) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _present_relief(data: dict) -> dict:
+    from issues.relief.models import ReliefKind
+
+    names = dict(ReliefKind.choices)
+    for part in ("month", "year"):
+        data[part]["amount_wan"] = ten_thousands(data[part]["amount"])
+        for row in data[part]["by_kind"]:
+            row["label"] = str(names.get(row["kind"], row["kind"]))
+            row["amount_wan"] = ten_thousands(row["amount"])
+    for row in data["by_department"]:
+        row["amount_wan"] = ten_thousands(row["amount"])
+    return data
+
+
+@register_sheet("relief")
+def _relief_sheet(data: dict) -> list:
+    month, year = data["month"], data["year"]
+    # The year runs to the month's end: every kind of the month is one of the year's.
+    this_month = {row["kind"]: row["amount"] for row in month["by_kind"]}
+    rows = [[_("Total"), ten_thousands(month["amount"]), ten_thousands(year["amount"])]]
+    for row in year["by_kind"]:
+        rows.append(
+            [
+                row["label"],
+                ten_thousands(this_month.get(row["kind"], 0)),
+                ten_thousands(row["amount"]),
+            ]
+        )
+    rows.append([_("Firms affected"), month["firms"], year["firms"]])
+    rows.append([_("Jobs affected"), month["jobs"], year["jobs"]])
+    return [
+        (
+            _("Burden relief"),
+            [
+                (_("Kind"), 24),
+                (_("This month (10,000 yuan)"), 16),
+                (_("Year to date (10,000 yuan)"), 16),
+            ],
+            rows,
+        )
+    ]
+
+
 def register_all() -> None:
     """Put the sections in their place (DashboardConfig.ready)."""
     register(
@@ -96,3 +181,7 @@ def register_all() -> None:
         after="departments_below",
     )
     PRESENTERS.setdefault("common_problems", _present_common_problems)
+    register(
+        Section("relief", gettext_lazy("Burden relief"), build_relief), after="key_tasks_behind"
+    )
+    PRESENTERS.setdefault("relief", _present_relief)

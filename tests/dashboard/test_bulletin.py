@@ -210,14 +210,14 @@ def test_an_empty_month_has_every_section_and_no_rate(district):
 
 def test_a_section_registered_later_is_built_in_its_place(world, monkeypatch):
     monkeypatch.setattr("dashboard.bulletin.sections.SECTIONS", list(SECTIONS))
-    register(Section("relief", "Burden relief", lambda ctx: {"total": 3}), after="hotspots")
+    register(Section("extra", "Extra", lambda ctx: {"total": 3}), after="hotspots")
     register(Section("nothing", "Left out", lambda ctx: None))
     from dashboard.bulletin import sections
 
     keys = [s.key for s in sections.SECTIONS]
-    assert keys.index("relief") == keys.index("hotspots") + 1
+    assert keys.index("extra") == keys.index("hotspots") + 1
     data = sections.build_snapshot(APRIL, now=NOW, thresholds=BulletinThresholds())
-    assert data["sections"]["relief"] == {"total": 3}
+    assert data["sections"]["extra"] == {"total": 3}
     assert "nothing" not in data["sections"]
 
 
@@ -512,3 +512,37 @@ def test_common_problems_progress_in_the_month(world):
     assert (row["problems_total"], row["problems_linked"], row["enterprises_total"]) == (2, 1, 1)
     assert (row["milestones_done"], row["milestones_overdue"]) == (1, 1)
     assert row["measures_issued"] == 0
+
+
+def test_burden_relief_of_the_month_and_the_year(world):
+    from issues.relief.models import ReliefOutcome
+
+    office = world["district"].users[Role.OFFICE]
+    p = world["problems"]
+    for problem, kind, amount, firms, day in (
+        (p[3], "power", "91000000.00", 1126, "2025-04-03"),  # April
+        (p[3], "tax_fees", "50000.00", 1, "2025-04-03"),  # April
+        (p[1], "tax_fees", "1961000000.00", 3, "2025-03-10"),  # March: the year only
+        (p[8], "subsidy", "20000.00", 1, "2025-06-04"),  # June: neither
+    ):
+        ReliefOutcome.objects.create(
+            problem=problem,
+            kind=kind,
+            amount=Decimal(amount),
+            firms=firms,
+            counted_on=dt.date.fromisoformat(day),
+            recorded_by=office,
+        )
+
+    relief = snapshot()["sections"]["relief"]
+
+    assert relief["month"]["amount"] == "91050000.00"
+    assert (relief["month"]["firms"], relief["month"]["lines"]) == (1127, 2)
+    assert [k["kind"] for k in relief["month"]["by_kind"]] == ["power", "tax_fees"]
+    assert relief["year"]["amount"] == "2052050000.00"
+    assert relief["by_department"] == [
+        {"name": world["district"].department.name, "amount": "91050000.00", "lines": 2}
+    ]
+    from dashboard.bulletin.sections_more import ten_thousands
+
+    assert ten_thousands(relief["year"]["amount"]) == Decimal("205205.00")  # 20.52 亿元

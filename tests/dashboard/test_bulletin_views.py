@@ -307,7 +307,15 @@ def test_the_page_shows_the_snapshot_in_the_readers_language(client, world):
     en = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Monthly bulletin Apr 2025" in en and "Labour" in en
     assert "data-print" in en and 'id="bulletin-xlsx"' in en
-    for section in ("headline", "hotspots", "departments_below", "key_tasks_behind", "overdue"):
+    for section in (
+        "headline",
+        "hotspots",
+        "departments_below",
+        "common_problems",
+        "key_tasks_behind",
+        "relief",
+        "overdue",
+    ):
         assert f'id="section-{section}"' in en, section
 
 
