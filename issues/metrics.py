@@ -260,26 +260,39 @@ def _started_within(first: dt.date, last: dt.date) -> Q:
     )
 
 
-def acknowledgement(days, now: dt.datetime) -> tuple[Q, Q]:
-    """(ACK_DUE, ACK_IN_TIME) for problems whose clocks started on `days` (dates in Asia/
-    Shanghai), on a queryset annotated by `with_acknowledged_at`.
+def with_acknowledgement(
+    problems: QuerySet, days, now: dt.datetime
+) -> tuple[QuerySet, Q, Q]:
+    """`problems` annotated with `acknowledged_at` and `acknowledge_limit`, and the
+    conditions (ACK_DUE, ACK_IN_TIME), for problems whose clocks started on `days` (dates in
+    Asia/Shanghai; clock_start_days() gives them).
 
     acknowledged within 1 working day (1个工作日内签收) = clock started, and first
     acknowledged by the end of the first working day after the clock's starting day
     (acknowledged before the clock started, e.g. ahead of a meeting, is in time);
     due = clock started, and acknowledged or that limit passed (before it, not yet due).
     The rate is in time / due. Working days are the calendar's (liaison.workdays), so the
-    condition is built from the days the clocks started on: one clause per run of days
-    sharing a limit (about one per working day), never per problem.
+    limit is a CASE over the days the clocks started on, one branch per run of days sharing
+    a limit (about one per working day), never per problem; the conditions name it once
+    each (a few evaluations per row, whatever the number of days).
     """
-    in_time, passed = Q(pk__in=[]), Q(pk__in=[])
-    for first, last, limit in _clock_day_runs(days):
-        started = _started_within(first, last)
-        in_time |= started & Q(acknowledged_at__isnull=False, acknowledged_at__lte=limit)
-        if limit < now:
-            passed |= started
-    due = CLOCK_STARTED & (Q(acknowledged_at__isnull=False) | passed)
-    return due, CLOCK_STARTED & in_time
+    from django.db.models import Case, DateTimeField, Value, When
+
+    whens = [
+        When(_started_within(first, last), then=Value(limit))
+        for first, last, limit in _clock_day_runs(days)
+    ]
+    limit = (
+        Case(*whens, default=None, output_field=DateTimeField())
+        if whens
+        else Value(None, output_field=DateTimeField())
+    )
+    annotated = with_acknowledged_at(problems).annotate(acknowledge_limit=limit)
+    in_time = CLOCK_STARTED & Q(
+        acknowledged_at__isnull=False, acknowledged_at__lte=F("acknowledge_limit")
+    )
+    due = CLOCK_STARTED & (Q(acknowledged_at__isnull=False) | Q(acknowledge_limit__lt=now))
+    return annotated, due, in_time
 
 
 def clock_start_days(problems: QuerySet) -> list[dt.date]:

@@ -71,7 +71,7 @@ def figure_conditions(problems: QuerySet[Problem], now: dt.datetime) -> tuple[Qu
     One query (the clock-start days). The conditions are issues.metrics' definitions.
     """
     days = metrics.clock_start_days(problems.filter(metrics.ACCEPTED))
-    due, in_time = metrics.acknowledgement(days, now)
+    annotated, due, in_time = metrics.with_acknowledgement(problems, days, now)
     conditions = {
         "accepted": metrics.ACCEPTED,
         "acknowledge_due": due,
@@ -91,7 +91,7 @@ def figure_conditions(problems: QuerySet[Problem], now: dt.datetime) -> tuple[Qu
         "overdue": metrics.overdue_now(now),
         "extended": metrics.ACCEPTED & metrics.extended(),
     }
-    return metrics.with_acknowledged_at(problems), conditions
+    return annotated, conditions
 
 
 def count_month(month: dt.date, now: dt.datetime) -> dict[int, dict[str, int]]:
