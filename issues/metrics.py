@@ -260,9 +260,7 @@ def _started_within(first: dt.date, last: dt.date) -> Q:
     )
 
 
-def with_acknowledgement(
-    problems: QuerySet, days, now: dt.datetime
-) -> tuple[QuerySet, Q, Q]:
+def with_acknowledgement(problems: QuerySet, days, now: dt.datetime) -> tuple[QuerySet, Q, Q]:
     """`problems` annotated with `acknowledged_at` and `acknowledge_limit`, and the
     conditions (ACK_DUE, ACK_IN_TIME), for problems whose clocks started on `days` (dates in
     Asia/Shanghai; clock_start_days() gives them).

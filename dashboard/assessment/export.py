@@ -75,7 +75,8 @@ def ranking_workbook(ranking, period: str) -> bytes:
     add_table(
         workbook,
         sheet_name=_("Ranking"),
-        title=_("Department assessment %(period)s (%(state)s)") % {"period": period, "state": state},
+        title=_("Department assessment %(period)s (%(state)s)")
+        % {"period": period, "state": state},
         columns=ranking_columns(),
         rows=[ranking_cells(s) for s in ranking.standings],
     )

@@ -120,9 +120,7 @@ def indicator_values(counts: dict) -> dict[str, Decimal | None]:
         # metrics.with_rates' on-time rate: on time / concluded.
         "on_time": rate(counts["on_time"], counts["concluded"]),
         "satisfaction_self": rate(counts["satisfied_self"], counts["evaluated_self"]),
-        "satisfaction_callback": rate(
-            counts["satisfied_callback"], counts["evaluated_callback"]
-        ),
+        "satisfaction_callback": rate(counts["satisfied_callback"], counts["evaluated_callback"]),
         "reopen": _inverse(rate(counts["reopened"], counts["answered"])),
         "overdue": _inverse(rate(counts["overdue"], counts["accepted"])),
         "extension": _inverse(rate(counts["extended"], counts["accepted"])),

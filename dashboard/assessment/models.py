@@ -135,11 +135,11 @@ class AssessmentRow(models.Model):
     """One lead department's counts, score and rank in a frozen month (problems received
     that month, as issues.metrics counts them)."""
 
-    assessment = models.ForeignKey(
-        AssessmentMonth, on_delete=models.CASCADE, related_name="rows"
-    )
+    assessment = models.ForeignKey(AssessmentMonth, on_delete=models.CASCADE, related_name="rows")
     department = models.ForeignKey(
-        "liaison.Department", verbose_name=_("lead department"), on_delete=models.PROTECT,
+        "liaison.Department",
+        verbose_name=_("lead department"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     accepted = models.PositiveIntegerField(default=0)

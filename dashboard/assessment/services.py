@@ -78,7 +78,8 @@ def scheme_create(
     this_year = workdays.local_date(now).year
     _require(
         FIRST_YEAR <= year <= this_year + 1,
-        _("Choose a year from %(first)s to %(last)s.") % {"first": FIRST_YEAR, "last": this_year + 1},
+        _("Choose a year from %(first)s to %(last)s.")
+        % {"first": FIRST_YEAR, "last": this_year + 1},
     )
     weights_valid(weights)
     _require(len(note) <= REASON_MAX, _("The note is too long (200 characters at most)."))
@@ -172,13 +173,13 @@ def month_recalculate(
                 month=figures.month_start(month)
             )
         except AssessmentMonth.DoesNotExist:
-            raise AssessmentError(_("This month is not frozen yet: nothing to recalculate.")) from None
+            raise AssessmentError(
+                _("This month is not frozen yet: nothing to recalculate.")
+            ) from None
         check_version(
             assessment,
             expected_version,
-            StaleAssessment(
-                _("This month was recalculated meanwhile: look at its figures again.")
-            ),
+            StaleAssessment(_("This month was recalculated meanwhile: look at its figures again.")),
         )
         before = {
             row["department_id"]: (row["score"], row["rank"])

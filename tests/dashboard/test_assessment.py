@@ -4,17 +4,17 @@ October 2025 (Asia/Shanghai). National Day: 1-8 October are holidays, Saturday 1
 a make-up working day (the calendar's 2025 schedule). Rows are written directly with the
 columns the metrics read; acknowledgements are ACKNOWLEDGED events.
 
-  #  dept  received/clock   acknowledged        status       answered (due)         other
-  1  A     Thu 9  10:00     Fri 10 15:00  in    closed       Oct 15 (Oct 23) on     satisfied (self)
-  2  A     Wed 1  10:00     Thu 9  11:00  in    closed       Oct 24 (Oct 21) late   basically (call-back)
+  #  dept  received/clock   acknowledged        status       answered (due)        other
+  1  A     Thu 9  10:00     Fri 10 15:00  in    closed       Oct 15 (Oct 23) on    satisfied (self)
+  2  A     Wed 1  10:00     Thu 9  11:00  in    closed       Oct 24 (Oct 21) late  basic (call-back)
      (clock on a holiday: the first working day after it is Thu 9 October)
-  3  A     Fri 10 10:00     Mon 13 09:00  late  in progress  due Oct 24: overdue    extension approved
+  3  A     Fri 10 10:00     Mon 13 09:00  late  in progress  due Oct 24: overdue  extended
      (the next working day is the make-up Saturday 11 October: Monday is late)
   4  A     Mon 20 10:00     never         late  dispatched   due Nov 3 (not yet overdue)
-  5  A     Mon 27 10:00     Tue 28 09:00  in    resolved     Oct 30 (Nov 10) on     reopened once
+  5  A     Mon 27 10:00     Tue 28 09:00  in    resolved     Oct 30 (Nov 10) on    reopened once
   6  -     Oct 15           -                   submitted    (not counted: no lead department)
   7  A     Sep 30 10:00     Oct 9               closed       (received in September: not counted)
-  9  B     Wed 15 10:00     Thu 16 09:00  in    closed       Oct 17 (Oct 29) on     satisfied (self)
+  9  B     Wed 15 10:00     Thu 16 09:00  in    closed       Oct 17 (Oct 29) on    satisfied (self)
 
 Department A: accepted 5; acknowledged in time 3 of 5 (60.0%); on time 2 of 3 concluded
 (66.7%); self 1/1, call-back 1/1 (100%); reopened 1 of 3 answered (33.3% -> 66.7);
@@ -111,7 +111,9 @@ def october(district):
         "2025-10-09 10:00",
         acknowledged="2025-10-10 15:00",
         **answered(
-            "2025-10-15 10:00", "2025-10-23 23:59:59", satisfaction="satisfied",
+            "2025-10-15 10:00",
+            "2025-10-23 23:59:59",
+            satisfaction="satisfied",
             evaluation_source="enterprise",
         ),
     )
@@ -120,7 +122,9 @@ def october(district):
         "2025-10-01 10:00",
         acknowledged="2025-10-09 11:00",
         **answered(
-            "2025-10-24 10:00", "2025-10-21 23:59:59", satisfaction="basically",
+            "2025-10-24 10:00",
+            "2025-10-21 23:59:59",
+            satisfaction="basically",
             evaluation_source="callback",
         ),
     )
@@ -160,7 +164,9 @@ def october(district):
         dept=b,
         acknowledged="2025-10-16 09:00",
         **answered(
-            "2025-10-17 10:00", "2025-10-29 23:59:59", satisfaction="satisfied",
+            "2025-10-17 10:00",
+            "2025-10-29 23:59:59",
+            satisfaction="satisfied",
             evaluation_source="enterprise",
         ),
     )
@@ -249,8 +255,9 @@ def test_weights_must_sum_to_100(district):
     assert "99%" in refused.value.message
     assert not AssessmentScheme.objects.exists()
     first = scheme_create(year=2025, weights=WEIGHTS, actor=office, now=NOW)
-    second = scheme_create(year=2025, weights={**WEIGHTS, "on_time": 35, "overdue": 10},
-                           actor=office, now=NOW)
+    second = scheme_create(
+        year=2025, weights={**WEIGHTS, "on_time": 35, "overdue": 10}, actor=office, now=NOW
+    )
     assert (first.version, second.version) == (1, 2)
     assert AssessmentScheme.objects.filter(year=2025).count() == 2  # versions kept
     with pytest.raises(AssessmentError):
@@ -273,8 +280,7 @@ def test_the_weights_page_refuses_a_wrong_sum_in_chinese(district, client):
 
 
 def test_a_scheme_weighs_the_score(october):
-    scheme_create(year=2025, weights=WEIGHTS, actor=october["district"].users[Role.OFFICE],
-                  now=NOW)
+    scheme_create(year=2025, weights=WEIGHTS, actor=october["district"].users[Role.OFFICE], now=NOW)
     a = {s.department_id: s for s in selectors.live_ranking(OCTOBER, NOW).standings}[
         october["a"].pk
     ]
@@ -314,7 +320,10 @@ def test_a_late_change_does_not_alter_the_frozen_ranking_until_recalculated(octo
         month_recalculate(month=OCTOBER, actor=october["district"].users[Role.LEADER])
     later = at("2025-11-20 10:00")
     month_recalculate(
-        month=OCTOBER, actor=office, expected_version=assessment.version, reason="评价更正",
+        month=OCTOBER,
+        actor=office,
+        expected_version=assessment.version,
+        reason="评价更正",
         now=later,
     )
     again = selectors.frozen_ranking(OCTOBER)
@@ -474,7 +483,7 @@ def test_drill_down_queries_are_constant(october, client, django_assert_num_quer
 
 
 def test_xlsx_cells_are_numbers_or_text_never_formulas(october, client):
-    Department.objects.filter(pk=october["b"].pk).update(name="=HYPERLINK(\"x\")")
+    Department.objects.filter(pk=october["b"].pk).update(name='=HYPERLINK("x")')
     month_freeze(month=OCTOBER, now=NOW)
     client.force_login(october["district"].users[Role.OFFICE])
     with translation.override("en"):

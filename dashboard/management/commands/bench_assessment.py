@@ -52,7 +52,8 @@ FROM issues_problem
 WHERE clock_started_at IS NOT NULL AND id %% 17 = 0
 """
 _UPDATES_SQL = [
-    "UPDATE issues_problem SET reopen_count = 1 WHERE first_resolved_at IS NOT NULL AND id % 19 = 0",
+    "UPDATE issues_problem SET reopen_count = 1 "
+    "WHERE first_resolved_at IS NOT NULL AND id % 19 = 0",
     "UPDATE issues_problem SET evaluation_source = 'callback' WHERE satisfaction IN "
     "('satisfied', 'basically', 'unsatisfied') AND id % 7 = 0",
     "UPDATE issues_problem SET evaluation_source = 'enterprise' WHERE satisfaction IN "
@@ -141,8 +142,9 @@ class Command(BaseCommand):
 
     def measure(self, c: dict, month: dt.date, now, repeats: int, n: int) -> None:
         param = f"{month:%Y-%m}"
-        self.time_case("count a month (all departments)", lambda: figures.count_month(month, now),
-                       repeats, n)
+        self.time_case(
+            "count a month (all departments)", lambda: figures.count_month(month, now), repeats, n
+        )
         self.time_case(
             "score and rank a month",
             lambda: figures.standings(figures.count_month(month, now), DEFAULT_WEIGHTS),
@@ -155,8 +157,9 @@ class Command(BaseCommand):
             return month_freeze(month=month, now=now)
 
         self.time_case("freeze a month (count, score, store)", freeze, repeats, n)
-        self.time_case("frozen ranking (selector)", lambda: selectors.frozen_ranking(month),
-                       repeats, n)
+        self.time_case(
+            "frozen ranking (selector)", lambda: selectors.frozen_ranking(month), repeats, n
+        )
         base = "/dashboard/assessment/"
         department = c["department"].pk
         for case, user, url in (
@@ -167,8 +170,11 @@ class Command(BaseCommand):
                 c["leader"],
                 f"{base}{param}/department/{department}/acknowledged_late/",
             ),
-            ("drill-down (head, on time)", c["head"],
-             f"{base}{param}/department/{department}/on_time/"),
+            (
+                "drill-down (head, on time)",
+                c["head"],
+                f"{base}{param}/department/{department}/on_time/",
+            ),
             ("year page", c["leader"], f"{base}year/"),
             ("export .xlsx (frozen month)", c["office"], f"{base}export.xlsx?month={param}"),
         ):
