@@ -60,8 +60,8 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
-@pytest.fixture
-def october(district):
+@pytest.fixture(name="october")
+def october_fixture(district):
     users = district.users
     category = Category.objects.create(name_zh="环保", name_en="Environment")
     a, b = district.department, district.other_department
