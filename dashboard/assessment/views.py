@@ -67,11 +67,21 @@ def _chosen_year(request, now: dt.datetime) -> int:
     return this_year
 
 
-def _visible_standings(user, ranking: selectors.Ranking):
+def _visible_standings(user, ranking: selectors.Ranking, month: dt.date | None = None):
     """Every department's row for the office and leaders; a head sees the ranking table too,
-    with links only for their own department."""
+    with links only for their own department. `links`: each figure's problem list (one
+    reverse for the page, not one per link)."""
+    pattern = reverse("assessment:problems", args=[f"{month:%Y-%m}", 0, "FIGURE"]) if month else ""
+    prefix, _zero, _rest = pattern.rpartition("/0/FIGURE/")
     for standing in ranking.standings:
-        standing.may_open = selectors.may_see_department(user, standing.department_id)
+        standing.may_open = bool(month) and selectors.may_see_department(
+            user, standing.department_id
+        )
+        standing.links = (
+            {name: f"{prefix}/{standing.department_id}/{name}/" for name in figures.FIGURE_NAMES}
+            if standing.may_open
+            else {}
+        )
     return ranking.standings
 
 
@@ -94,7 +104,7 @@ def ranking_page(request):
             "month": month,
             "month_param": f"{month:%Y-%m}",
             "months": selectors.months_offered(now),
-            "standings": _visible_standings(request.user, ranking),
+            "standings": _visible_standings(request.user, ranking, month),
             "weights": _weights(ranking),
             "is_office": permissions.is_office(request.user),
             "recalculate_form": RecalculateForm(initial={"version": assessment.version})
@@ -119,7 +129,7 @@ def year_page(request):
             "ranking": ranking,
             "year": year,
             "years": list(range(this_year, this_year - YEARS_OFFERED, -1)),
-            "standings": ranking.standings,
+            "standings": _visible_standings(request.user, ranking),
             "weights": _weights(ranking),
         },
     )
