@@ -80,3 +80,11 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "-"
+
+
+from .assessment.models import (  # noqa: E402,F401  (the assessment's models, in its package)
+    AssessmentLog,
+    AssessmentMonth,
+    AssessmentRow,
+    AssessmentScheme,
+)

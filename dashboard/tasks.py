@@ -28,3 +28,12 @@ def refresh_dashboard() -> int:
 def refresh_dashboard_full() -> int:
     """Nightly: rebuild every cell (picks up what updated_at does not record, e.g. towns)."""
     return len(dashboard_refresh(full=True))
+
+
+@shared_task(name="dashboard.tasks.freeze_assessments", acks_late=True, ignore_result=True)
+def freeze_assessments() -> int:
+    """Daily: freeze every month whose freezing day (the first working day after it) has
+    come (dashboard.assessment). Idempotent: a frozen month is never recounted here."""
+    from .assessment.services import assessments_freeze_due
+
+    return len(assessments_freeze_due())

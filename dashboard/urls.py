@@ -1,6 +1,6 @@
 """The home page, the dashboard and the notification settings; included at the root."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/notifications/", views.notification_settings, name="notification_settings"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/export.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
+    path("dashboard/assessment/", include("dashboard.assessment.urls")),
 ]

@@ -345,6 +345,7 @@ CELERY_TASK_ROUTES = {
     # dashboard.tasks, under the names they had in liaison.
     "dashboard.tasks.refresh_dashboard": {"queue": "deadlines"},
     "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
+    "dashboard.tasks.freeze_assessments": {"queue": "deadlines"},
     # notifications.tasks, under the names they had in issues (queued messages carry them).
     "notifications.tasks.deliver_notification": {"queue": "notifications"},
     "notifications.tasks.requeue_pending_notifications": {"queue": "notifications"},
@@ -471,6 +472,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # The department assessment (dashboard.assessment): each day, a month whose first
+    # working day after it has come is frozen (once; later runs find it frozen).
+    "freeze-assessments": {
+        "task": "dashboard.tasks.freeze_assessments",
+        "schedule": crontab(hour=1, minute=10),
     },
     # Follow-up visits due today: their recorders and commissioners told (service).
     "remind-visit-follow-ups": {
