@@ -83,4 +83,10 @@ class DashboardRefresh(models.Model):
 
 
 # The monthly bulletin's models live in their own module (dashboard.bulletin).
+from .assessment.models import (  # noqa: E402,F401  (the assessment's models, in its package)
+    AssessmentLog,
+    AssessmentMonth,
+    AssessmentRow,
+    AssessmentScheme,
+)
 from .bulletin.models import Bulletin, BulletinThresholds  # noqa: E402, F401

@@ -46,3 +46,12 @@ def generate_monthly_bulletin() -> str:
 
     bulletin = bulletin_generate_due()
     return bulletin.slug if bulletin else ""
+
+
+@shared_task(name="dashboard.tasks.freeze_assessments", acks_late=True, ignore_result=True)
+def freeze_assessments() -> int:
+    """Daily: freeze every month whose freezing day (the first working day after it) has
+    come (dashboard.assessment). Idempotent: a frozen month is never recounted here."""
+    from .assessment.services import assessments_freeze_due
+
+    return len(assessments_freeze_due())

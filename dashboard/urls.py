@@ -10,4 +10,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/export.xlsx", views.dashboard_xlsx, name="dashboard_xlsx"),
     path("", include("dashboard.bulletin.urls")),
+    path("dashboard/assessment/", include("dashboard.assessment.urls")),
 ]

@@ -198,3 +198,122 @@ def _working_day_ordinals(days: set[dt.date]) -> dict[dt.date, int]:
         ordinal[day] = running
         previous = day
     return ordinal
+
+
+# --- assessment figures (考核, dashboard.assessment) ---------------------------------------
+# Figures the department assessment counts besides the ones above, defined here once so
+# that any other page counting them counts the same.
+
+# The working days a lead department has to acknowledge (签收) a problem after its clock
+# starts (dispatch, or the face-to-face meeting's date): the end of the first working day
+# after that day, the day itself not counted (the rule of the deadline, DESIGN.md §5).
+ACKNOWLEDGE_WORKING_DAYS = 1
+# Reopened (重办) at least once, by the enterprise or after a call-back review
+# (reopen_count counts the REOPENED events).
+REOPENED = Q(reopen_count__gt=0)
+# Answered at least once: what a reopen rate is over (reopened / answered).
+ANSWERED = Q(first_resolved_at__isnull=False)
+# Evaluated by the enterprise itself (not the office's call-back on its behalf).
+EVALUATED_SELF = EVALUATED & ~BY_CALLBACK
+EVALUATED_CALLBACK = EVALUATED & BY_CALLBACK
+# Accepted problems whose clock has started (not one waiting for its meeting).
+CLOCK_STARTED = ACCEPTED & Q(clock_started_at__isnull=False)
+
+
+def with_acknowledged_at(problems: QuerySet) -> QuerySet:
+    """`problems` annotated with `acknowledged_at`: the time of the first acknowledgement
+    (签收) event, or None (a correlated subquery on the events' (problem, created_at) index)."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import EventKind, ProblemEvent
+
+    first = (
+        ProblemEvent.objects.filter(problem=OuterRef("pk"), kind=EventKind.ACKNOWLEDGED)
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    return problems.annotate(acknowledged_at=Subquery(first))
+
+
+def acknowledge_limit(day: dt.date) -> dt.datetime:
+    """The end of the day by which a problem whose clock started on `day` is acknowledged."""
+    return workdays.end_of_day(workdays.add_working_days(day, ACKNOWLEDGE_WORKING_DAYS).value)
+
+
+def _clock_day_runs(days) -> list[tuple[dt.date, dt.date, dt.datetime]]:
+    """The clock-start days grouped into runs sharing one acknowledgement limit: (first day,
+    last day, limit). A Friday, Saturday and Sunday share Monday's: a few runs a month."""
+    runs: list[list] = []
+    for day in sorted(set(days)):
+        limit = acknowledge_limit(day)
+        if runs and runs[-1][2] == limit:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, limit])
+    return [tuple(run) for run in runs]
+
+
+def _started_within(first: dt.date, last: dt.date) -> Q:
+    return Q(
+        clock_started_at__gte=workdays.start_of_day(first),
+        clock_started_at__lt=workdays.start_of_day(last + dt.timedelta(days=1)),
+    )
+
+
+def with_acknowledgement(problems: QuerySet, days, now: dt.datetime) -> tuple[QuerySet, Q, Q]:
+    """`problems` annotated with `acknowledged_at` and `acknowledge_limit`, and the
+    conditions (ACK_DUE, ACK_IN_TIME), for problems whose clocks started on `days` (dates in
+    Asia/Shanghai; clock_start_days() gives them).
+
+    acknowledged within 1 working day (1个工作日内签收) = clock started, and first
+    acknowledged by the end of the first working day after the clock's starting day
+    (acknowledged before the clock started, e.g. ahead of a meeting, is in time);
+    due = clock started, and acknowledged or that limit passed (before it, not yet due).
+    The rate is in time / due. Working days are the calendar's (liaison.workdays), so the
+    limit is a CASE over the days the clocks started on, one branch per run of days sharing
+    a limit (about one per working day), never per problem; the conditions name it once
+    each (a few evaluations per row, whatever the number of days).
+    """
+    from django.db.models import Case, DateTimeField, Value, When
+
+    whens = [
+        When(_started_within(first, last), then=Value(limit))
+        for first, last, limit in _clock_day_runs(days)
+    ]
+    limit = (
+        Case(*whens, default=None, output_field=DateTimeField())
+        if whens
+        else Value(None, output_field=DateTimeField())
+    )
+    annotated = with_acknowledged_at(problems).annotate(acknowledge_limit=limit)
+    in_time = CLOCK_STARTED & Q(
+        acknowledged_at__isnull=False, acknowledged_at__lte=F("acknowledge_limit")
+    )
+    due = CLOCK_STARTED & (Q(acknowledged_at__isnull=False) | Q(acknowledge_limit__lt=now))
+    return annotated, due, in_time
+
+
+def clock_start_days(problems: QuerySet) -> list[dt.date]:
+    """The distinct days (Asia/Shanghai) the clocks of `problems` started on (one query,
+    one row per day)."""
+    return list(
+        problems.filter(clock_started_at__isnull=False)
+        .order_by()
+        .values_list(TruncDate("clock_started_at", tzinfo=workdays.SHANGHAI), flat=True)
+        .distinct()
+    )
+
+
+def extended() -> Q:
+    """Granted an extension (延期): at least one approved extension request."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import ExtensionRequest
+
+    return Q(
+        Exists(
+            ExtensionRequest.objects.filter(
+                problem=OuterRef("pk"), decision=ExtensionRequest.Decision.APPROVED
+            )
+        )
+    )

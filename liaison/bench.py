@@ -39,14 +39,14 @@ def time_calls(
 
 
 def _pass_two_factor(client, user) -> None:
-    """The session passed the second step of sign-in, as django_otp.login records it
-    (officials must: liaison.twofactor), with a confirmed app the benchmark gives the user."""
+    """Officials sign in with a second factor: the benchmark's session passed it, with an
+    authenticator made for the (rolled-back) benchmark user, as django_otp.login does."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        device = TOTPDevice.objects.create(user=user, name="benchmark", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

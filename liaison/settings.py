@@ -346,6 +346,7 @@ CELERY_TASK_ROUTES = {
     "dashboard.tasks.refresh_dashboard": {"queue": "deadlines"},
     "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
     "dashboard.tasks.generate_monthly_bulletin": {"queue": "deadlines"},
+    "dashboard.tasks.freeze_assessments": {"queue": "deadlines"},
     # notifications.tasks, under the names they had in issues (queued messages carry them).
     "notifications.tasks.deliver_notification": {"queue": "notifications"},
     "notifications.tasks.requeue_pending_notifications": {"queue": "notifications"},
@@ -474,10 +475,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
     # The monthly bulletin (dashboard.bulletin): every morning; the task generates last
-    # month's on the first working day of the month (the calendar decides), once.
+    # month's on the first working day of the month (the calendar decides), once, after
+    # the assessment froze the month (01:10) so that its ranking is the frozen one.
     "generate-monthly-bulletin": {
         "task": "dashboard.tasks.generate_monthly_bulletin",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # The department assessment (dashboard.assessment): each day, a month whose first
+    # working day after it has come is frozen (once; later runs find it frozen).
+    "freeze-assessments": {
+        "task": "dashboard.tasks.freeze_assessments",
+        "schedule": crontab(hour=1, minute=10),
     },
     # Follow-up visits due today: their recorders and commissioners told (service).
     "remind-visit-follow-ups": {

@@ -78,8 +78,7 @@ SELECT
          WHEN r2 < 0.95 THEN 'unsatisfied' ELSE 'not_evaluated' END,
     0, CASE WHEN st = 'rejected' THEN '基准' ELSE '' END,
     CASE WHEN m < %(meetings_count)s THEN (%(meetings)s::int[])[1 + m] END,
-    %(calendar_revision)s, '', CASE WHEN st <> 'closed' THEN ''
-         WHEN r2 < 0.95 THEN 'enterprise' ELSE 'none' END
+    %(calendar_revision)s, '', ''
 FROM (
     SELECT g, st, created, e, c, d, m, r2,
            st NOT IN ('submitted', 'rejected') AS accepted,

@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
+from dashboard.assessment.demo import seed_assessments
 from dashboard.bulletin.demo import seed_bulletins
 from dashboard.summary import dashboard_refresh
 from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
@@ -222,7 +223,8 @@ def seed_dashboard_summary(district: DemoDistrict) -> None:
 # The order matters: departments need their leaders, enterprises their towns; problems
 # go in by date (last year's meetings, the last 12 months, this year's meetings), so
 # reference numbers rise with the submission date; coordination meetings need open
-# problems; the sweep acts on everything, and the dashboard's summary counts it all.
+# problems; the sweep acts on everything, the past months' assessments are frozen from
+# it, and the dashboard's summary counts it all.
 STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_officials,
     seed_departments,
@@ -239,6 +241,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_common_problems,
     seed_deadline_sweep,
     seed_relief,
+    seed_assessments,
     seed_dashboard_summary,
     # The last twelve months' bulletins, after the sweep (their overdue figures).
     seed_bulletins,

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0002_dashboardcell_evaluated_by_callback'),
+        ('dashboard', '0003_assessment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
