@@ -1,5 +1,5 @@
-"""The bulletin's sections from the apps that came after it: common problems' progress
-(policy) and burden relief (issues.relief); the assessment's ranking follows when merged.
+"""The bulletin's sections from the apps that came after it: the assessment's ranking
+(dashboard.assessment), common problems' progress (policy) and burden relief (issues.relief).
 
 Each is a builder over BulletinContext (dashboard.bulletin.sections), a presenter for the
 page, and an .xlsx sheet; `register_all` (DashboardConfig.ready) puts them in their place.
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from issues.selectors import relief_totals
 from liaison import workdays
+from liaison.xlsx import rate
 
 from .export import register_sheet
 from .sections import BulletinContext, Section, month_bounds, register
@@ -22,6 +23,64 @@ from .selectors import PRESENTERS
 
 # The most departments named in the relief section.
 RELIEF_DEPARTMENTS = 5
+
+# --- the assessment's ranking ------------------------------------------------------------
+
+
+def build_assessment(ctx: BulletinContext) -> dict:
+    """The month's department ranking: the frozen one (the assessment freezes a month on
+    the first working day after it, before the bulletin), else counted now, provisional."""
+    from ..assessment.selectors import frozen_ranking, live_ranking
+
+    ranking = frozen_ranking(ctx.month)
+    frozen = ranking is not None
+    if ranking is None:
+        ranking = live_ranking(ctx.month, ctx.now)
+    return {
+        "frozen": frozen,
+        "scheme_version": ranking.scheme_version,
+        "rows": [
+            {
+                "rank": standing.rank,
+                "name": standing.label,
+                "score": _text(standing.score),
+                "accepted": standing.counts.get("accepted", 0),
+                "on_time_rate": _text(standing.values.get("on_time")),
+            }
+            for standing in ranking.standings
+        ],
+    }
+
+
+@register_sheet("assessment")
+def _assessment_sheet(data: dict) -> list:
+    return [
+        (
+            _("Assessment ranking"),
+            [
+                (_("Rank"), 8),
+                (_("Department"), 28),
+                (_("Score"), 10),
+                (_("Accepted"), 10),
+                (_("On-time rate %"), 12),
+            ],
+            [
+                [r["rank"], r["name"], r["score"], r["accepted"], rate(r["on_time_rate"])]
+                for r in data["rows"]
+            ],
+        )
+    ]
+
+
+def _present_assessment(data: dict) -> dict:
+    for row in data["rows"]:
+        row["score"] = None if row["score"] is None else Decimal(row["score"])
+    return data
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
 
 # --- common problems' progress -------------------------------------------------------------
 
@@ -173,15 +232,21 @@ def _relief_sheet(data: dict) -> list:
 
 
 def register_all() -> None:
-    """Put the sections in their place (DashboardConfig.ready)."""
+    """Put the sections in their place (DashboardConfig.ready): the ranking after the
+    departments below the thresholds, then common problems; relief after the key tasks."""
+    register(
+        Section("assessment", gettext_lazy("Department assessment ranking"), build_assessment),
+        after="departments_below",
+    )
     register(
         Section(
             "common_problems", gettext_lazy("Common problems' progress"), build_common_problems
         ),
-        after="departments_below",
+        after="assessment",
     )
-    PRESENTERS.setdefault("common_problems", _present_common_problems)
     register(
         Section("relief", gettext_lazy("Burden relief"), build_relief), after="key_tasks_behind"
     )
+    PRESENTERS.setdefault("assessment", _present_assessment)
+    PRESENTERS.setdefault("common_problems", _present_common_problems)
     PRESENTERS.setdefault("relief", _present_relief)

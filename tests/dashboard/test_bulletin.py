@@ -546,3 +546,25 @@ def test_burden_relief_of_the_month_and_the_year(world):
     from dashboard.bulletin.sections_more import ten_thousands
 
     assert ten_thousands(relief["year"]["amount"]) == Decimal("205205.00")  # 20.52 亿元
+
+
+def test_the_assessment_ranking_frozen_or_provisional(world):
+    from dashboard.assessment.selectors import frozen_ranking
+    from dashboard.assessment.services import month_freeze
+
+    provisional = snapshot()["sections"]["assessment"]
+    assert provisional["frozen"] is False
+
+    month_freeze(month=APRIL, now=NOW)
+    frozen = snapshot()["sections"]["assessment"]
+    ranking = frozen_ranking(APRIL)
+
+    assert frozen["frozen"] is True
+    assert [(r["rank"], r["name"]) for r in frozen["rows"]] == [
+        (s.rank, s.label) for s in ranking.standings
+    ]
+    assert [r["score"] for r in frozen["rows"]] == [
+        None if s.score is None else str(s.score) for s in ranking.standings
+    ]
+    assert frozen["rows"][0]["name"] == world["district"].department.name
+    assert frozen["rows"][0]["accepted"] == 2

@@ -311,6 +311,7 @@ def test_the_page_shows_the_snapshot_in_the_readers_language(client, world):
         "headline",
         "hotspots",
         "departments_below",
+        "assessment",
         "common_problems",
         "key_tasks_behind",
         "relief",
