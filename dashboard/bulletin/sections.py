@@ -56,7 +56,7 @@ def previous_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
-def _text(value: Decimal | None) -> str | None:
+def decimal_text(value: Decimal | None) -> str | None:
     """A Decimal as JSON keeps it exactly: a string ("93.5"); None stays None."""
     return None if value is None else str(value)
 
@@ -64,8 +64,8 @@ def _text(value: Decimal | None) -> str | None:
 def figures_json(figures: Figures) -> dict:
     """The counts and rates of one group, as kept in the snapshot."""
     data = {name: figures.counts.get(name, 0) for name in COUNTS}
-    data.update({name: _text(figures.counts.get(name)) for name in RATES})
-    data["average_working_days"] = _text(figures.average_working_days)
+    data.update({name: decimal_text(figures.counts.get(name)) for name in RATES})
+    data["average_working_days"] = decimal_text(figures.average_working_days)
     return data
 
 
@@ -141,7 +141,7 @@ def build_headline(ctx: BulletinContext) -> dict:
     for name in (*RATES, "average_working_days"):
         now_, then = current[name], previous[name]
         changes[name] = (
-            None if now_ is None or then is None else _text(Decimal(now_) - Decimal(then))
+            None if now_ is None or then is None else decimal_text(Decimal(now_) - Decimal(then))
         )
     return {"current": current, "previous": previous, "changes": changes}
 
@@ -204,9 +204,9 @@ def build_departments_below(ctx: BulletinContext) -> dict:
                 "name": ctx.department_name(pk),
                 "received": f.received if f else 0,
                 "concluded": f.concluded if f else 0,
-                "on_time_rate": _text(f.on_time_rate) if f else None,
+                "on_time_rate": decimal_text(f.on_time_rate) if f else None,
                 "evaluated": f.evaluated if f else 0,
-                "satisfaction_rate": _text(f.satisfaction_rate) if f else None,
+                "satisfaction_rate": decimal_text(f.satisfaction_rate) if f else None,
                 "overdue": overdue,
                 "reasons": reasons,
             }
@@ -214,8 +214,8 @@ def build_departments_below(ctx: BulletinContext) -> dict:
     rows.sort(key=lambda r: (-len(r["reasons"]), -r["overdue"], r["name"]))
     return {
         "thresholds": {
-            "min_on_time_rate": _text(t.min_on_time_rate),
-            "min_satisfaction_rate": _text(t.min_satisfaction_rate),
+            "min_on_time_rate": decimal_text(t.min_on_time_rate),
+            "min_satisfaction_rate": decimal_text(t.min_satisfaction_rate),
             "max_overdue": t.max_overdue,
             "min_rated": t.min_rated,
         },

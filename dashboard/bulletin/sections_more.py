@@ -18,7 +18,7 @@ from liaison import workdays
 from liaison.xlsx import rate
 
 from .export import register_sheet
-from .sections import BulletinContext, Section, month_bounds, register
+from .sections import BulletinContext, Section, decimal_text, month_bounds, register
 from .selectors import PRESENTERS
 
 # The most departments named in the relief section.
@@ -43,9 +43,9 @@ def build_assessment(ctx: BulletinContext) -> dict:
             {
                 "rank": standing.rank,
                 "name": standing.label,
-                "score": _text(standing.score),
+                "score": decimal_text(standing.score),
                 "accepted": standing.counts.get("accepted", 0),
-                "on_time_rate": _text(standing.values.get("on_time")),
+                "on_time_rate": decimal_text(standing.values.get("on_time")),
             }
             for standing in ranking.standings
         ],
@@ -76,10 +76,6 @@ def _present_assessment(data: dict) -> dict:
     for row in data["rows"]:
         row["score"] = None if row["score"] is None else Decimal(row["score"])
     return data
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
 
 
 # --- common problems' progress -------------------------------------------------------------
