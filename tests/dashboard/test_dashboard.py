@@ -432,6 +432,7 @@ def test_the_export_holds_the_same_tables(world, client):
         "Months",
         "Escalated",
         "Action items overdue",
+        "Burden relief",
     ]
 
 
