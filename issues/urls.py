@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from notifications import urls as notification_urls
 
-from . import views, views_callbacks, views_lists
+from . import views, views_callbacks, views_lists, views_merging
 
 app_name = "issues"
 
@@ -36,4 +36,6 @@ urlpatterns = [
     path(f"{REF}/call-back/", views_callbacks.callback_page, name="callback"),
     path(f"{REF}/call-back/review/", views_callbacks.callback_review, name="callback_review"),
     path(f"{REF}/attach/", views.problem_attach, name="attach"),
+    path(f"{REF}/merge/", views_merging.problem_merge, name="merge"),
+    path(f"{REF}/unmerge/", views_merging.problem_unmerge, name="unmerge"),
 ]
