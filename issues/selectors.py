@@ -99,7 +99,10 @@ def district_leader_is(user) -> Q:
 
 def with_list_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
     # The meeting: a problem dispatched early shows "clock starts at the meeting on ...".
-    return problems.select_related("enterprise", "category", "lead_department", "meeting")
+    # The main problem a merged one is handled with (并单): its reference, same query.
+    return problems.select_related(
+        "enterprise", "category", "lead_department", "meeting", "merged_into"
+    )
 
 
 def events_visible_to(user, problem: Problem) -> QuerySet[ProblemEvent]:

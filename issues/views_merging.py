@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+import audit
+from audit.models import Action
 from liaison import permissions
 from liaison.pages import role_required
 
@@ -82,6 +84,9 @@ def problem_merge(request, reference: str):
                 % {"ref": problem.reference, "main": main.reference},
             )
             return redirect("issues:detail", reference=main.reference)
+    if main is not None:
+        # The confirm page shows both enterprises' problems: a read like the problem page's.
+        audit.record(request, Action.VIEWED_PROBLEM, main, detail="merge")
     co_department = (
         problem.lead_department
         if main is not None

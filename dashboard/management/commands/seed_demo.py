@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
 from dashboard.summary import dashboard_refresh
-from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
+from issues.demo import seed_callbacks, seed_deadline_sweep, seed_merged_problem, seed_problems
 from keytasks.demo import seed_key_tasks
 from liaison import demo_data
 from liaison.models import Department, Enterprise, Profile, Role
@@ -228,6 +228,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_past_year,
     seed_problems,
     seed_callbacks,
+    seed_merged_problem,
     seed_current_year,
     seed_coordination,
     seed_consultations,
