@@ -324,6 +324,8 @@ def problem_page_context(*, user, problem: Problem) -> dict:
             "merged_into",
         )
         .prefetch_related("co_departments")
+        # Whether problems are merged into it (并单): the list is read only if so.
+        .annotate(has_merged=Exists(Problem.objects.filter(merged_into=OuterRef("pk"))))
         .get(pk=problem.pk)
     )
     status = problem.status
@@ -439,7 +441,12 @@ def merge_context(*, user, problem: Problem) -> dict:
     the main problem's timeline as `user` may see it (public only for the enterprise);
     for a main problem, the problems merged into it (officials); for a submitted or open
     problem, the office's possible duplicates. At most three queries."""
-    context: dict = {"main_problem": None, "main_events": [], "merged_problems": []}
+    context: dict = {
+        "main_problem": None,
+        "main_events": [],
+        "merged_problems": [],
+        "possible_duplicates": None,
+    }
     if problem.merged_into_id is not None:
         main = problem.merged_into
         context["main_problem"] = main
@@ -449,11 +456,12 @@ def merge_context(*, user, problem: Problem) -> dict:
             if event.kind not in HIDDEN_FROM_MERGED
         ]
         return context
-    if permissions.can_see_internal_events(user):
+    if getattr(problem, "has_merged", True) and permissions.can_see_internal_events(user):
         context["merged_problems"] = list(
             problem.merged_problems.select_related("enterprise").order_by("merged_at", "id")
         )
-    if problem.status in (Status.SUBMITTED, *OPEN_STATUSES) and permissions.can_merge(user):
+    # At triage (a submitted problem), the office sees possible duplicates: one query.
+    if problem.status == Status.SUBMITTED and permissions.can_merge(user):
         context["possible_duplicates"] = similarity.possible_duplicates(
             problem, similarity.candidates()
         )
