@@ -439,7 +439,7 @@ MERGED_GROUP = (
     ),
 )
 MERGED_ANSWER = (
-    "经区生态环境分局会同洪合镇现场协调：集中处理站新增一条处理线，日处理能力提高40%；"
+    "经区生态环境分局于{month}月{day}日会同洪合镇现场协调：集中处理站新增一条处理线，日处理能力提高40%；"
     "旺季实行分时段预约排放，各企业可在镇毛衫产业服务中心预约。此答复适用于反映同一问题的各家企业。"
 )
 
@@ -502,7 +502,10 @@ def seed_merged_problem(district) -> None:
             now=_at(_wd(start, 3), 10),
         )
         workflow.problem_resolve(
-            problem_id=main.pk, actor=staff, answer=MERGED_ANSWER, now=_at(_wd(start, 7), 15)
+            problem_id=main.pk,
+            actor=staff,
+            answer=MERGED_ANSWER.format(month=_wd(start, 6).month, day=_wd(start, 6).day),
+            now=_at(_wd(start, 7), 15),
         )
         for problem, (slug, _t, _d, satisfaction, comment) in zip(
             problems, MERGED_GROUP, strict=True
