@@ -78,6 +78,13 @@ class ProblemSerializer(serializers.ModelSerializer):
     category = NamedRefSerializer(read_only=True)
     lead_department = NamedRefSerializer(read_only=True, allow_null=True)
     meeting = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    merged_into = serializers.SlugRelatedField(
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text="The main problem's reference when this one is merged into it (并单): "
+        "handled, answered and counted there; evaluated by its own enterprise.",
+    )
 
     class Meta:
         model = Problem
@@ -101,6 +108,7 @@ class ProblemSerializer(serializers.ModelSerializer):
             "closed_at",
             "satisfaction",
             "reopen_count",
+            "merged_into",
             "version",
         ]
         read_only_fields = fields

@@ -46,6 +46,9 @@ IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 # Query parameters that are the API's own, not the web list's filters.
 NOT_FILTERS = ("cursor", "page_size", "ordering", "page")
 
+# Merging (并单) is done on the office's pages, not through the API: not offered here.
+WEB_ONLY_ACTIONS = frozenset({"merge", "unmerge"})
+
 
 class ApiProblemFilter(ProblemFilter):
     """The web list's filters. For the schema, `district_leader` is said to take a user's
@@ -143,8 +146,11 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             self.request.user
         ):
             pending = selectors.pending_extension(problem)
-        actions = selectors.problem_actions(
-            user=self.request.user, problem=problem, pending_extension=pending
+        actions = (
+            selectors.problem_actions(
+                user=self.request.user, problem=problem, pending_extension=pending
+            )
+            - WEB_ONLY_ACTIONS
         )
         data = s.ProblemDetailSerializer(problem, context={"actions": actions}).data
         return Response(data, status=status_code, headers=headers)

@@ -68,6 +68,8 @@ COUNT_NAMES = (
     # Of the evaluated, those the office's call-back (回访) obtained for the enterprise.
     "evaluated_by_callback",
     "escalated",
+    # Enterprises affected: accepted problems, merged ones (并单) included (issues.metrics).
+    "affected",
 )
 # The summary's key: the problem fields behind DashboardCell's integer key columns.
 SUMMARY_KEY = (

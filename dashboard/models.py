@@ -33,6 +33,9 @@ class DashboardCell(models.Model):
     satisfied = models.PositiveIntegerField(default=0)
     evaluated_by_callback = models.PositiveIntegerField(default=0)
     escalated = models.PositiveIntegerField(default=0)
+    # Enterprises affected (issues.metrics.AFFECTED): a merged group counts once above,
+    # once per enterprise here.
+    affected = models.PositiveIntegerField(default=0)
     # Handling time (issues.metrics.handling_time): answered problems and their working
     # days summed; signed, as a problem answered before its clock started counts negative.
     handling_count = models.PositiveIntegerField(default=0)

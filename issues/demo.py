@@ -26,6 +26,7 @@ __all__ = [
     "seed_callbacks",
     "seed_categories",
     "seed_deadline_sweep",
+    "seed_merged_problem",
     "seed_problems",
 ]
 
@@ -409,3 +410,110 @@ def seed_deadline_sweep(district) -> None:
     """
     if district.created["problem"]:
         deadlines.sweep()
+
+
+# A problem shared by several sweater (毛衫) firms of 洪合, merged (并单) into one main
+# problem: the wash-water treatment the town's sweater makers all depend on.
+MERGED_GROUP = (
+    # (enterprise slug, title, description, satisfaction, comment)
+    (
+        "hongxiu",
+        "毛衫水洗废水集中处理能力不足",
+        "旺季水洗量大，园区集中处理站排队时间长，水洗工序经常停工待排，影响订单交期。",
+        Satisfaction.SATISFIED,
+        "处理站扩容后不再排队，感谢！",
+    ),
+    (
+        "meiyang",
+        "水洗废水排放排队，毛衫水洗停工",
+        "我厂毛衫水洗废水需排入集中处理站，近期处理站满负荷，排队严重，水洗车间停工。",
+        Satisfaction.BASICALLY,
+        "基本解决，希望夜间时段也能开放。",
+    ),
+    (
+        "jiaxin",
+        "羊绒衫水洗废水处理站满负荷",
+        "羊绒衫水洗后的废水送处理站处理，处理站满负荷，等待时间长，希望增加处理能力。",
+        Satisfaction.SATISFIED,
+        "",
+    ),
+)
+MERGED_ANSWER = (
+    "经区生态环境分局于{month}月{day}日会同洪合镇现场协调：集中处理站新增一条处理线，日处理能力提高40%；"
+    "旺季实行分时段预约排放，各企业可在镇毛衫产业服务中心预约。此答复适用于反映同一问题的各家企业。"
+)
+
+
+def seed_merged_problem(district) -> None:
+    """Three sweater firms' problems about the same wash-water treatment, merged into the
+    first one; the environment bureau answers the main problem and each firm evaluates.
+    On a run that created problems only (idempotent), with times in the last month."""
+    if not district.created["problem"]:
+        return
+    from liaison.models import Profile, Role
+
+    office = _user(district, "office1")
+    department = district.departments["sthj"]
+    staff = _user(district, "sthj_staff")
+    category = Category.objects.get(name_zh=CATEGORIES[0][0])
+    users = {
+        profile.enterprise_id: profile.user
+        for profile in Profile.objects.filter(
+            role=Role.ENTERPRISE,
+            enterprise__in=[district.enterprises[slug] for slug, *_ in MERGED_GROUP],
+        ).select_related("user")
+    }
+    today = timezone.localdate()
+    start = _wd(today, -12)
+    problems = []
+    with notifications.suppressed():
+        for n, (slug, title, description, _s, _c) in enumerate(MERGED_GROUP):
+            enterprise = district.enterprises[slug]
+            problems.append(
+                workflow.problem_submit(
+                    actor=users[enterprise.pk],
+                    enterprise=enterprise,
+                    title=title,
+                    description=description,
+                    category=category,
+                    now=_at(start if n == 0 else _wd(start, 1), 9 + n),
+                )
+            )
+        main = workflow.problem_dispatch(
+            problem_id=problems[0].pk,
+            actor=office,
+            lead_department=department,
+            co_departments=[district.departments["hh"]],
+            note="多家毛衫企业反映同一问题，请生态环境分局牵头，洪合镇协办。",
+            now=_at(start, 14),
+        )
+        workflow.problem_acknowledge(problem_id=main.pk, actor=staff, now=_at(_wd(start, 1), 9))
+        workflow.problems_merge(
+            main_id=main.pk,
+            problem_ids=[p.pk for p in problems[1:]],
+            actor=office,
+            now=_at(_wd(start, 1), 16),
+        )
+        workflow.problem_add_progress(
+            problem_id=main.pk,
+            actor=staff,
+            text="已会同洪合镇到集中处理站现场查看，正在研究扩容和分时段预约方案。",
+            is_public=True,
+            now=_at(_wd(start, 3), 10),
+        )
+        workflow.problem_resolve(
+            problem_id=main.pk,
+            actor=staff,
+            answer=MERGED_ANSWER.format(month=_wd(start, 6).month, day=_wd(start, 6).day),
+            now=_at(_wd(start, 7), 15),
+        )
+        for problem, (slug, _t, _d, satisfaction, comment) in zip(
+            problems, MERGED_GROUP, strict=True
+        ):
+            workflow.problem_evaluate(
+                problem_id=problem.pk,
+                actor=users[district.enterprises[slug].pk],
+                satisfaction=satisfaction,
+                reason=comment,
+                now=_at(_wd(start, 8), 10),
+            )

@@ -256,6 +256,21 @@ class Problem(models.Model):
         related_name="duplicates",
     )
 
+    # Merging shared problems (并单, issues.workflow.merging): this problem is handled as
+    # part of `merged_into`, the main problem of another enterprise. It keeps its own
+    # reference, enterprise and evaluation; its status, lead department and deadline
+    # mirror the main problem's, which alone is swept, escalated and counted (DESIGN.md
+    # §4, §7). Never a chain: a main problem is never merged itself.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_problems",
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("problem")
         verbose_name_plural = _("problems")
@@ -320,6 +335,15 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("pk")),
                 name="problem_not_duplicate_of_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")),
+                name="problem_not_merged_into_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="problem_merged_has_time",
             ),
         ]
         indexes = [
@@ -391,6 +415,11 @@ class Problem(models.Model):
         )
 
     @property
+    def is_merged(self) -> bool:
+        """Handled as part of another enterprise's main problem (并单)."""
+        return self.merged_into_id is not None
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -456,6 +485,13 @@ class EventKind(models.TextChoices):
     CALLBACK_CLOSED = "callback_closed", _("Closed after call-back review")
     # Burden relief (减负): the outcome lines edited after the answer. Internal.
     RELIEF_EDITED = "relief_edited", _("Burden relief outcomes edited")
+    # Merging shared problems (并单, issues.workflow.merging). On the merged problem
+    # (public: its enterprise is told it is handled with a main problem) and on the main
+    # one (internal: it names the other enterprises' problems).
+    MERGED = "merged", _("Handled together with a main problem")
+    MERGED_IN = "merged_in", _("Other enterprises' problems merged in")
+    UNMERGED = "unmerged", _("Merge undone")
+    MAIN_REOPENED = "main_reopened", _("Handled again with the main problem")
 
 
 class ProblemEvent(models.Model):

@@ -4,6 +4,7 @@ from notifications import urls as notification_urls
 
 from . import views, views_callbacks, views_lists
 from .relief import views as relief_views
+from . import views, views_callbacks, views_lists, views_merging
 
 app_name = "issues"
 
@@ -38,4 +39,6 @@ urlpatterns = [
     path(f"{REF}/call-back/review/", views_callbacks.callback_review, name="callback_review"),
     path(f"{REF}/attach/", views.problem_attach, name="attach"),
     path(f"{REF}/relief/", relief_views.relief_edit, name="relief"),
+    path(f"{REF}/merge/", views_merging.problem_merge, name="merge"),
+    path(f"{REF}/unmerge/", views_merging.problem_unmerge, name="unmerge"),
 ]

@@ -78,12 +78,22 @@ from .intake import (
     problem_return,
     problem_submit,
 )
+from .merging import (
+    MergeRefused,
+    check_mergeable,
+    problem_unmerge,
+    problems_merge,
+)
 from .relief import (
     OutcomeLine,
     relief_outcomes_set,
 )
 
 __all__ = [
+    "MergeRefused",
+    "check_mergeable",
+    "problem_unmerge",
+    "problems_merge",
     "AUTO_CLOSE_DEDUPE_KEY",
     "AUTO_CLOSE_WORKING_DAYS",
     "ClaimLost",

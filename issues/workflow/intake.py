@@ -33,6 +33,7 @@ from .base import (
     lock_problem,
     record_event,
 )
+from .merging import require_not_merged
 
 # --- transitions -----------------------------------------------------------------------
 
@@ -283,6 +284,7 @@ def problem_return(
             _("Only the lead department can return this problem."),
         )
         _require_status(problem, Status.DISPATCHED)
+        require_not_merged(problem)
         department_id = problem.lead_department_id
         revision = workdays.revision()
         _save(

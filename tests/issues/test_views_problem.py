@@ -350,8 +350,9 @@ def test_it_counts_problem_page_queries_for_dispatching(
     # The 8 of every page (no pending extension: not in progress), 9 the coordination
     # meetings (none), 10 the consultation requests (none), 11 the key tasks (none), 12
     # the audit trail's record of the read, then the dispatch form's choices: 13
-    # departments, 14 co-departments, 15 leaders
-    with django_assert_num_queries(15 + TWO_FACTOR_DEVICE):
+    # departments, 14 co-departments, 15 leaders, 16 the open problems compared for
+    # possible duplicates (并单, issues.similarity: one query, bounded)
+    with django_assert_num_queries(16 + TWO_FACTOR_DEVICE):
         client.get(detail_url(problem))
 
 
