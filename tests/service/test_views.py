@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from issues.models import Channel, Problem
 from liaison import workdays
@@ -35,8 +36,6 @@ PERSONAS = ["office", "leader", "principal", "lead_head", "lead_staff", "enterpr
 
 
 def today():
-    from django.utils import timezone
-
     return workdays.local_date(timezone.now())
 
 
@@ -253,6 +252,24 @@ def test_the_desk_queries(
     assert len(response.context["enterprises"]) == 1
 
 
+def test_the_desk_shows_its_enterprises_escalations(
+    client, commissioner, assigned, make_problem, other_enterprise_user
+):
+    escalated = make_problem("dispatched")
+    Problem.objects.filter(pk=escalated.pk).update(escalation_level=1)
+    calm = make_problem("dispatched")
+    elsewhere = make_problem("dispatched", submitter=other_enterprise_user)
+    Problem.objects.filter(pk=elsewhere.pk).update(escalation_level=1)
+    client.force_login(commissioner)
+    response = client.get(reverse("service:desk"))
+    assert [p.pk for p in response.context["escalated"]] == [escalated.pk]
+    assert [p.pk for p in response.context["problems"]] == [calm.pk]
+    page = response.content.decode()
+    escalated_section = page[page.index('id="desk-escalated"') : page.index('id="desk-problems"')]
+    assert escalated.reference in escalated_section
+    assert elsewhere.reference not in page
+
+
 def test_the_visit_list_queries(
     client, office, visit, commissioner, enterprise, django_assert_num_queries
 ):
@@ -272,13 +289,21 @@ def test_the_visit_list_queries(
     assert len(response.context["page"]) == 4
 
 
-def test_the_statistics_queries(client, office, visit, assigned, django_assert_num_queries):
+@pytest.mark.parametrize("problems", [0, 3])
+def test_the_statistics_queries(
+    client, office, visit, assigned, make_problem, problems, django_assert_num_queries
+):
+    for _ in range(problems):
+        make_problem("dispatched", now=timezone.now())
     client.force_login(office)
-    # session, user, two-factor device, profile; per department, leader, commissioner,
-    # town, month; the enterprises not visited.
-    with django_assert_num_queries(10):
+    # session, user, two-factor device, profile; per department, leader, commissioner
+    # (visits; their enterprises' problems), town, month; the enterprises not visited.
+    with django_assert_num_queries(11):
         response = client.get(reverse("service:statistics"))
     assert response.context["stats"]["total"] == 1
+    (row,) = response.context["stats"]["by_commissioner"]
+    assert row["problems"]["received"] == problems
+    assert f'data-commissioner="{row["commissioner_id"]}"' in response.content.decode()
 
 
 def test_the_visit_list_filters(client, office, commissioner, enterprise, leader):
