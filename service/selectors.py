@@ -55,6 +55,15 @@ def visits_visible_to(user) -> QuerySet[Visit]:
     return visits.filter(mine)
 
 
+def visits_mentioning(user) -> list[QuerySet]:
+    """Visits whose purpose or findings may name `user` without referring to them: those to
+    the enterprise they sign in for (the officials who went are referred to already)."""
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is None:
+        return []
+    return [Visit.objects.filter(enterprise_id=enterprise_id)]
+
+
 def visit_list(user, *, filters: dict | None = None) -> QuerySet[Visit]:
     filters = filters or {}
     visits = visits_visible_to(user).select_related("enterprise", "leader", "department")
