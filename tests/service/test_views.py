@@ -306,6 +306,69 @@ def test_the_statistics_queries(
     assert f'data-commissioner="{row["commissioner_id"]}"' in response.content.decode()
 
 
+@pytest.mark.parametrize("rows", [1, 4])
+def test_the_visit_page_queries(
+    client,
+    office,
+    commissioner,
+    lead_staff,
+    enterprise,
+    leader,
+    category,
+    rows,
+    django_assert_num_queries,
+):
+    """The same whatever the numbers of officials who went and problems raised."""
+    visit = services.visit_record(
+        actor=commissioner,
+        enterprise=enterprise,
+        visited_on=today() - dt.timedelta(days=1),
+        status=Visit.Status.DONE,
+        purpose="了解用工需求",
+        officials=[commissioner, lead_staff][: 1 + (rows > 1)],
+        leader=leader,
+    )
+    for n in range(rows):
+        visit.refresh_from_db()
+        services.visit_raise_problem(
+            actor=commissioner,
+            visit=visit,
+            expected_version=visit.version,
+            title=f"招工难 {n}",
+            description="缺少熟练挡车工。",
+            category=category,
+        )
+    client.force_login(office)
+    # session, user, two-factor device, profile; the visit (with its enterprise, leader,
+    # department, recorder), its officials, its problems; which of them the office may
+    # open; the categories of the raise form.
+    with django_assert_num_queries(QUERIES_VISIT_PAGE):
+        response = client.get(reverse("service:visit_detail", args=[visit.pk]))
+    assert len(response.context["problem_links"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_the_commissioners_page_queries(
+    client, office, commissioner, rows, django_assert_num_queries
+):
+    from liaison.models import Enterprise
+    from tests.issues.conftest import credit_code
+
+    for n in range(rows):
+        company = Enterprise.objects.create(name=f"嘉禾毛衫 {n}", credit_code=credit_code(50 + n))
+        services.commissioner_assign(actor=office, enterprise=company, commissioner=commissioner)
+    client.force_login(office)
+    # session, user, two-factor device, profile; the towns of the filter; the page's count,
+    # its enterprises and their commissioners; the officials to choose from.
+    with django_assert_num_queries(QUERIES_COMMISSIONERS_PAGE):
+        response = client.get(reverse("service:commissioners"))
+    assert len(response.context["page"]) == rows
+
+
+QUERIES_VISIT_PAGE = 9
+QUERIES_COMMISSIONERS_PAGE = 9
+
+
 def test_the_visit_list_filters(client, office, commissioner, enterprise, leader):
     led = services.visit_record(
         actor=commissioner,
