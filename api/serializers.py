@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from issues import forms as problem_forms
-from issues.models import Channel, Problem, ProblemEvent
+from issues.models import Channel, Problem, ProblemEvent, ReliefOutcome
 from liaison.models import Department, Enterprise
 from liaison.privacy import ContactPhones
 from liaison.templatetags.liaison_tags import person_name
@@ -106,10 +106,27 @@ class ProblemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReliefOutcomeSerializer(serializers.ModelSerializer):
+    """One line of burden relief (减负) recorded with the answer; read-only here."""
+
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = ReliefOutcome
+        fields = ["kind", "kind_display", "amount", "firms", "jobs", "note", "counted_on"]
+        read_only_fields = fields
+
+
 class ProblemDetailSerializer(ProblemSerializer):
     """One problem: the list's fields, its texts, and the actions the caller may take now."""
 
     co_departments = NamedRefSerializer(many=True, read_only=True)
+    relief_outcomes = ReliefOutcomeSerializer(
+        many=True,
+        read_only=True,
+        help_text="Burden relief (减负) recorded with the answer: yuan by kind, firms and "
+        "jobs affected. Read-only in the API; the pages record and edit it.",
+    )
     actions = serializers.SerializerMethodField(
         help_text="What the caller may do now: acknowledge, progress, resolve, extension, "
         "evaluate, ... (issues.selectors.problem_actions)."
@@ -122,6 +139,7 @@ class ProblemDetailSerializer(ProblemSerializer):
             "answer",
             "rejection_reason",
             "co_departments",
+            "relief_outcomes",
             "actions",
         ]
         read_only_fields = fields

@@ -120,7 +120,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         problems = selectors.with_list_relations(selectors.visible_to(self.request.user))
         if getattr(self, "action", None) == "retrieve":
-            problems = problems.prefetch_related("co_departments")
+            problems = problems.prefetch_related("co_departments", "relief_outcomes")
         return problems
 
     def _detail(
@@ -129,12 +129,13 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """The problem as ProblemDetailSerializer shows it, with the caller's actions now.
 
         `reload`: read it again (after a change, or when it was not loaded with its
-        co-departments): one query for the row, one for its co-departments.
+        co-departments): one query for the row, one for its co-departments, one for its
+        burden-relief lines.
         """
         if reload:
             problem = (
                 selectors.with_list_relations(Problem.objects.all())
-                .prefetch_related("co_departments")
+                .prefetch_related("co_departments", "relief_outcomes")
                 .get(pk=problem.pk)
             )
         pending = None

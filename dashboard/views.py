@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from audit.models import Action
 from issues.models import Problem
+from issues.relief.money import format_yuan
+from issues.selectors import ReliefTotals, relief_totals
 from keytasks.selectors import leader_home_tasks, leader_panel
 from liaison import permissions, workdays
 from liaison.models import Role
@@ -128,6 +130,21 @@ def _load(request) -> tuple[DashboardFilter, Dashboard]:
     return chosen, _figures(chosen)
 
 
+def _relief(chosen: DashboardFilter) -> ReliefTotals:
+    """Burden relief (减负) of the period (by first answer), of the chosen department if any."""
+    first, last = chosen.period()
+    return relief_totals(since=first, until=last, department=chosen.form.cleaned_data["department"])
+
+
+def _relief_tables(relief: ReliefTotals) -> list[tuple[str, list, str]]:
+    return [
+        (_("By kind"), [row for row in relief.by_kind if row.lines], "relief-kinds"),
+        (_("By lead department"), relief.by_department, "relief-departments"),
+        (_("By town or street"), relief.by_town, "relief-towns"),
+        (_("By year"), relief.by_year, "relief-years"),
+    ]
+
+
 def _headline_cards(figures: Dashboard) -> list[tuple[str, object, str, str, str]]:
     """(key, value, label, definition, link) of each headline figure (DESIGN.md §7)."""
     h = figures.headline
@@ -214,6 +231,7 @@ def dashboard_page(request):
         for key in LEAGUE_SORTS
     }
     own_department = _own_department(request.user)
+    relief = _relief(chosen)
     key_task_year = figures.period[1].year
     columns = [
         ("name", _("Lead department"), ""),
@@ -248,6 +266,8 @@ def dashboard_page(request):
                 "on_time_rate": _("On-time rate %"),
             },
             "own_department": own_department,
+            "relief": relief,
+            "relief_tables": _relief_tables(relief),
             # A stale summary: the office and the administrator are told to check the
             # workers; officials only that the figures are counted live.
             "shows_operations": permissions.is_office(request.user),
@@ -290,7 +310,31 @@ def _figure_cells(f) -> list:
     ]
 
 
-def dashboard_workbook(figures: Dashboard, period_text: str) -> bytes:
+def add_relief_sheet(workbook, relief: ReliefTotals) -> None:
+    """Burden relief (减负): the headline in words, then each table; numbers as numbers."""
+    rows: list[list] = [
+        [
+            _("Relieved enterprises of %(amount)s") % {"amount": format_yuan(relief.total.amount)},
+            relief.total.amount,
+            relief.total.firms,
+            relief.total.jobs,
+        ]
+    ]
+    for title, table_rows, _table_id in _relief_tables(relief):
+        rows.append([title, "", "", ""])
+        rows += [[row.label or _("(none)"), row.amount, row.firms, row.jobs] for row in table_rows]
+    add_table(
+        workbook,
+        sheet_name=_("Burden relief"),
+        columns=[("", 36), (_("Amount (yuan)"), 20), (_("Firms"), 10), (_("Jobs"), 10)],
+        landscape=False,
+        rows=rows,
+    )
+
+
+def dashboard_workbook(
+    figures: Dashboard, period_text: str, relief: ReliefTotals | None = None
+) -> bytes:
     """The dashboard's tables, one sheet each, headers in the active language."""
     workbook = new_workbook()
     h = figures.headline
@@ -384,6 +428,8 @@ def dashboard_workbook(figures: Dashboard, period_text: str) -> bytes:
             for item in figures.action_items_overdue
         ],
     )
+    if relief is not None:
+        add_relief_sheet(workbook, relief)
     return workbook_bytes(workbook)
 
 
@@ -411,4 +457,5 @@ def dashboard_xlsx(request):
         "last": last.isoformat(),
     }
     audit.record(request, Action.EXPORTED, object_type="dashboard", label=filename)
-    return xlsx_response(dashboard_workbook(figures, period_text), filename)
+    workbook = dashboard_workbook(figures, period_text, _relief(chosen))
+    return xlsx_response(workbook, filename)

@@ -23,6 +23,7 @@ from .models import (
     Problem,
     Satisfaction,
 )
+from .relief import forms as relief_forms
 from .selectors import visible_to
 
 User = get_user_model()
@@ -288,12 +289,33 @@ class ExtensionDecisionForm(forms.Form):
 
 
 class ResolveForm(VersionedForm):
+    """The answer, and its burden-relief lines (减负) as a formset (`outcomes`).
+
+    `cleaned_data["outcomes"]`: the lines, or None when the request carried no formset
+    (the API, a page from before): the lines recorded earlier then stay as they are.
+    """
+
     answer = forms.CharField(
         label=_("Answer to the enterprise"),
         max_length=ANSWER_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was done and the result. The enterprise is asked to evaluate it."),
     )
+
+    def __init__(self, *args, outcomes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        sent = self.is_bound and relief_forms.sent_with(self.data)
+        self.outcomes = relief_forms.outcome_formset(self.data if sent else None, outcomes=outcomes)
+        self.outcomes_sent = sent
+
+    def clean(self):
+        data = super().clean()
+        data["outcomes"] = None
+        if self.outcomes_sent:
+            if not self.outcomes.is_valid():
+                raise ValidationError(_("Check the burden relief lines below the answer."))
+            data["outcomes"] = self.outcomes.lines()
+        return data
 
 
 class EvaluateForm(VersionedForm):

@@ -455,6 +455,8 @@ class EventKind(models.TextChoices):
     # unsatisfied one is reviewed: reopened (REOPENED) or closed with a reason (internal).
     EVALUATED_BY_CALLBACK = "evaluated_by_callback", _("Evaluated by call-back")
     CALLBACK_CLOSED = "callback_closed", _("Closed after call-back review")
+    # Burden relief (减负): the outcome lines edited after the answer. Internal.
+    RELIEF_EDITED = "relief_edited", _("Burden relief outcomes edited")
 
 
 class ProblemEvent(models.Model):
@@ -682,3 +684,7 @@ class CallBack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.outcome} {self.called_at:%Y-%m-%d}"
+
+
+# Burden relief (减负) lives in its own module; imported here so Django finds the model.
+from .relief.models import ReliefKind, ReliefOutcome  # noqa: E402, F401

@@ -27,6 +27,9 @@ from .models import (
     Status,
 )
 
+# Burden relief (减负): the totals of a period, for the dashboard and the monthly bulletin.
+from .relief.totals import ReliefRow, ReliefTotals, relief_totals  # noqa: F401
+
 
 def visible_to(user) -> QuerySet[Problem]:
     """Every problem `user` may see (DESIGN.md §3); anything else is a 404."""
@@ -343,6 +346,9 @@ def problem_page_context(*, user, problem: Problem) -> dict:
     context["allowed_actions"] = problem_actions(
         user=user, problem=problem, pending_extension=pending
     )
+    # Burden relief (减负): its lines once answered (one query), and who may edit them.
+    context["relief_outcomes"] = relief_outcomes_of(problem)
+    context["can_edit_relief"] = can_edit_relief(user, problem)
     return context
 
 
@@ -398,3 +404,20 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
             my_escalations=Count("pk", filter=escalated_q),
         )
     return {}
+
+
+def can_edit_relief(user, problem: Problem) -> bool:
+    """The lead department and the office, on an answered problem not yet closed."""
+    if problem.first_resolved_at is None or problem.status == Status.CLOSED:
+        return False
+    return permissions.can_act_as_lead(user, problem) or permissions.is_office(user)
+
+
+def relief_outcomes_of(problem: Problem) -> list:
+    """The problem's burden-relief lines (one query; none if it was never answered).
+
+    Every role that may see the problem sees them: the enterprise too, its own.
+    """
+    if problem.first_resolved_at is None:
+        return []
+    return list(problem.relief_outcomes.all())

@@ -3,6 +3,7 @@ from django.urls import include, path
 from notifications import urls as notification_urls
 
 from . import views, views_callbacks, views_lists
+from .relief import views as relief_views
 
 app_name = "issues"
 
@@ -36,4 +37,5 @@ urlpatterns = [
     path(f"{REF}/call-back/", views_callbacks.callback_page, name="callback"),
     path(f"{REF}/call-back/review/", views_callbacks.callback_review, name="callback_review"),
     path(f"{REF}/attach/", views.problem_attach, name="attach"),
+    path(f"{REF}/relief/", relief_views.relief_edit, name="relief"),
 ]

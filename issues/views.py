@@ -196,7 +196,9 @@ def dispatch_sheet(request, reference: str):
     return render(request, "issues/dispatch_sheet.html", context)
 
 
-def _action_forms(problem: Problem, allowed: frozenset[str], *, is_enterprise: bool) -> dict:
+def _action_forms(
+    problem: Problem, allowed: frozenset[str], *, is_enterprise: bool, outcomes=()
+) -> dict:
     """The empty form of each action in `allowed` (selectors.problem_actions), by name."""
     version = {"version": problem.version}
     makers = {
@@ -208,7 +210,8 @@ def _action_forms(problem: Problem, allowed: frozenset[str], *, is_enterprise: b
         "acknowledge": lambda: forms.VersionedForm(initial=version),
         "return": lambda: forms.ReasonForm(initial=version),
         "progress": lambda: forms.ProgressForm(initial=version),
-        "resolve": lambda: forms.ResolveForm(initial=version),
+        # A second answer starts from the burden relief recorded with the first.
+        "resolve": lambda: forms.ResolveForm(initial=version, outcomes=outcomes),
         "extension": lambda: forms.ExtensionRequestForm(initial=version),
         "assign": lambda: forms.AssignHandlerForm(
             initial={**version, "handler": problem.handler_id},
@@ -234,7 +237,10 @@ def _problem_page_context(user, problem: Problem, bound: dict | None = None) -> 
     """
     context = selectors.problem_page_context(user=user, problem=problem)
     actions = _action_forms(
-        context["problem"], context["allowed_actions"], is_enterprise=context["is_enterprise"]
+        context["problem"],
+        context["allowed_actions"],
+        is_enterprise=context["is_enterprise"],
+        outcomes=context["relief_outcomes"],
     )
     for name, form in (bound or {}).items():
         if name in actions:
@@ -384,6 +390,7 @@ def problem_resolve(request, problem, data):
         problem_id=problem.pk,
         actor=request.user,
         answer=data["answer"],
+        outcomes=data["outcomes"],
         expected_version=data["version"],
     )
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("tasks/", include("keytasks.urls")),
     path("service/", include("service.urls")),
+    path("policy/", include("policy.urls")),
     path("api/", include("api.urls")),
     path("integrations/", include("api.urls_office")),
     # The audit trail, for the office (audit app).

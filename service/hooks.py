@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import OuterRef, Q, Subquery
 
 from issues import extensions
@@ -41,6 +43,22 @@ def escalation_audience(problem_ids: list) -> dict:
         .values_list("pk", "commissioner_id")
     )
     return {problem_id: [user_id] for problem_id, user_id in rows}
+
+
+# --- sections the apps above add to the enterprise's file (policy) ----------------------
+# (enterprise, user) -> a dict with "template" (included in the file's side column, with
+# the dict as `section`) and what it shows, or None to show nothing. One query at most.
+FileSection = Callable[..., dict | None]
+_file_sections: list[FileSection] = []
+
+
+def register_file_section(section: FileSection) -> None:
+    if section not in _file_sections:
+        _file_sections.append(section)
+
+
+def file_sections(enterprise, user) -> list[dict]:
+    return [shown for section in list(_file_sections) if (shown := section(enterprise, user))]
 
 
 def register() -> None:

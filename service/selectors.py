@@ -14,6 +14,7 @@ from issues.models import OPEN_STATUSES, Problem, Satisfaction
 from liaison import permissions
 from liaison.models import Enterprise
 
+from .hooks import file_sections
 from .models import CommissionerAssignment, Visit, VisitProblem
 from .services import OFFICIAL_ROLES, is_official
 
@@ -410,4 +411,6 @@ def enterprise_file(enterprise: Enterprise, user, *, today: dt.date) -> dict:
         "key_tasks": key_tasks,
         "visits": visits,
         "openable_visits": openable_visits,
+        # What the apps above add (service.hooks.register_file_section: common problems).
+        "extra_sections": file_sections(enterprise, user),
     }

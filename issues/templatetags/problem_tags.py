@@ -83,3 +83,11 @@ def deadline(context, problem, compact=False):
 @register.filter
 def status_class(status: str) -> str:
     return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.filter
+def yuan(amount) -> str:
+    """An amount of yuan as read in the active language (issues.relief.money)."""
+    from ..relief.money import format_yuan
+
+    return format_yuan(amount)

@@ -11,7 +11,8 @@ transition once; the loser gets a TransitionError saying what happened.
 The transitions live in this package's modules by job: base (errors, locking, saving,
 recording events), intake (submit, dispatch, reject, return), handling (acknowledge,
 progress, extensions, answer, instruct, assign), face_to_face (meetings' clocks and
-answers given there), closing (evaluate, reopen, auto-close), callbacks (the office's
+answers given there), closing (evaluate, reopen, auto-close), relief (the burden-relief
+outcomes recorded with an answer), callbacks (the office's
 call-backs and their review). The clock's arithmetic is
 issues.clock. Import them from here: `from issues import workflow`.
 """
@@ -77,6 +78,10 @@ from .intake import (
     problem_return,
     problem_submit,
 )
+from .relief import (
+    OutcomeLine,
+    relief_outcomes_set,
+)
 
 __all__ = [
     "AUTO_CLOSE_DEDUPE_KEY",
@@ -125,5 +130,7 @@ __all__ = [
     "problems_start_meeting_clock",
     "record_event",
     "record_events_once",
+    "OutcomeLine",
+    "relief_outcomes_set",
     "remind_at_from",
 ]

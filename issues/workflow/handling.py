@@ -4,6 +4,7 @@ more time, answers; leaders instruct and assign."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +35,7 @@ from .base import (
     lock_problem,
     record_event,
 )
+from .relief import OutcomeLine, check_lines, replace_lines
 
 
 def problem_acknowledge(
@@ -217,12 +219,18 @@ def problem_resolve(
     problem_id: int,
     actor,
     answer: str,
+    outcomes: Sequence[OutcomeLine] | None = None,
     expected_version: int | None = None,
     now=None,
 ) -> Problem:
-    """The lead department answers the enterprise; the problem counts as concluded."""
+    """The lead department answers the enterprise; the problem counts as concluded.
+
+    `outcomes`: its burden relief (减负) lines, replacing any recorded with an earlier
+    answer; None leaves those as they are.
+    """
     now = now or timezone.now()
     answer = _clean_text(answer, _("Write the answer to the enterprise."))
+    lines = check_lines(outcomes) if outcomes is not None else None
     with transaction.atomic():
         problem = lock_problem(problem_id, expected_version)
         _require(
@@ -231,6 +239,8 @@ def problem_resolve(
         )
         _require_status(problem, Status.IN_PROGRESS)
         _resolve_locked(problem, actor=actor, answer=answer, now=now)
+        if lines is not None:
+            replace_lines(problem, lines, actor=actor, now=now)
     return problem
 
 

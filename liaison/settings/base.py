@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "meetings",
     "keytasks",
     "service",
+    "policy",
     "dashboard",
     "imports",
     "api",

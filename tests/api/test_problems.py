@@ -366,10 +366,37 @@ def test_the_problem_and_its_timeline_cost_a_fixed_number_of_queries(
     http.get("/api/v1/me/")  # the client's last use is written once a minute: not counted
     url = f"{URL}{problem.reference}/"
     # 1 the client, 2 the problem with its enterprise, category, lead department and
-    # meeting, 3 its co-departments, 4 the audit trail's record of the read, 5 its
-    # pending extension request (for the actions).
-    with django_assert_num_queries(5):
+    # meeting, 3 its co-departments, 4 its burden-relief lines, 5 the audit trail's
+    # record of the read, 6 its pending extension request (for the actions).
+    with django_assert_num_queries(6):
         assert http.get(url).status_code == 200
     # 1 the client, 2 the problem, 3 its events with their actors and profiles.
     with django_assert_num_queries(3):
         assert len(http.get(url + "timeline/").json()) == 8
+
+
+def test_the_problem_shows_its_burden_relief_read_only(district, make_problem, register):
+    from decimal import Decimal
+
+    problem = make_problem("in_progress")
+    workflow.problem_resolve(
+        problem_id=problem.pk,
+        actor=district.user(Role.DEPARTMENT_STAFF),
+        answer="已答复。",
+        outcomes=[workflow.OutcomeLine("power", Decimal("91000000"), firms=1126)],
+    )
+    _, key = register(Binding.DEPARTMENT, [Scope.PROBLEMS_READ], name="dept")
+
+    data = as_client(key).get(f"{URL}{problem.reference}/", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    assert data["relief_outcomes"] == [
+        {
+            "kind": "power",
+            "kind_display": "Electricity",
+            "amount": "91000000.00",
+            "firms": 1126,
+            "jobs": 0,
+            "note": "",
+            "counted_on": data["relief_outcomes"][0]["counted_on"],
+        }
+    ]

@@ -167,3 +167,21 @@ def test_it_has_call_backs_one_unsatisfied_reviewed_and_one_waiting():
     assert waiting.problem.status == Status.RESOLVED and waiting.problem.autoclose_at is None
     assert callbacks.filter(is_check=True).exists()
     assert Problem.objects.filter(evaluation_source=EvaluationSource.CALLBACK).count() == 3
+
+
+def test_the_years_burden_relief_reads_like_the_seed_report():
+    from decimal import Decimal
+
+    year = workdays.local_date(timezone.now()).year
+    totals = selectors.relief_totals(since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
+
+    # 为企业减负31.63亿元，其中…减免税费19.61亿元；…1126家（户）企业…减免电费9100万元.
+    assert totals.total.amount == Decimal("3163000000")
+    assert totals.by_kind[0].key == "tax_fees"
+    assert totals.amount_of("tax_fees") == Decimal("1961000000")
+    power = next(row for row in totals.by_kind if row.key == "power")
+    assert (power.amount, power.firms) == (Decimal("91000000"), 1126)
+    # Only answered problems carry lines.
+    assert not Problem.objects.filter(
+        relief_outcomes__isnull=False, first_resolved_at__isnull=True
+    ).exists()

@@ -25,12 +25,14 @@ from django.db import models, transaction
 
 from dashboard.summary import dashboard_refresh
 from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
+from issues.relief.demo import seed_relief
 from keytasks.demo import seed_key_tasks
 from liaison import demo_data
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.services import profile_set_role
 from meetings.demo import seed_current_year, seed_past_year
 from meetings.demo_coordination import seed_consultations, seed_coordination
+from policy.demo import seed_common_problems
 from service.demo import seed_visits
 
 User = get_user_model()
@@ -233,7 +235,9 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_consultations,
     seed_key_tasks,
     seed_visits,
+    seed_common_problems,
     seed_deadline_sweep,
+    seed_relief,
     seed_dashboard_summary,
 )
 
