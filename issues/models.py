@@ -477,6 +477,7 @@ class EventKind(models.TextChoices):
     # coordination meeting; accepting convenes it (COORDINATION_CONVENED). Internal.
     CONSULTATION_REQUESTED = "consultation_requested", _("Coordination meeting requested")
     CONSULTATION_DECLINED = "consultation_declined", _("Coordination meeting request declined")
+    CONSULTATION_WITHDRAWN = "consultation_withdrawn", _("Coordination meeting request withdrawn")
     # A calendar edit moved the deadline of an escalated problem into the future.
     ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
     # Call-backs (回访): the office records the evaluation on the enterprise's behalf; an

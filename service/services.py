@@ -97,9 +97,17 @@ def commissioner_unassign(*, actor, enterprise: Enterprise, now: dt.datetime | N
     """The enterprise no longer has a commissioner; returns how many assignments ended (0 or 1)."""
     now = now or timezone.now()
     _require(permissions.is_office(actor), _("Only the liaison office assigns commissioners."))
-    return CommissionerAssignment.objects.filter(enterprise=enterprise, active=True).update(
-        active=False, ended_at=now
-    )
+    ended = 0
+    # Row by row (one at most), saved: the audit trail records the change.
+    with transaction.atomic():
+        for assignment in CommissionerAssignment.objects.select_for_update().filter(
+            enterprise=enterprise, active=True
+        ):
+            assignment.active = False
+            assignment.ended_at = now
+            assignment.save(update_fields=["active", "ended_at"])
+            ended += 1
+    return ended
 
 
 # --- visits ----------------------------------------------------------------------------
