@@ -17,6 +17,7 @@ from .models import (
     ANSWER_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    AppealType,
     CallBack,
     Category,
     Channel,
@@ -92,6 +93,32 @@ def meeting_label(meeting) -> str:
     }
 
 
+APPEAL_TYPE_ERRORS = {
+    "invalid_choice": _(
+        "Unknown appeal type: choose consultation, request for a solution, suggestion or complaint."
+    ),
+    "required": _("Choose the appeal type."),
+}
+
+
+def appeal_type_field(*, required: bool, **kwargs) -> forms.ChoiceField:
+    """The appeal type (诉求类型) as radio buttons: one tap each on a phone.
+
+    Optional (the enterprise's suggestion): a first choice "Not sure" leaves it to the office.
+    """
+    choices = list(AppealType.choices)
+    if not required:
+        choices = [("", _("Not sure: the liaison office decides")), *choices]
+    return forms.ChoiceField(
+        label=_("Appeal type"),
+        choices=choices,
+        required=required,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages=APPEAL_TYPE_ERRORS,
+        **kwargs,
+    )
+
+
 class ProblemSubmitForm(forms.Form):
     """`meetings`: the face-to-face meetings the problem may be raised for (one query).
 
@@ -118,12 +145,20 @@ class ProblemSubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What happened, what you have tried, and what help you need."),
     )
+    appeal_type = appeal_type_field(
+        required=False,
+        initial="",
+        help_text=_(
+            "Optional. Do you ask a question, need a problem solved, make a suggestion "
+            "or complain? The liaison office confirms it."
+        ),
+    )
     files = MultipleFileField(
         label=_("Attachments"),
         help_text=_("Optional. Up to 10 files of at most 20 MB: PDF, images, Word or Excel."),
     )
 
-    field_order = ["meeting", "title", "category", "description", "files"]
+    field_order = ["meeting", "title", "category", "description", "appeal_type", "files"]
 
     def __init__(self, *args, meetings=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,7 +198,16 @@ class ProblemRegisterForm(ProblemSubmitForm):
         choices=[(c.value, c.label) for c in Channel if c != Channel.WEB],
     )
 
-    field_order = ["enterprise", "channel", "meeting", "title", "category", "description", "files"]
+    field_order = [
+        "enterprise",
+        "channel",
+        "meeting",
+        "title",
+        "category",
+        "description",
+        "appeal_type",
+        "files",
+    ]
 
 
 def leader_queryset():
@@ -197,6 +241,8 @@ class DispatchForm(VersionedForm):
         required=False,
         help_text=_("If empty, the lead department's supervising leader is responsible."),
     )
+    # Prefilled with the problem's type: the enterprise's suggestion, else the default.
+    appeal_type = appeal_type_field(required=True)
     note = forms.CharField(
         label=_("Note to the department"),
         required=False,
@@ -212,6 +258,18 @@ class DispatchForm(VersionedForm):
                 "co_departments", _("The lead department cannot also be a co-department.")
             )
         return data
+
+
+class AppealTypeForm(VersionedForm):
+    """The office changes the appeal type of a problem after triage."""
+
+    appeal_type = appeal_type_field(required=True)
+    note = forms.CharField(
+        label=_("Why (internal)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class RejectForm(VersionedForm):

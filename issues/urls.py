@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"{REF}/", views.problem_detail, name="detail"),
     path(f"{REF}/dispatch-sheet/", views.dispatch_sheet, name="dispatch_sheet"),
     path(f"{REF}/dispatch/", views.problem_dispatch, name="dispatch"),
+    path(f"{REF}/appeal-type/", views.problem_set_appeal_type, name="appeal_type"),
     path(f"{REF}/reject/", views.problem_reject, name="reject"),
     path(f"{REF}/return/", views.problem_return, name="return"),
     path(f"{REF}/acknowledge/", views.problem_acknowledge, name="acknowledge"),

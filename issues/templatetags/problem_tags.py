@@ -11,7 +11,7 @@ from django.utils import timezone
 from liaison import workdays
 
 from .. import metrics
-from ..models import OPEN_STATUSES, Status
+from ..models import OPEN_STATUSES, AppealType, Status
 
 register = template.Library()
 
@@ -83,3 +83,12 @@ def deadline(context, problem, compact=False):
 @register.filter
 def status_class(status: str) -> str:
     return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.filter
+def appeal_type_label(value: str) -> str:
+    """The translated name of an appeal type stored as its value (timeline events' data)."""
+    try:
+        return AppealType(value).label
+    except ValueError:
+        return value or "—"
