@@ -101,13 +101,13 @@ APPEAL_TYPE_ERRORS = {
 }
 
 
-def appeal_type_field(*, required: bool, **kwargs) -> forms.ChoiceField:
+def appeal_type_field(*, required: bool, not_sure: bool = False, **kwargs) -> forms.ChoiceField:
     """The appeal type (诉求类型) as radio buttons: one tap each on a phone.
 
-    Optional (the enterprise's suggestion): a first choice "Not sure" leaves it to the office.
+    `not_sure` (the enterprise's suggestion): a first choice that leaves it to the office.
     """
     choices = list(AppealType.choices)
-    if not required:
+    if not_sure:
         choices = [("", _("Not sure: the liaison office decides")), *choices]
     return forms.ChoiceField(
         label=_("Appeal type"),
@@ -147,6 +147,7 @@ class ProblemSubmitForm(forms.Form):
     )
     appeal_type = appeal_type_field(
         required=False,
+        not_sure=True,
         initial="",
         help_text=_(
             "Optional. Do you ask a question, need a problem solved, make a suggestion "
@@ -242,7 +243,8 @@ class DispatchForm(VersionedForm):
         help_text=_("If empty, the lead department's supervising leader is responsible."),
     )
     # Prefilled with the problem's type: the enterprise's suggestion, else the default.
-    appeal_type = appeal_type_field(required=True)
+    # Left out (a script posting the older form): the problem keeps its type.
+    appeal_type = appeal_type_field(required=False)
     note = forms.CharField(
         label=_("Note to the department"),
         required=False,
