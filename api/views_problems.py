@@ -225,6 +225,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "category": category,
             "channel": data.get("channel") or default_channel,
             "external_reference": data.get("external_reference", "").strip(),
+            "appeal_type": data.get("appeal_type", ""),
         }
         try:
             problem = services.problem_submit_once(
@@ -289,6 +290,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             and earlier.description == submission["description"].strip()
             and earlier.category_id == submission["category"].pk
             and earlier.channel == submission["channel"]
+            and earlier.suggested_appeal_type == submission["appeal_type"]
         )
         if same:
             return self._detail(earlier)

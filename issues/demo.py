@@ -19,10 +19,21 @@ from liaison import workdays
 
 from . import deadlines, notifications, workflow
 from .demo_topics import CATEGORIES, REJECTED, Raised, TopicPicker, day_text
-from .models import CallBack, Category, Channel, EvaluationSource, Problem, Satisfaction, Status
+from .models import (
+    AppealType,
+    CallBack,
+    Category,
+    Channel,
+    EvaluationSource,
+    Problem,
+    Satisfaction,
+    Status,
+)
 
 __all__ = [
     "CATEGORIES",
+    "demo_appeal_type",
+    "demo_suggested_appeal_type",
     "seed_callbacks",
     "seed_categories",
     "seed_deadline_sweep",
@@ -133,6 +144,44 @@ def _ages(plan: list[str], today: dt.date, rng: random.Random) -> list[int]:
     return [spread.pop() if state in CONCLUDED else ages[state]() for state in plan]
 
 
+# Words that make a problem's type plain (title and description only, never the answer).
+_COMPLAINT_WORDS = ("迟迟", "至今没有", "至今未", "一直未", "拖延", "推诿")
+_CONSULTATION_WORDS = ("如何", "咨询", "想了解", "不清楚", "不知道", "是否可以")
+_SUGGESTION_WORDS = ("建议", "呼吁", "能否考虑")
+
+
+def demo_appeal_type(title: str, description: str, index: int) -> str:
+    """The appeal type the office gives a demo problem: its words, else a spread by index
+    (about two thirds requests, then consultations, suggestions and complaints)."""
+    text = f"{title} {description}"
+    if any(word in text for word in _COMPLAINT_WORDS):
+        return AppealType.COMPLAINT
+    if any(word in title for word in _CONSULTATION_WORDS[:2]) or any(
+        word in description for word in _CONSULTATION_WORDS[2:]
+    ):
+        return AppealType.CONSULTATION
+    if any(word in description for word in _SUGGESTION_WORDS):
+        return AppealType.SUGGESTION
+    spread = {
+        0: AppealType.CONSULTATION,
+        5: AppealType.CONSULTATION,
+        7: AppealType.SUGGESTION,
+        13: AppealType.SUGGESTION,
+        11: AppealType.COMPLAINT,
+    }
+    return spread.get(index % 20, AppealType.REQUEST)
+
+
+def demo_suggested_appeal_type(appeal_type: str, index: int) -> str:
+    """What the enterprise suggested on the form: a third say; now and then a complaint
+    the office files as a request ("" when it left the choice to the office)."""
+    if index % 3:
+        return ""
+    if appeal_type == AppealType.REQUEST and index % 9 == 0:
+        return AppealType.COMPLAINT
+    return appeal_type
+
+
 def seed_problems(district) -> None:
     """About 200 problems in every state: some overdue, some due soon, some reopened."""
     categories = seed_categories(district)
@@ -166,6 +215,7 @@ def seed_problems(district) -> None:
                 submitted_at = now - dt.timedelta(minutes=30 + index)
             channel = Channel.WEB if index % 5 else rng.choice([Channel.VISIT, Channel.PHONE])
             actor = enterprise_user if channel == Channel.WEB else office
+            appeal_type = demo_appeal_type(raised.title, raised.description, index)
             problem = workflow.problem_submit(
                 actor=actor,
                 enterprise=enterprise,
@@ -173,6 +223,11 @@ def seed_problems(district) -> None:
                 description=raised.description,
                 category=categories[raised.category],
                 channel=channel,
+                appeal_type=(
+                    demo_suggested_appeal_type(appeal_type, index)
+                    if channel == Channel.WEB
+                    else appeal_type
+                ),
                 now=submitted_at,
             )
             district.created["problem"] += 1
@@ -215,10 +270,20 @@ def seed_problems(district) -> None:
                 lead_department=lead,
                 co_departments=co,
                 responsible_leader=leader,
+                appeal_type=appeal_type,
                 now=dispatched_at,
             )
             if state == "dispatched":
                 continue
+            if index % 30 == 1 and appeal_type != AppealType.COMPLAINT:
+                # Later the office learns the enterprise had asked in vain before.
+                workflow.problem_set_appeal_type(
+                    problem_id=problem.pk,
+                    actor=office,
+                    appeal_type=AppealType.COMPLAINT,
+                    note="企业反映此前已多次向有关单位反映未果，按投诉类诉求跟踪督办。",
+                    now=min(dispatched_at + dt.timedelta(minutes=10), timezone.now()),
+                )
             _handle(
                 problem, state, raised, lead, heads[code], staff[code], office, leaders, rng, index
             )

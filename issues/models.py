@@ -88,6 +88,22 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("Another system")
 
 
+class AppealType(models.TextChoices):
+    """What the enterprise asks for (诉求类型): the office chooses it at triage, the
+    enterprise may suggest it; the dashboard counts problems by it."""
+
+    # A context of their own: "consultation" is also 会商 (DESIGN.md §1).
+    CONSULTATION = "consultation", pgettext_lazy("appeal type", "Consultation")
+    REQUEST = "request", pgettext_lazy("appeal type", "Request for a solution")
+    SUGGESTION = "suggestion", pgettext_lazy("appeal type", "Suggestion")
+    COMPLAINT = "complaint", pgettext_lazy("appeal type", "Complaint")
+
+
+# A problem nobody classified yet (and every problem before appeal types existed,
+# migration issues.0009_appeal_type) asks for a solution: the programme's usual case.
+DEFAULT_APPEAL_TYPE = AppealType.REQUEST
+
+
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied")
     BASICALLY = "basically", _("Basically satisfied")
@@ -139,6 +155,22 @@ class Problem(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"))
+    # The office's classification (DESIGN.md §1, 诉求类型): chosen at triage, changeable
+    # later (an internal timeline event); the submission's own choice until then.
+    appeal_type = models.CharField(
+        _("appeal type"),
+        max_length=12,
+        choices=AppealType.choices,
+        default=DEFAULT_APPEAL_TYPE,
+    )
+    # What the enterprise (or whoever registered the problem) suggested; blank: none.
+    suggested_appeal_type = models.CharField(
+        _("suggested appeal type"),
+        max_length=12,
+        choices=AppealType.choices,
+        blank=True,
+        default="",
+    )
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),
@@ -281,6 +313,14 @@ class Problem(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="problem_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(appeal_type__in=AppealType.values),
+                name="problem_appeal_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested_appeal_type__in=[*AppealType.values, ""]),
+                name="problem_suggested_appeal_type_valid",
             ),
             models.CheckConstraint(
                 condition=Q(satisfaction__in=[*Satisfaction.values, ""]),
@@ -493,6 +533,8 @@ class EventKind(models.TextChoices):
     MERGED_IN = "merged_in", _("Other enterprises' problems merged in")
     UNMERGED = "unmerged", _("Merge undone")
     MAIN_REOPENED = "main_reopened", _("Handled again with the main problem")
+    # The office changed the appeal type after triage (internal).
+    APPEAL_TYPE_CHANGED = "appeal_type_changed", _("Appeal type changed")
 
 
 class ProblemEvent(models.Model):

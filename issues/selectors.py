@@ -279,6 +279,9 @@ def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozen
         names.add("merge")
     if status == Status.SUBMITTED and permissions.can_dispatch(user):
         names |= {"dispatch", "reject"}
+    # After triage the office may reclassify (at triage the dispatch form chooses it).
+    if status != Status.SUBMITTED and permissions.can_dispatch(user):
+        names.add("appeal_type")
     # Dispatched early for a meeting not yet held: acknowledged once its clock starts.
     if status == Status.DISPATCHED and is_lead and problem.due_at is not None:
         names |= {"acknowledge", "return"}

@@ -2,9 +2,8 @@ from django.urls import include, path
 
 from notifications import urls as notification_urls
 
-from . import views, views_callbacks, views_lists
-from .relief import views as relief_views
 from . import views, views_callbacks, views_lists, views_merging
+from .relief import views as relief_views
 
 app_name = "issues"
 
@@ -26,6 +25,7 @@ urlpatterns = [
     path(f"{REF}/", views.problem_detail, name="detail"),
     path(f"{REF}/dispatch-sheet/", views.dispatch_sheet, name="dispatch_sheet"),
     path(f"{REF}/dispatch/", views.problem_dispatch, name="dispatch"),
+    path(f"{REF}/appeal-type/", views.problem_set_appeal_type, name="appeal_type"),
     path(f"{REF}/reject/", views.problem_reject, name="reject"),
     path(f"{REF}/return/", views.problem_return, name="return"),
     path(f"{REF}/acknowledge/", views.problem_acknowledge, name="acknowledge"),

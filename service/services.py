@@ -242,9 +242,13 @@ def visit_raise_problem(
     description: str,
     category: Category,
     submission_key=None,
+    appeal_type: str = "",
     now: dt.datetime | None = None,
 ) -> Problem:
-    """Raise a problem found at a visit on the enterprise's behalf (channel "visit")."""
+    """Raise a problem found at a visit on the enterprise's behalf (channel "visit").
+
+    `appeal_type`: the official's view of it (blank: the default); the office confirms it
+    at dispatch."""
     _require(visit.status == Visit.Status.DONE, _("Record what was found before raising problems."))
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)
@@ -257,6 +261,7 @@ def visit_raise_problem(
             category=category,
             channel=Channel.VISIT,
             submission_key=submission_key,
+            appeal_type=appeal_type,
             now=now,
         )
         VisitProblem.objects.create(visit=locked, problem=problem)

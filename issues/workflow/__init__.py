@@ -76,6 +76,7 @@ from .intake import (
     problem_dispatch,
     problem_reject,
     problem_return,
+    problem_set_appeal_type,
     problem_submit,
 )
 from .merging import (
@@ -135,6 +136,7 @@ __all__ = [
     "problem_request_extension",
     "problem_resolve",
     "problem_return",
+    "problem_set_appeal_type",
     "problem_submit",
     "problems_auto_close",
     "problems_start_meeting_clock",

@@ -35,8 +35,8 @@ from .base import (
     lock_problem,
     record_event,
 )
-from .relief import OutcomeLine, check_lines, replace_lines
 from .merging import follow_resolved, require_not_merged
+from .relief import OutcomeLine, check_lines, replace_lines
 
 
 def problem_acknowledge(

@@ -683,7 +683,13 @@ def test_it_counts_filtered_list_queries(
 ):
     client = client_as(office)
     rows(n)
-    params = {"status": "in_progress", "overdue": "on", "q": "危废", "ordering": "due"}
+    params = {
+        "status": "in_progress",
+        "overdue": "on",
+        "q": "危废",
+        "ordering": "due",
+        "appeal_type": ["request", "complaint"],
+    }
 
     # The same 9 as unfiltered: filters narrow the two problem queries, add none
     with django_assert_num_queries(9 + TWO_FACTOR_DEVICE):

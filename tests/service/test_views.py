@@ -142,11 +142,13 @@ def test_raising_a_problem_from_the_visit_page(
         "title": "招工难",
         "category": category.pk,
         "description": "一线工人缺口五十人。",
+        "appeal_type": "request",
     }
     url = reverse("service:visit_raise_problem", args=[visit.pk])
     response = client.post(url, data, follow=True)
     problem = Problem.objects.get()
     assert problem.channel == Channel.VISIT
+    assert (problem.appeal_type, problem.suggested_appeal_type) == ("request", "request")
     assert VisitProblem.objects.get().visit == visit
     assert problem.reference in response.content.decode()
     # The office opens it from the visit; the commissioner (not its department's) cannot.
