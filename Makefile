@@ -22,7 +22,7 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 venv: $(STAMP)
 dev-venv: $(DEV_STAMP)
 
-# The site as its users see it (liaison/settings.py, LIAISON_LOCAL_RUN): DEBUG off, so
+# The site as its users see it (liaison/settings/, LIAISON_LOCAL_RUN): DEBUG off, so
 # the real error pages; a secret key made once in var/secret-key (mode 600); plain HTTP
 # on localhost; static files served where they are. `DEBUG=1 make run` for Django's
 # debug pages instead.

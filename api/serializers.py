@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from issues import forms as problem_forms
-from issues.models import Channel, Problem, ProblemEvent, ReliefOutcome
+from issues.models import AppealType, Channel, Problem, ProblemEvent, ReliefOutcome
 from liaison.models import Department, Enterprise
 from liaison.privacy import ContactPhones
 from liaison.templatetags.liaison_tags import person_name
@@ -74,10 +74,18 @@ class ProblemSerializer(serializers.ModelSerializer):
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     channel_display = serializers.CharField(source="get_channel_display", read_only=True)
+    appeal_type_display = serializers.CharField(source="get_appeal_type_display", read_only=True)
     enterprise = EnterpriseRefSerializer(read_only=True)
     category = NamedRefSerializer(read_only=True)
     lead_department = NamedRefSerializer(read_only=True, allow_null=True)
     meeting = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    merged_into = serializers.SlugRelatedField(
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text="The main problem's reference when this one is merged into it (并单): "
+        "handled, answered and counted there; evaluated by its own enterprise.",
+    )
 
     class Meta:
         model = Problem
@@ -88,6 +96,9 @@ class ProblemSerializer(serializers.ModelSerializer):
             "status_display",
             "channel",
             "channel_display",
+            "appeal_type",
+            "appeal_type_display",
+            "suggested_appeal_type",
             "external_reference",
             "enterprise",
             "category",
@@ -101,6 +112,7 @@ class ProblemSerializer(serializers.ModelSerializer):
             "closed_at",
             "satisfaction",
             "reopen_count",
+            "merged_into",
             "version",
         ]
         read_only_fields = fields
@@ -175,6 +187,14 @@ class ProblemCreateSerializer(serializers.Serializer):
         max_length=Problem._meta.get_field("external_reference").max_length,
         help_text="The calling system's own number for the problem: sending the same one "
         "again returns the problem created the first time.",
+    )
+    appeal_type = serializers.ChoiceField(
+        choices=AppealType.choices,
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid_choice": problem_forms.APPEAL_TYPE_ERRORS["invalid_choice"]},
+        help_text="The appeal type the caller suggests (consultation, request, suggestion, "
+        "complaint); the liaison office chooses it when dispatching. Default: request.",
     )
 
 
@@ -399,6 +419,11 @@ class LeagueRowSerializer(FigureCountsSerializer):
     department = NamedRefSerializer()
 
 
+class AppealTypeRowSerializer(FigureCountsSerializer):
+    appeal_type = serializers.ChoiceField(choices=AppealType.choices)
+    label = serializers.CharField()
+
+
 class FiguresSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
@@ -407,6 +432,9 @@ class FiguresSerializer(serializers.Serializer):
     )
     headline = FigureCountsSerializer()
     league = LeagueRowSerializer(many=True)
+    appeal_types = AppealTypeRowSerializer(
+        many=True, help_text="The same counts by appeal type (诉求类型), every type."
+    )
 
 
 class WorkingDayQuerySerializer(serializers.Serializer):

@@ -75,6 +75,10 @@ def figures(request):
             }
             for row in result.departments
         ],
+        "appeal_types": [
+            {"appeal_type": row.key.value, "label": row.label, **_counts(row)}
+            for row in result.appeal_types
+        ],
     }
     return Response(s.FiguresSerializer(data).data)
 

@@ -46,6 +46,9 @@ IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 # Query parameters that are the API's own, not the web list's filters.
 NOT_FILTERS = ("cursor", "page_size", "ordering", "page")
 
+# Merging (并单) is done on the office's pages, not through the API: not offered here.
+WEB_ONLY_ACTIONS = frozenset({"merge", "unmerge"})
+
 
 class ApiProblemFilter(ProblemFilter):
     """The web list's filters. For the schema, `district_leader` is said to take a user's
@@ -143,8 +146,11 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             self.request.user
         ):
             pending = selectors.pending_extension(problem)
-        actions = selectors.problem_actions(
-            user=self.request.user, problem=problem, pending_extension=pending
+        actions = (
+            selectors.problem_actions(
+                user=self.request.user, problem=problem, pending_extension=pending
+            )
+            - WEB_ONLY_ACTIONS
         )
         data = s.ProblemDetailSerializer(problem, context={"actions": actions}).data
         return Response(data, status=status_code, headers=headers)
@@ -219,6 +225,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "category": category,
             "channel": data.get("channel") or default_channel,
             "external_reference": data.get("external_reference", "").strip(),
+            "appeal_type": data.get("appeal_type", ""),
         }
         try:
             problem = services.problem_submit_once(
@@ -283,6 +290,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             and earlier.description == submission["description"].strip()
             and earlier.category_id == submission["category"].pk
             and earlier.channel == submission["channel"]
+            and earlier.suggested_appeal_type == submission["appeal_type"]
         )
         if same:
             return self._detail(earlier)

@@ -42,6 +42,7 @@ from issues import metrics
 from issues.models import (
     DISTRICT_LEADER_RELATIONS,
     OPEN_STATUSES,
+    AppealType,
     Category,
     Problem,
     Satisfaction,
@@ -68,6 +69,8 @@ COUNT_NAMES = (
     # Of the evaluated, those the office's call-back (回访) obtained for the enterprise.
     "evaluated_by_callback",
     "escalated",
+    # Enterprises affected: accepted problems, merged ones (并单) included (issues.metrics).
+    "affected",
 )
 # The summary's key: the problem fields behind DashboardCell's integer key columns.
 SUMMARY_KEY = (
@@ -76,6 +79,7 @@ SUMMARY_KEY = (
     ("enterprise__town", "town_id"),
     ("meeting", "meeting_id"),
     ("responsible_leader", "responsible_leader_id"),
+    ("appeal_type", "appeal_type"),
 )
 NEEDS_A_LEADER_ROWS = 20
 LEAGUE_SORTS = (
@@ -158,6 +162,8 @@ class Dashboard:
     towns: list[Figures]
     meetings: list[Figures]
     months: list[Figures]
+    # By appeal type (诉求类型), every type in its fixed order, zero included.
+    appeal_types: list[Figures]
     escalated: list[NeedsALeader]
     action_items_overdue: list[ActionItem]
     now: dt.datetime
@@ -228,15 +234,18 @@ class _Groups:
     per_month: dict = field(default_factory=lambda: defaultdict(_empty))
     per_town: dict = field(default_factory=lambda: defaultdict(_empty))
     per_meeting: dict = field(default_factory=lambda: defaultdict(_empty))
+    per_appeal_type: dict = field(default_factory=lambda: defaultdict(_empty))
     handling: dict = field(default_factory=dict)  # per lead department
 
 
 def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
     """From the problems: the cube summed in Python, towns, meetings, handling time."""
     counts = aggregates(now)
+    # The appeal type rides in the cube too (four types): no query of its own.
     cube = problems.values(
         "lead_department",
         "category",
+        "appeal_type",
         month=TruncMonth("created_at", tzinfo=workdays.SHANGHAI),
     ).annotate(**counts)
     groups = _Groups()
@@ -245,6 +254,7 @@ def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
         _add(groups.per_department[row["lead_department"]], row)
         _add(groups.per_category[row["category"]], row)
         _add(groups.per_month[_month_of(row["month"])], row)
+        _add(groups.per_appeal_type[row["appeal_type"]], row)
     for row in problems.values("enterprise__town").annotate(**counts):
         _add(groups.per_town[row["enterprise__town"]], row)
     # Few problems are raised at meetings: their own query (index on meeting) keeps the
@@ -257,7 +267,14 @@ def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
 
 _CELL_SUMMED = (*COUNT_NAMES, "handling_count", "handling_days")
 # The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
-_CELL_DIMENSIONS = ("lead_department_id", "category_id", "month", "town_id", "meeting_id")
+_CELL_DIMENSIONS = (
+    "lead_department_id",
+    "category_id",
+    "month",
+    "town_id",
+    "meeting_id",
+    "appeal_type",
+)
 _CELL_LOOKUPS = {
     "month__gte": "month >= %s",
     "month__lte": "month <= %s",
@@ -268,7 +285,7 @@ _CELL_LOOKUPS = {
 def _summary_rows(lookups: dict) -> list[tuple]:
     """The cells matching `lookups` summed by each dimension, in one query.
 
-    Rows: (dimension index, the five dimension columns, the sums of _CELL_SUMMED); only
+    Rows: (dimension index, the six dimension columns, the sums of _CELL_SUMMED); only
     the row's own dimension column is meaningful. PostgreSQL reads the cells once
     (GROUPING SETS); other databases, which lack it, once per dimension (UNION ALL).
     Raw SQL because the ORM has neither; every name in it comes from this module.
@@ -305,7 +322,8 @@ def _summary_rows(lookups: dict) -> list[tuple]:
 
 
 def _summary_groups(lookups: dict) -> _Groups:
-    """From the summary cells: the sums by department, category, month, town and meeting.
+    """From the summary cells: the sums by department, category, month, town, meeting and
+    appeal type.
 
     A few dozen rows instead of the department x category x month cube; 0 in a key
     column reads back as None.
@@ -317,6 +335,7 @@ def _summary_groups(lookups: dict) -> _Groups:
         groups.per_month,
         groups.per_town,
         groups.per_meeting,
+        groups.per_appeal_type,
     )
     for row in _summary_rows(lookups):
         index, key = row[0], row[1 + row[0]]
@@ -439,6 +458,16 @@ def dashboard(
     ]
     meeting_rows.sort(key=lambda f: (f.key.year, f.key.number) if f.key else (0, 0))
 
+    appeal_type_rows = [
+        _figures(
+            appeal_type,
+            str(appeal_type.label),
+            groups.per_appeal_type.get(appeal_type.value, _empty()),
+            {**list_params, "appeal_type": appeal_type.value},
+        )
+        for appeal_type in AppealType
+    ]
+
     first, last = period
     month_rows = []
     for month in _months(first, last):
@@ -465,6 +494,7 @@ def dashboard(
         towns=town_rows,
         meetings=meeting_rows,
         months=month_rows,
+        appeal_types=appeal_type_rows,
         escalated=needs_a_leader(problems, now=now),
         action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
         now=now,

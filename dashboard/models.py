@@ -22,6 +22,8 @@ class DashboardCell(models.Model):
     meeting_id = models.PositiveIntegerField(default=0)
     # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
     responsible_leader_id = models.PositiveIntegerField(default=0)
+    # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
+    appeal_type = models.CharField(max_length=12, default="request")
     # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
     received = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
@@ -33,6 +35,9 @@ class DashboardCell(models.Model):
     satisfied = models.PositiveIntegerField(default=0)
     evaluated_by_callback = models.PositiveIntegerField(default=0)
     escalated = models.PositiveIntegerField(default=0)
+    # Enterprises affected (issues.metrics.AFFECTED): a merged group counts once above,
+    # once per enterprise here.
+    affected = models.PositiveIntegerField(default=0)
     # Handling time (issues.metrics.handling_time): answered problems and their working
     # days summed; signed, as a problem answered before its clock started counts negative.
     handling_count = models.PositiveIntegerField(default=0)
@@ -50,6 +55,7 @@ class DashboardCell(models.Model):
                     "town_id",
                     "meeting_id",
                     "responsible_leader_id",
+                    "appeal_type",
                 ],
                 name="dashboardcell_one_per_key",
             )

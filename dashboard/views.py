@@ -374,6 +374,7 @@ def dashboard_workbook(
     )
     for title, label, rows in (
         (_("Categories"), _("Category"), figures.categories),
+        (_("Appeal types"), _("Appeal type"), figures.appeal_types),
         (_("Towns and streets"), _("Town or street"), figures.towns),
         (_("Meetings"), _("Face-to-face meeting"), figures.meetings),
         (_("Months"), _("Month received"), figures.months),

@@ -13,7 +13,13 @@ from issues.models import CONCLUDED_STATUSES, Problem, Satisfaction
 from liaison import xlsx
 from meetings.models import Invitation, Meeting
 
-from .history import MEETING_COLUMNS, MEETING_SHEET, PROBLEM_COLUMNS, PROBLEM_SHEET
+from .history import (
+    APPEAL_TYPE_NAMES,
+    MEETING_COLUMNS,
+    MEETING_SHEET,
+    PROBLEM_COLUMNS,
+    PROBLEM_SHEET,
+)
 from .services import KINDS
 
 WIDTH = 18
@@ -93,6 +99,12 @@ SATISFACTION_LABELS = {
 }
 
 
+# 咨询、求决、建议、投诉: what the import reads back.
+APPEAL_TYPE_LABELS = {
+    value: name for name, value in APPEAL_TYPE_NAMES.items() if not name.isascii()
+}
+
+
 def history_rows() -> tuple[list[list], list[list]]:
     """The held meetings and the concluded problems, as the history sheets hold them."""
     meetings = (
@@ -152,6 +164,7 @@ def history_rows() -> tuple[list[list], list[list]]:
                 p.answer,
                 SATISFACTION_LABELS.get(p.satisfaction, ""),
                 _local(p.closed_at),
+                APPEAL_TYPE_LABELS[p.appeal_type],
             ]
         )
     return meeting_rows, problem_rows

@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from issues import workflow
-from issues.models import Category, Channel, Problem, ReferenceCounter, Satisfaction
+from issues.models import AppealType, Category, Channel, Problem, ReferenceCounter, Satisfaction
 from liaison import permissions, workdays
 from liaison.models import Department, Enterprise, Profile, Role
 from liaison.validators import normalise_credit_code, validate_date_window
@@ -73,7 +73,17 @@ PROBLEM_COLUMNS = (
     ("答复内容", "answer", True),
     ("评价", "evaluation", True),
     ("评价日期", "evaluated on", False),
+    # Optional (older files lack it): 咨询、求决、建议、投诉; empty: 求决 (DEFAULT_APPEAL_TYPE).
+    ("诉求类型", "appeal type", False),
 )
+# The appeal types as the sheets write them (exports.history_rows), and the values too.
+APPEAL_TYPE_NAMES = {
+    "咨询": AppealType.CONSULTATION,
+    "求决": AppealType.REQUEST,
+    "建议": AppealType.SUGGESTION,
+    "投诉": AppealType.COMPLAINT,
+    **{value: AppealType(value) for value in AppealType.values},
+}
 _SEPARATORS = re.compile(r"[、,，;；\n]+")
 _CHINESE_DATE = re.compile(r"^(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?$")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?::\d{2})?$")
@@ -408,6 +418,26 @@ def _satisfaction(text: str, errors: list) -> str | None:
     return None
 
 
+def _appeal_type(row, errors) -> str:
+    """The row's 诉求类型 as a value ("" when empty: the default), or an error."""
+    text = str(row.get("诉求类型") or "").strip()
+    if not text:
+        return ""
+    if text.lower() in APPEAL_TYPE_NAMES:
+        return APPEAL_TYPE_NAMES[text.lower()].value
+    errors.append(
+        "诉求类型: "
+        + str(
+            _(
+                "“%(value)s” is not one of: 咨询、求决、建议、投诉 "
+                "(consultation, request for a solution, suggestion, complaint)."
+            )
+            % {"value": text[:40]}
+        )
+    )
+    return ""
+
+
 def _problem_row(row, number, actor, lookups: _Lookups, meetings, seen, report) -> None:
     errors: list = []
     reference = _text(row, "编号", errors, max_length=12)
@@ -445,6 +475,7 @@ def _problem_row(row, number, actor, lookups: _Lookups, meetings, seen, report) 
     answered_on = _date(row, "答复日期", errors, required=True)
     evaluated_on = _date(row, "评价日期", errors) or answered_on
     satisfaction = _satisfaction(str(row.get("评价", "")), errors)
+    appeal_type = _appeal_type(row, errors)
     meeting = None
     meeting_day = _date(row, "会议日期", errors)
     meeting_theme = _text(row, "会议主题", errors, max_length=200)
@@ -544,6 +575,7 @@ def _problem_row(row, number, actor, lookups: _Lookups, meetings, seen, report) 
         lead_department=lead,
         co_departments=[d for d in co if d is not None],
         responsible_leader=leader,
+        appeal_type=appeal_type,
         now=dispatched_at,
     )
     workflow.problem_acknowledge(

@@ -45,14 +45,58 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class MergedInline(admin.TabularInline):
+    """The problems of other enterprises merged into this one (并单): read-only, as merges
+    are made and undone through issues.workflow.merging only."""
+
+    model = Problem
+    fk_name = "merged_into"
+    verbose_name = _("merged problem")
+    verbose_name_plural = _("merged problems")
+    extra = 0
+    can_delete = False
+    fields = ("reference", "enterprise", "status", "satisfaction", "merged_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MergedFilter(admin.SimpleListFilter):
+    title = _("merge")
+    parameter_name = "merge"
+
+    def lookups(self, request, model_admin):
+        return (("main", _("Main problems")), ("merged", _("Merged into another")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "main":
+            return queryset.filter(merged_problems__isnull=False).distinct()
+        if self.value() == "merged":
+            return queryset.filter(merged_into__isnull=False)
+        return queryset
+
+
 @admin.register(Problem)
 class ProblemAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "title", "enterprise", "status", "lead_department", "due_at")
-    list_filter = ("status", "channel", "category", "lead_department")
+    list_display = (
+        "reference",
+        "title",
+        "enterprise",
+        "status",
+        "lead_department",
+        "due_at",
+        "merged_into",
+    )
+    list_filter = ("status", MergedFilter, "channel", "category", "lead_department")
     search_fields = ("reference", "title", "enterprise__name")
-    list_select_related = ("enterprise", "lead_department")
+    list_select_related = ("enterprise", "lead_department", "merged_into")
     date_hierarchy = "created_at"
-    inlines = (EventInline,)
+    inlines = (MergedInline, EventInline)
 
 
 @admin.register(ProblemEvent)

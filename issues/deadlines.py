@@ -144,7 +144,11 @@ def _in_force() -> Q:
 def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Yellow: the last 2 working days began; the lead department's heads are told once."""
     condition = _in_force() & Q(
-        status__in=OPEN_STATUSES, warned_at__isnull=True, warn_at__lte=now, due_at__gte=now
+        status__in=OPEN_STATUSES,
+        warned_at__isnull=True,
+        warn_at__lte=now,
+        due_at__gte=now,
+        merged_into__isnull=True,
     )
     rows = _claim(
         condition, "warn_at", ["deadline_version", "due_at", "lead_department_id"], batch_size
@@ -169,7 +173,12 @@ def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Red: open past the deadline → its district leader; the office and the heads told."""
-    condition = _in_force() & Q(status__in=OPEN_STATUSES, escalated_at__isnull=True, due_at__lt=now)
+    condition = _in_force() & Q(
+        status__in=OPEN_STATUSES,
+        escalated_at__isnull=True,
+        due_at__lt=now,
+        merged_into__isnull=True,
+    )
     rows = _claim(
         condition,
         "due_at",
@@ -229,7 +238,9 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
 
 def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     """Still open 5 working days after the escalation → the principal leaders, once."""
-    condition = _in_force() & Q(status__in=OPEN_STATUSES, escalate_again_at__lt=now)
+    condition = _in_force() & Q(
+        status__in=OPEN_STATUSES, escalate_again_at__lt=now, merged_into__isnull=True
+    )
     rows = _claim(condition, "escalate_again_at", ["deadline_version", "due_at"], batch_size)
     if not rows:
         return 0

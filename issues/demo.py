@@ -19,13 +19,25 @@ from liaison import workdays
 
 from . import deadlines, notifications, workflow
 from .demo_topics import CATEGORIES, REJECTED, Raised, TopicPicker, day_text
-from .models import CallBack, Category, Channel, EvaluationSource, Problem, Satisfaction, Status
+from .models import (
+    AppealType,
+    CallBack,
+    Category,
+    Channel,
+    EvaluationSource,
+    Problem,
+    Satisfaction,
+    Status,
+)
 
 __all__ = [
     "CATEGORIES",
+    "demo_appeal_type",
+    "demo_suggested_appeal_type",
     "seed_callbacks",
     "seed_categories",
     "seed_deadline_sweep",
+    "seed_merged_problem",
     "seed_problems",
 ]
 
@@ -132,6 +144,44 @@ def _ages(plan: list[str], today: dt.date, rng: random.Random) -> list[int]:
     return [spread.pop() if state in CONCLUDED else ages[state]() for state in plan]
 
 
+# Words that make a problem's type plain (title and description only, never the answer).
+_COMPLAINT_WORDS = ("迟迟", "至今没有", "至今未", "一直未", "拖延", "推诿")
+_CONSULTATION_WORDS = ("如何", "咨询", "想了解", "不清楚", "不知道", "是否可以")
+_SUGGESTION_WORDS = ("建议", "呼吁", "能否考虑")
+
+
+def demo_appeal_type(title: str, description: str, index: int) -> str:
+    """The appeal type the office gives a demo problem: its words, else a spread by index
+    (about two thirds requests, then consultations, suggestions and complaints)."""
+    text = f"{title} {description}"
+    if any(word in text for word in _COMPLAINT_WORDS):
+        return AppealType.COMPLAINT
+    if any(word in title for word in _CONSULTATION_WORDS[:2]) or any(
+        word in description for word in _CONSULTATION_WORDS[2:]
+    ):
+        return AppealType.CONSULTATION
+    if any(word in description for word in _SUGGESTION_WORDS):
+        return AppealType.SUGGESTION
+    spread = {
+        0: AppealType.CONSULTATION,
+        5: AppealType.CONSULTATION,
+        7: AppealType.SUGGESTION,
+        13: AppealType.SUGGESTION,
+        11: AppealType.COMPLAINT,
+    }
+    return spread.get(index % 20, AppealType.REQUEST)
+
+
+def demo_suggested_appeal_type(appeal_type: str, index: int) -> str:
+    """What the enterprise suggested on the form: a third say; now and then a complaint
+    the office files as a request ("" when it left the choice to the office)."""
+    if index % 3:
+        return ""
+    if appeal_type == AppealType.REQUEST and index % 9 == 0:
+        return AppealType.COMPLAINT
+    return appeal_type
+
+
 def seed_problems(district) -> None:
     """About 200 problems in every state: some overdue, some due soon, some reopened."""
     categories = seed_categories(district)
@@ -165,6 +215,7 @@ def seed_problems(district) -> None:
                 submitted_at = now - dt.timedelta(minutes=30 + index)
             channel = Channel.WEB if index % 5 else rng.choice([Channel.VISIT, Channel.PHONE])
             actor = enterprise_user if channel == Channel.WEB else office
+            appeal_type = demo_appeal_type(raised.title, raised.description, index)
             problem = workflow.problem_submit(
                 actor=actor,
                 enterprise=enterprise,
@@ -172,6 +223,11 @@ def seed_problems(district) -> None:
                 description=raised.description,
                 category=categories[raised.category],
                 channel=channel,
+                appeal_type=(
+                    demo_suggested_appeal_type(appeal_type, index)
+                    if channel == Channel.WEB
+                    else appeal_type
+                ),
                 now=submitted_at,
             )
             district.created["problem"] += 1
@@ -214,10 +270,20 @@ def seed_problems(district) -> None:
                 lead_department=lead,
                 co_departments=co,
                 responsible_leader=leader,
+                appeal_type=appeal_type,
                 now=dispatched_at,
             )
             if state == "dispatched":
                 continue
+            if index % 30 == 1 and appeal_type != AppealType.COMPLAINT:
+                # Later the office learns the enterprise had asked in vain before.
+                workflow.problem_set_appeal_type(
+                    problem_id=problem.pk,
+                    actor=office,
+                    appeal_type=AppealType.COMPLAINT,
+                    note="企业反映此前已多次向有关单位反映未果，按投诉类诉求跟踪督办。",
+                    now=min(dispatched_at + dt.timedelta(minutes=10), timezone.now()),
+                )
             _handle(
                 problem, state, raised, lead, heads[code], staff[code], office, leaders, rng, index
             )
@@ -409,3 +475,110 @@ def seed_deadline_sweep(district) -> None:
     """
     if district.created["problem"]:
         deadlines.sweep()
+
+
+# A problem shared by several sweater (毛衫) firms of 洪合, merged (并单) into one main
+# problem: the wash-water treatment the town's sweater makers all depend on.
+MERGED_GROUP = (
+    # (enterprise slug, title, description, satisfaction, comment)
+    (
+        "hongxiu",
+        "毛衫水洗废水集中处理能力不足",
+        "旺季水洗量大，园区集中处理站排队时间长，水洗工序经常停工待排，影响订单交期。",
+        Satisfaction.SATISFIED,
+        "处理站扩容后不再排队，感谢！",
+    ),
+    (
+        "meiyang",
+        "水洗废水排放排队，毛衫水洗停工",
+        "我厂毛衫水洗废水需排入集中处理站，近期处理站满负荷，排队严重，水洗车间停工。",
+        Satisfaction.BASICALLY,
+        "基本解决，希望夜间时段也能开放。",
+    ),
+    (
+        "jiaxin",
+        "羊绒衫水洗废水处理站满负荷",
+        "羊绒衫水洗后的废水送处理站处理，处理站满负荷，等待时间长，希望增加处理能力。",
+        Satisfaction.SATISFIED,
+        "",
+    ),
+)
+MERGED_ANSWER = (
+    "经区生态环境分局于{month}月{day}日会同洪合镇现场协调：集中处理站新增一条处理线，日处理能力提高40%；"
+    "旺季实行分时段预约排放，各企业可在镇毛衫产业服务中心预约。此答复适用于反映同一问题的各家企业。"
+)
+
+
+def seed_merged_problem(district) -> None:
+    """Three sweater firms' problems about the same wash-water treatment, merged into the
+    first one; the environment bureau answers the main problem and each firm evaluates.
+    On a run that created problems only (idempotent), with times in the last month."""
+    if not district.created["problem"]:
+        return
+    from liaison.models import Profile, Role
+
+    office = _user(district, "office1")
+    department = district.departments["sthj"]
+    staff = _user(district, "sthj_staff")
+    category = Category.objects.get(name_zh=CATEGORIES[0][0])
+    users = {
+        profile.enterprise_id: profile.user
+        for profile in Profile.objects.filter(
+            role=Role.ENTERPRISE,
+            enterprise__in=[district.enterprises[slug] for slug, *_ in MERGED_GROUP],
+        ).select_related("user")
+    }
+    today = timezone.localdate()
+    start = _wd(today, -12)
+    problems = []
+    with notifications.suppressed():
+        for n, (slug, title, description, _s, _c) in enumerate(MERGED_GROUP):
+            enterprise = district.enterprises[slug]
+            problems.append(
+                workflow.problem_submit(
+                    actor=users[enterprise.pk],
+                    enterprise=enterprise,
+                    title=title,
+                    description=description,
+                    category=category,
+                    now=_at(start if n == 0 else _wd(start, 1), 9 + n),
+                )
+            )
+        main = workflow.problem_dispatch(
+            problem_id=problems[0].pk,
+            actor=office,
+            lead_department=department,
+            co_departments=[district.departments["hh"]],
+            note="多家毛衫企业反映同一问题，请生态环境分局牵头，洪合镇协办。",
+            now=_at(start, 14),
+        )
+        workflow.problem_acknowledge(problem_id=main.pk, actor=staff, now=_at(_wd(start, 1), 9))
+        workflow.problems_merge(
+            main_id=main.pk,
+            problem_ids=[p.pk for p in problems[1:]],
+            actor=office,
+            now=_at(_wd(start, 1), 16),
+        )
+        workflow.problem_add_progress(
+            problem_id=main.pk,
+            actor=staff,
+            text="已会同洪合镇到集中处理站现场查看，正在研究扩容和分时段预约方案。",
+            is_public=True,
+            now=_at(_wd(start, 3), 10),
+        )
+        workflow.problem_resolve(
+            problem_id=main.pk,
+            actor=staff,
+            answer=MERGED_ANSWER.format(month=_wd(start, 6).month, day=_wd(start, 6).day),
+            now=_at(_wd(start, 7), 15),
+        )
+        for problem, (slug, _t, _d, satisfaction, comment) in zip(
+            problems, MERGED_GROUP, strict=True
+        ):
+            workflow.problem_evaluate(
+                problem_id=problem.pk,
+                actor=users[district.enterprises[slug].pk],
+                satisfaction=satisfaction,
+                reason=comment,
+                now=_at(_wd(start, 8), 10),
+            )

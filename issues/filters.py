@@ -19,7 +19,7 @@ from liaison.validators import validate_date_window
 
 from . import metrics, selectors
 from .forms import LeaderChoiceField, leader_queryset
-from .models import OPEN_STATUSES, Category, Problem, Satisfaction, Status
+from .models import OPEN_STATUSES, AppealType, Category, Problem, Satisfaction, Status
 
 
 class LeaderFilter(django_filters.ModelChoiceFilter):
@@ -81,6 +81,11 @@ class ProblemFilter(django_filters.FilterSet):
     )
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=Category.objects.all()
+    )
+    appeal_type = django_filters.MultipleChoiceFilter(
+        label=_("Appeal type"),
+        choices=AppealType.choices,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
     )
     responsible_leader = LeaderFilter(label=_("Responsible leader"), queryset=leader_queryset())
     # "My area" on a leader's home page: the problem's district leader (models.DISTRICT_LEADER).

@@ -17,6 +17,7 @@ from .models import (
     ANSWER_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
+    AppealType,
     CallBack,
     Category,
     Channel,
@@ -93,6 +94,32 @@ def meeting_label(meeting) -> str:
     }
 
 
+APPEAL_TYPE_ERRORS = {
+    "invalid_choice": _(
+        "Unknown appeal type: choose consultation, request for a solution, suggestion or complaint."
+    ),
+    "required": _("Choose the appeal type."),
+}
+
+
+def appeal_type_field(*, required: bool, not_sure: bool = False, **kwargs) -> forms.ChoiceField:
+    """The appeal type (诉求类型) as radio buttons: one tap each on a phone.
+
+    `not_sure` (the enterprise's suggestion): a first choice that leaves it to the office.
+    """
+    choices = list(AppealType.choices)
+    if not_sure:
+        choices = [("", _("Not sure: the liaison office decides")), *choices]
+    return forms.ChoiceField(
+        label=_("Appeal type"),
+        choices=choices,
+        required=required,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages=APPEAL_TYPE_ERRORS,
+        **kwargs,
+    )
+
+
 class ProblemSubmitForm(forms.Form):
     """`meetings`: the face-to-face meetings the problem may be raised for (one query).
 
@@ -119,12 +146,21 @@ class ProblemSubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What happened, what you have tried, and what help you need."),
     )
+    appeal_type = appeal_type_field(
+        required=False,
+        not_sure=True,
+        initial="",
+        help_text=_(
+            "Optional. Do you ask a question, need a problem solved, make a suggestion "
+            "or complain? The liaison office confirms it."
+        ),
+    )
     files = MultipleFileField(
         label=_("Attachments"),
         help_text=_("Optional. Up to 10 files of at most 20 MB: PDF, images, Word or Excel."),
     )
 
-    field_order = ["meeting", "title", "category", "description", "files"]
+    field_order = ["meeting", "title", "category", "description", "appeal_type", "files"]
 
     def __init__(self, *args, meetings=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,7 +200,16 @@ class ProblemRegisterForm(ProblemSubmitForm):
         choices=[(c.value, c.label) for c in Channel if c != Channel.WEB],
     )
 
-    field_order = ["enterprise", "channel", "meeting", "title", "category", "description", "files"]
+    field_order = [
+        "enterprise",
+        "channel",
+        "meeting",
+        "title",
+        "category",
+        "description",
+        "appeal_type",
+        "files",
+    ]
 
 
 def leader_queryset():
@@ -198,6 +243,9 @@ class DispatchForm(VersionedForm):
         required=False,
         help_text=_("If empty, the lead department's supervising leader is responsible."),
     )
+    # Prefilled with the problem's type: the enterprise's suggestion, else the default.
+    # Left out (a script posting the older form): the problem keeps its type.
+    appeal_type = appeal_type_field(required=False)
     note = forms.CharField(
         label=_("Note to the department"),
         required=False,
@@ -213,6 +261,18 @@ class DispatchForm(VersionedForm):
                 "co_departments", _("The lead department cannot also be a co-department.")
             )
         return data
+
+
+class AppealTypeForm(VersionedForm):
+    """The office changes the appeal type of a problem after triage."""
+
+    appeal_type = appeal_type_field(required=True)
+    note = forms.CharField(
+        label=_("Why (internal)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class RejectForm(VersionedForm):

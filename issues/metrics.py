@@ -37,10 +37,15 @@ from .models import (
     Satisfaction,
 )
 
+# A merged group (并单) counts once: a problem merged into another enterprise's main
+# problem is not counted in received, accepted, concluded, on time, open, overdue or
+# handling time (its main problem is); it counts in "enterprises affected" and, as each
+# enterprise evaluates the answer for itself, in the satisfaction figures.
+COUNTED = Q(merged_into__isnull=True)
 # accepted = every problem except `submitted` and `rejected`.
-ACCEPTED = Q(status__in=ACCEPTED_STATUSES)
+ACCEPTED = Q(status__in=ACCEPTED_STATUSES) & COUNTED
 # concluded (办结) = answered: `resolved` or `closed`.
-CONCLUDED = Q(status__in=CONCLUDED_STATUSES)
+CONCLUDED = Q(status__in=CONCLUDED_STATUSES) & COUNTED
 # on time (按时办结) = concluded, and first answered by the deadline in force then. A problem
 # answered before its clock started (a meeting problem answered ahead of the meeting) had
 # no deadline to miss. `answered_on_time` / `is_on_time` are the same rule for one problem.
@@ -49,7 +54,7 @@ ANSWERED_ON_TIME = Q(first_resolved_due_at__isnull=True) | Q(
 )
 ON_TIME = CONCLUDED & ANSWERED_ON_TIME
 # open = dispatched or in progress (what the deadline applies to).
-OPEN = Q(status__in=OPEN_STATUSES)
+OPEN = Q(status__in=OPEN_STATUSES) & COUNTED
 # evaluated = the enterprise gave a verdict (an auto-closed "not evaluated" did not).
 EVALUATED = Q(
     satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
@@ -59,6 +64,11 @@ EVALUATED = Q(
 BY_CALLBACK = Q(evaluation_source=EvaluationSource.CALLBACK)
 # satisfied for the satisfaction rate (满意率) = satisfied or basically satisfied.
 SATISFIED = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
+
+
+# enterprises affected (受影响企业) = accepted problems, merged ones included (each is
+# another enterprise's: a merge never joins two problems of one enterprise).
+AFFECTED = Q(status__in=ACCEPTED_STATUSES)
 
 
 def answered_on_time(problem) -> bool | None:
@@ -86,7 +96,7 @@ def totals(now: dt.datetime | None = None) -> dict[str, Count]:
     """The counts behind every metric, as aggregates for .aggregate() or .annotate()."""
     now = now or timezone.now()
     return {
-        "received": Count("pk"),
+        "received": Count("pk", filter=COUNTED),
         "accepted": Count("pk", filter=ACCEPTED),
         "concluded": Count("pk", filter=CONCLUDED),
         "on_time": Count("pk", filter=ON_TIME),
@@ -95,6 +105,9 @@ def totals(now: dt.datetime | None = None) -> dict[str, Count]:
         "evaluated": Count("pk", filter=EVALUATED),
         "satisfied": Count("pk", filter=SATISFIED),
         "evaluated_by_callback": Count("pk", filter=EVALUATED & BY_CALLBACK),
+        # enterprises affected = accepted problems, each merged problem too: a merged
+        # group counts once in `accepted` and once per enterprise here.
+        "affected": Count("pk", filter=AFFECTED),
     }
 
 
@@ -147,7 +160,7 @@ class HandlingTime:
 
 
 # Problems that have a handling time: the clock ran and they were answered at least once.
-HAS_HANDLING_TIME = Q(clock_started_at__isnull=False, first_resolved_at__isnull=False)
+HAS_HANDLING_TIME = Q(clock_started_at__isnull=False, first_resolved_at__isnull=False) & COUNTED
 
 
 def handling_time(problems: QuerySet, *, by: str | None = None) -> dict:

@@ -88,6 +88,22 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("Another system")
 
 
+class AppealType(models.TextChoices):
+    """What the enterprise asks for (诉求类型): the office chooses it at triage, the
+    enterprise may suggest it; the dashboard counts problems by it."""
+
+    # A context of their own: "consultation" is also 会商 (DESIGN.md §1).
+    CONSULTATION = "consultation", pgettext_lazy("appeal type", "Consultation")
+    REQUEST = "request", pgettext_lazy("appeal type", "Request for a solution")
+    SUGGESTION = "suggestion", pgettext_lazy("appeal type", "Suggestion")
+    COMPLAINT = "complaint", pgettext_lazy("appeal type", "Complaint")
+
+
+# A problem nobody classified yet (and every problem before appeal types existed,
+# migration issues.0009_appeal_type) asks for a solution: the programme's usual case.
+DEFAULT_APPEAL_TYPE = AppealType.REQUEST
+
+
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied")
     BASICALLY = "basically", _("Basically satisfied")
@@ -139,6 +155,22 @@ class Problem(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"))
+    # The office's classification (DESIGN.md §1, 诉求类型): chosen at triage, changeable
+    # later (an internal timeline event); the submission's own choice until then.
+    appeal_type = models.CharField(
+        _("appeal type"),
+        max_length=12,
+        choices=AppealType.choices,
+        default=DEFAULT_APPEAL_TYPE,
+    )
+    # What the enterprise (or whoever registered the problem) suggested; blank: none.
+    suggested_appeal_type = models.CharField(
+        _("suggested appeal type"),
+        max_length=12,
+        choices=AppealType.choices,
+        blank=True,
+        default="",
+    )
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),
@@ -256,6 +288,21 @@ class Problem(models.Model):
         related_name="duplicates",
     )
 
+    # Merging shared problems (并单, issues.workflow.merging): this problem is handled as
+    # part of `merged_into`, the main problem of another enterprise. It keeps its own
+    # reference, enterprise and evaluation; its status, lead department and deadline
+    # mirror the main problem's, which alone is swept, escalated and counted (DESIGN.md
+    # §4, §7). Never a chain: a main problem is never merged itself.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_problems",
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("problem")
         verbose_name_plural = _("problems")
@@ -266,6 +313,14 @@ class Problem(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="problem_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(appeal_type__in=AppealType.values),
+                name="problem_appeal_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested_appeal_type__in=[*AppealType.values, ""]),
+                name="problem_suggested_appeal_type_valid",
             ),
             models.CheckConstraint(
                 condition=Q(satisfaction__in=[*Satisfaction.values, ""]),
@@ -320,6 +375,15 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("pk")),
                 name="problem_not_duplicate_of_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")),
+                name="problem_not_merged_into_itself",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="problem_merged_has_time",
             ),
         ]
         indexes = [
@@ -391,6 +455,11 @@ class Problem(models.Model):
         )
 
     @property
+    def is_merged(self) -> bool:
+        """Handled as part of another enterprise's main problem (并单)."""
+        return self.merged_into_id is not None
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -448,6 +517,7 @@ class EventKind(models.TextChoices):
     # coordination meeting; accepting convenes it (COORDINATION_CONVENED). Internal.
     CONSULTATION_REQUESTED = "consultation_requested", _("Coordination meeting requested")
     CONSULTATION_DECLINED = "consultation_declined", _("Coordination meeting request declined")
+    CONSULTATION_WITHDRAWN = "consultation_withdrawn", _("Coordination meeting request withdrawn")
     # A calendar edit moved the deadline of an escalated problem into the future.
     ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
     # Call-backs (回访): the office records the evaluation on the enterprise's behalf; an
@@ -456,6 +526,15 @@ class EventKind(models.TextChoices):
     CALLBACK_CLOSED = "callback_closed", _("Closed after call-back review")
     # Burden relief (减负): the outcome lines edited after the answer. Internal.
     RELIEF_EDITED = "relief_edited", _("Burden relief outcomes edited")
+    # Merging shared problems (并单, issues.workflow.merging). On the merged problem
+    # (public: its enterprise is told it is handled with a main problem) and on the main
+    # one (internal: it names the other enterprises' problems).
+    MERGED = "merged", _("Handled together with a main problem")
+    MERGED_IN = "merged_in", _("Other enterprises' problems merged in")
+    UNMERGED = "unmerged", _("Merge undone")
+    MAIN_REOPENED = "main_reopened", _("Handled again with the main problem")
+    # The office changed the appeal type after triage (internal).
+    APPEAL_TYPE_CHANGED = "appeal_type_changed", _("Appeal type changed")
 
 
 class ProblemEvent(models.Model):

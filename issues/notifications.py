@@ -65,6 +65,12 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     EventKind.COORDINATION_CONVENED: ("lead_heads", "coordination_heads", "enterprise"),
     EventKind.ACTION_ITEM_ADDED: ("action_item_heads",),
     EventKind.ACTION_ITEM_DONE: ("convener",),
+    # Merging (并单, issues.workflow.merging): the enterprise of a merged problem hears
+    # that it is handled with a main problem, when that one is reopened, and when the merge
+    # is undone (with the lead department it is back with).
+    EventKind.MERGED: ("enterprise",),
+    EventKind.MAIN_REOPENED: ("enterprise",),
+    EventKind.UNMERGED: ("enterprise", "lead_heads"),
 }
 # The office sees new problems on its triage page: a bell entry is enough.
 IN_APP_ONLY_KINDS = frozenset({EventKind.SUBMITTED})

@@ -13,7 +13,7 @@ from liaison import permissions, workdays
 from liaison.models import Role
 from liaison.privacy import ContactPhones
 
-from . import extensions
+from . import extensions, similarity
 from .models import (
     ACCEPTED_STATUSES,
     DISTRICT_LEADER,
@@ -102,7 +102,10 @@ def district_leader_is(user) -> Q:
 
 def with_list_relations(problems: QuerySet[Problem]) -> QuerySet[Problem]:
     # The meeting: a problem dispatched early shows "clock starts at the meeting on ...".
-    return problems.select_related("enterprise", "category", "lead_department", "meeting")
+    # The main problem a merged one is handled with (并单): its reference, same query.
+    return problems.select_related(
+        "enterprise", "category", "lead_department", "meeting", "merged_into"
+    )
 
 
 def events_visible_to(user, problem: Problem) -> QuerySet[ProblemEvent]:
@@ -188,13 +191,13 @@ def last_escalation(events: list[ProblemEvent]) -> ProblemEvent | None:
 def department_inbox(department_id: int) -> QuerySet[Problem]:
     """Dispatched to the department and not yet acknowledged, oldest deadline first."""
     return Problem.objects.filter(
-        lead_department_id=department_id, status=Status.DISPATCHED
+        lead_department_id=department_id, status=Status.DISPATCHED, merged_into__isnull=True
     ).order_by("due_at", "id")
 
 
 def department_in_progress(department_id: int) -> QuerySet[Problem]:
     return Problem.objects.filter(
-        lead_department_id=department_id, status=Status.IN_PROGRESS
+        lead_department_id=department_id, status=Status.IN_PROGRESS, merged_into__isnull=True
     ).order_by("due_at", "id")
 
 
@@ -203,14 +206,16 @@ def department_co_problems(department_id: int) -> QuerySet[Problem]:
         department_id=department_id
     ).values("problem_id")
     return (
-        Problem.objects.filter(pk__in=co_problem_ids)
+        Problem.objects.filter(pk__in=co_problem_ids, merged_into__isnull=True)
         .exclude(status__in=[Status.CLOSED, Status.REJECTED])
         .order_by("due_at", "id")
     )
 
 
 def overdue(problems: QuerySet[Problem], *, now: dt.datetime | None = None) -> QuerySet[Problem]:
-    return problems.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
+    return problems.filter(
+        status__in=OPEN_STATUSES, due_at__lt=now or timezone.now(), merged_into__isnull=True
+    )
 
 
 def due_within(
@@ -233,7 +238,8 @@ def department_desk_counts(department_id: int) -> dict[str, int]:
     ).values("problem_id")
     # The WHERE keeps the aggregate to this department's rows (index on lead_department).
     mine = Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids)
-    return Problem.objects.filter(mine).aggregate(
+    # A problem merged into another (并单) is handled, and counted, as its main problem.
+    return Problem.objects.filter(mine, merged_into__isnull=True).aggregate(
         inbox=Count("pk", filter=Q(lead_department_id=department_id, status=Status.DISPATCHED)),
         in_progress=Count(
             "pk", filter=Q(lead_department_id=department_id, status=Status.IN_PROGRESS)
@@ -264,10 +270,18 @@ def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozen
     request (pending_extension()), or None.
     """
     status = problem.status
+    if problem.merged_into_id is not None:
+        return merged_problem_actions(user=user, problem=problem)
     is_lead = permissions.can_act_as_lead(user, problem)
     names: set[str] = set()
+    # Merging (并单): the office merges a problem not yet concluded into a main one.
+    if status in (Status.SUBMITTED, *OPEN_STATUSES) and permissions.can_merge(user):
+        names.add("merge")
     if status == Status.SUBMITTED and permissions.can_dispatch(user):
         names |= {"dispatch", "reject"}
+    # After triage the office may reclassify (at triage the dispatch form chooses it).
+    if status != Status.SUBMITTED and permissions.can_dispatch(user):
+        names.add("appeal_type")
     # Dispatched early for a meeting not yet held: acknowledged once its clock starts.
     if status == Status.DISPATCHED and is_lead and problem.due_at is not None:
         names |= {"acknowledge", "return"}
@@ -313,8 +327,11 @@ def problem_page_context(*, user, problem: Problem) -> dict:
             "submitted_by",
             "duplicate_of",
             "meeting",
+            "merged_into",
         )
         .prefetch_related("co_departments")
+        # Whether problems are merged into it (并单): the list is read only if so.
+        .annotate(has_merged=Exists(Problem.objects.filter(merged_into=OuterRef("pk"))))
         .get(pk=problem.pk)
     )
     status = problem.status
@@ -349,6 +366,7 @@ def problem_page_context(*, user, problem: Problem) -> dict:
     # Burden relief (减负): its lines once answered (one query), and who may edit them.
     context["relief_outcomes"] = relief_outcomes_of(problem)
     context["can_edit_relief"] = can_edit_relief(user, problem)
+    context.update(merge_context(user=user, problem=problem))
     return context
 
 
@@ -357,7 +375,7 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
     from django.db.models import Count
 
     now = timezone.now()
-    overdue_q = Q(status__in=OPEN_STATUSES, due_at__lt=now)
+    overdue_q = Q(status__in=OPEN_STATUSES, due_at__lt=now, merged_into__isnull=True)
     if role == Role.ENTERPRISE:
         problems = Problem.objects.filter(enterprise_id=permissions.enterprise_id_of(user))
         return problems.aggregate(
@@ -379,7 +397,7 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         return unconcluded.aggregate(
             new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
             returned=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)),
-            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES, merged_into__isnull=True)),
             overdue=Count("pk", filter=overdue_q),
             extensions=Count("pk", filter=Q(pk__in=pending)),
             # Call-backs (回访): answered problems waiting for the enterprise's evaluation
@@ -421,3 +439,79 @@ def relief_outcomes_of(problem: Problem) -> list:
     if problem.first_resolved_at is None:
         return []
     return list(problem.relief_outcomes.all())
+
+
+# --- merging shared problems (并单) --------------------------------------------------------
+
+
+def merged_problem_actions(*, user, problem: Problem) -> frozenset[str]:
+    """A problem merged into a main one: its enterprise evaluates the answer and adds
+    files; the office may undo the merge while the main problem is open. Departments act
+    on the main problem."""
+    names: set[str] = set()
+    if (
+        problem.status == Status.RESOLVED
+        and permissions.can_evaluate(user, problem)
+        and not problem.awaits_callback_review
+    ):
+        names.add("evaluate")
+    if problem.status in OPEN_STATUSES and permissions.can_merge(user):
+        names.add("unmerge")
+    if permissions.can_attach(user, problem):
+        names.add("attach")
+    return frozenset(names)
+
+
+def merge_context(*, user, problem: Problem) -> dict:
+    """What the problem page shows of a merge: for a merged problem, its main problem and
+    the main problem's timeline as `user` may see it (public only for the enterprise);
+    for a main problem, the problems merged into it (officials); for a submitted or open
+    problem, the office's possible duplicates. At most three queries."""
+    context: dict = {
+        "main_problem": None,
+        "main_events": [],
+        "merged_problems": [],
+        "possible_duplicates": None,
+    }
+    if problem.merged_into_id is not None:
+        main = problem.merged_into
+        context["main_problem"] = main
+        context["main_events"] = [
+            event
+            for event in events_visible_to(user, main).filter(is_public=True)
+            if event.kind not in HIDDEN_FROM_MERGED
+        ]
+        return context
+    if getattr(problem, "has_merged", True) and permissions.can_see_internal_events(user):
+        context["merged_problems"] = list(
+            problem.merged_problems.select_related("enterprise").order_by("merged_at", "id")
+        )
+    # At triage (a submitted problem), the office sees possible duplicates: one query.
+    if problem.status == Status.SUBMITTED and permissions.can_merge(user):
+        context["possible_duplicates"] = similarity.possible_duplicates(
+            problem, similarity.candidates()
+        )
+    return context
+
+
+# The main problem's events a merged problem's enterprise does not see: those about the
+# main problem's own enterprise (its submission, evaluation, files).
+HIDDEN_FROM_MERGED = frozenset(
+    {
+        EventKind.SUBMITTED,
+        EventKind.EVALUATED,
+        EventKind.EVALUATED_BY_CALLBACK,
+        EventKind.REOPENED,
+        EventKind.ATTACHMENT_ADDED,
+        EventKind.AUTO_CLOSED,
+    }
+)
+
+
+def triage_duplicates(problems: Iterable[Problem]) -> dict[int, list]:
+    """Possible duplicates of each problem of a triage page: one query for the page."""
+    problems = list(problems)
+    if not problems:
+        return {}
+    pool = similarity.candidates()
+    return {p.pk: similarity.possible_duplicates(p, pool) for p in problems}

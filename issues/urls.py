@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from notifications import urls as notification_urls
 
-from . import views, views_callbacks, views_lists
+from . import views, views_callbacks, views_lists, views_merging
 from .relief import views as relief_views
 
 app_name = "issues"
@@ -25,6 +25,7 @@ urlpatterns = [
     path(f"{REF}/", views.problem_detail, name="detail"),
     path(f"{REF}/dispatch-sheet/", views.dispatch_sheet, name="dispatch_sheet"),
     path(f"{REF}/dispatch/", views.problem_dispatch, name="dispatch"),
+    path(f"{REF}/appeal-type/", views.problem_set_appeal_type, name="appeal_type"),
     path(f"{REF}/reject/", views.problem_reject, name="reject"),
     path(f"{REF}/return/", views.problem_return, name="return"),
     path(f"{REF}/acknowledge/", views.problem_acknowledge, name="acknowledge"),
@@ -38,4 +39,6 @@ urlpatterns = [
     path(f"{REF}/call-back/review/", views_callbacks.callback_review, name="callback_review"),
     path(f"{REF}/attach/", views.problem_attach, name="attach"),
     path(f"{REF}/relief/", relief_views.relief_edit, name="relief"),
+    path(f"{REF}/merge/", views_merging.problem_merge, name="merge"),
+    path(f"{REF}/unmerge/", views_merging.problem_unmerge, name="unmerge"),
 ]

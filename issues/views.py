@@ -56,6 +56,7 @@ SUCCESS_MESSAGES = {
     workflow.problem_evaluate: gettext_lazy("Thank you: your evaluation was recorded."),
     workflow.problem_instruct: gettext_lazy("The instruction was recorded."),
     workflow.problem_assign_handler: gettext_lazy("The handler was assigned."),
+    workflow.problem_set_appeal_type: gettext_lazy("The appeal type was saved."),
     services.problem_attach: gettext_lazy("The files were added."),
 }
 
@@ -114,6 +115,7 @@ def _submit(request, form_class, template: str, *, enterprise=None, meetings=())
                 title=data["title"],
                 description=data["description"],
                 category=data["category"],
+                appeal_type=data.get("appeal_type") or "",
                 channel=data.get("channel") or "web",
                 meeting=data.get("meeting"),
                 submission_key=data["submission_key"],
@@ -204,7 +206,14 @@ def _action_forms(
     makers = {
         # The id, not the department: the form's choices hold it, no query needed.
         "dispatch": lambda: forms.DispatchForm(
-            initial={**version, "lead_department": problem.category.default_lead_department_id}
+            initial={
+                **version,
+                "lead_department": problem.category.default_lead_department_id,
+                "appeal_type": problem.appeal_type,
+            }
+        ),
+        "appeal_type": lambda: forms.AppealTypeForm(
+            initial={**version, "appeal_type": problem.appeal_type}
         ),
         "reject": lambda: forms.RejectForm(initial=version, problem=problem),
         "acknowledge": lambda: forms.VersionedForm(initial=version),
@@ -305,6 +314,21 @@ def problem_dispatch(request, problem, data):
         lead_department=data["lead_department"],
         co_departments=data["co_departments"],
         responsible_leader=data["responsible_leader"],
+        appeal_type=data["appeal_type"],
+        note=data["note"],
+        expected_version=data["version"],
+    )
+
+
+@_action_view(forms.AppealTypeForm, action="appeal_type")
+def problem_set_appeal_type(request, problem, data):
+    return _act(
+        request,
+        problem,
+        workflow.problem_set_appeal_type,
+        problem_id=problem.pk,
+        actor=request.user,
+        appeal_type=data["appeal_type"],
         note=data["note"],
         expected_version=data["version"],
     )

@@ -65,11 +65,15 @@ def triage(request):
     new = submitted.filter(clock_started_at__isnull=True)
     show = "returned" if request.GET.get("show") == "returned" else "new"
     queryset = returned if show == "returned" else new
+    page = page_of(request, queryset)
+    # Possible duplicates among other enterprises' open problems (并单): one query.
+    duplicates = selectors.triage_duplicates(page.object_list)
     return render(
         request,
         "issues/triage.html",
         {
-            "page": page_of(request, queryset),
+            "page": page,
+            "duplicates": [(p, duplicates[p.pk]) for p in page.object_list if duplicates[p.pk]],
             "show": show,
             "new_count": new.count(),
             "returned_count": returned.count(),

@@ -122,6 +122,11 @@ def can_dispatch(user) -> bool:
     return is_office(user)
 
 
+def can_merge(user) -> bool:
+    """Merge shared problems (并单) and undo a merge: the liaison office."""
+    return is_office(user)
+
+
 def can_act_as_lead(user, problem) -> bool:
     """Acknowledge, return, request an extension, answer: the lead department only."""
     department_id = department_id_of(user)

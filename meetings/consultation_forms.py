@@ -41,3 +41,7 @@ class DeclineForm(_Form):
         max_length=REASON_MAX_LENGTH,
         error_messages={"required": _("Write why the request is declined.")},
     )
+
+
+class WithdrawForm(_Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)

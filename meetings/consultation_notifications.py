@@ -1,5 +1,6 @@
 """Who is told about a consultation request (会商): the leader asked, when a department
-asks; the department that asked (the requester and its heads), when the leader declines.
+asks, and when it withdraws the request; the department that asked (the requester and its
+heads), when the leader declines.
 An accepted request convenes a coordination meeting, whose convening event tells the
 departments and the enterprise (issues.notifications). Through the outbox
 (notifications.api.write_direct), in each recipient's language, once per key.
@@ -22,6 +23,7 @@ from .models import ConsultationRequest
 
 REQUESTED = "consultation_requested"
 DECLINED = "consultation_declined"
+WITHDRAWN = "consultation_withdrawn"
 
 
 def requested(consultation: ConsultationRequest) -> int:
@@ -66,6 +68,27 @@ def declined(consultation: ConsultationRequest) -> int:
         }
 
     return _tell(consultation, DECLINED, users, subject, text)
+
+
+def withdrawn(consultation: ConsultationRequest) -> int:
+    """Tell the leader asked that the department withdrew its request: nothing to answer."""
+    users = get_user_model().objects.filter(pk=consultation.leader_id, is_active=True)
+
+    def text():
+        return _(
+            "%(department)s withdrew its request for a coordination meeting on problem "
+            "%(reference)s; there is nothing to answer."
+        ) % {
+            "department": consultation.department.name,
+            "reference": consultation.problem.reference,
+        }
+
+    def subject():
+        return _("Consultation withdrawn on %(reference)s") % {
+            "reference": consultation.problem.reference
+        }
+
+    return _tell(consultation, WITHDRAWN, users, subject, text)
 
 
 def _tell(consultation, kind, users, subject, text) -> int:

@@ -224,12 +224,17 @@ def consultation_decline(
 
 @transaction.atomic
 def consultation_withdraw(
-    *, consultation_id: int, actor, now: dt.datetime | None = None
+    *,
+    consultation_id: int,
+    actor,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> ConsultationRequest:
-    """The lead department withdraws its pending request (nothing else changes)."""
+    """The lead department withdraws its pending request: the timeline says so and the
+    leader asked is told (nothing else changes); an answered one cannot be withdrawn."""
     now = now or timezone.now()
     consultation = lock_versioned(
-        ConsultationRequest.objects.select_related("problem"),
+        ConsultationRequest.objects.select_related("problem", "department"),
         consultation_id,
         missing=CoordinationError(_("This consultation request does not exist.")),
         of=("self",),
@@ -238,9 +243,22 @@ def consultation_withdraw(
         rules.can_request_consultation(actor, consultation.problem),
         _("Only the problem's lead department can withdraw its request."),
     )
-    _check_pending(consultation, None)
+    _require(
+        consultation.state != State.WITHDRAWN,
+        _("This request was already withdrawn."),
+    )
+    _check_pending(consultation, expected_version)
     ConsultationRequest.objects.filter(pk=consultation.pk).update(
         state=State.WITHDRAWN, decided_by=actor, decided_at=now, version=F("version") + 1
     )
     consultation.refresh_from_db()
+    record_event(
+        consultation.problem,
+        actor=actor,
+        kind=EventKind.CONSULTATION_WITHDRAWN,
+        is_public=False,
+        data={"consultation": consultation.pk},
+        now=now,
+    )
+    notify.withdrawn(consultation)
     return consultation

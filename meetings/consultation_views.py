@@ -88,7 +88,14 @@ def consultation_detail(request, pk: int):
     can_decide = consultation.state == ConsultationRequest.State.PENDING and (
         rules.can_decide_consultation(request.user, consultation)
     )
-    context = {"consultation": consultation, "can_decide": can_decide}
+    can_withdraw = consultation.state == ConsultationRequest.State.PENDING and (
+        rules.can_request_consultation(request.user, consultation.problem)
+    )
+    context = {
+        "consultation": consultation,
+        "can_decide": can_decide,
+        "can_withdraw": can_withdraw,
+    }
     if can_decide:
         context["accept_form"] = forms.AcceptForm(initial=_accept_initial(consultation))
         context["decline_form"] = forms.DeclineForm(initial={"version": consultation.version})
@@ -152,10 +159,38 @@ def consultation_decline(request, pk: int):
     return redirect("meetings:consultation_detail", pk=pk)
 
 
+@role_required(rules.can_see_coordination_meetings)
+@require_POST
+def consultation_withdraw(request, pk: int):
+    """The lead department withdraws its pending request (a confirmed button on the problem
+    page and the request's page); back to the problem either way. Who may not see the
+    request gets a 404; who sees it but may not withdraw it, or comes too late (answered,
+    withdrawn already: a double click), is told why and nothing changes."""
+    consultation = _load(request, pk)
+    form = forms.WithdrawForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return _to_problem(consultation.problem)
+    try:
+        services.consultation_withdraw(
+            consultation_id=consultation.pk,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.CoordinationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Your request was withdrawn; the leader is told there is nothing to answer.")
+        )
+    return _to_problem(consultation.problem)
+
+
 urlpatterns = [
     path("consultations/", consultation_list, name="consultation_list"),
     path("consultations/<int:pk>/", consultation_detail, name="consultation_detail"),
     path("consultations/<int:pk>/accept/", consultation_accept, name="consultation_accept"),
     path("consultations/<int:pk>/decline/", consultation_decline, name="consultation_decline"),
+    path("consultations/<int:pk>/withdraw/", consultation_withdraw, name="consultation_withdraw"),
     path("consultations/ask/<str:reference>/", consultation_ask, name="consultation_ask"),
 ]

@@ -231,6 +231,9 @@ def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = No
             consultation.state == ConsultationRequest.State.PENDING
             and rules.can_decide_consultation(user, consultation)
         )
+        consultation.can_withdraw = consultation.state == (
+            ConsultationRequest.State.PENDING
+        ) and rules.can_request_consultation(user, problem)
     return ProblemCoordination(
         meetings=meetings,
         items=items,

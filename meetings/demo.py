@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from issues import notifications, workflow
-from issues.demo import seed_categories
+from issues.demo import demo_appeal_type, seed_categories
 from issues.demo_topics import Raised, TopicPicker
 from issues.demo_topics.topic import T
 from issues.models import Channel, Satisfaction
@@ -344,6 +344,7 @@ def _past_problem(
         category=category,
         channel=Channel.MEETING,
         meeting=meeting,
+        appeal_type=demo_appeal_type(topic.title, topic.description, index),
         now=_at(day, 13, index % 60),
     )
     town = district.departments[topic.town_code]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from issues import notifications, workflow
-from issues.demo import seed_categories
+from issues.demo import demo_appeal_type, demo_suggested_appeal_type, seed_categories
 from issues.demo_topics import TopicPicker
 from issues.models import Channel, Problem, Satisfaction
 from liaison import workdays
@@ -121,6 +121,13 @@ def seed_current_year(district) -> None:
                     category=categories[topic.category],
                     channel=Channel.VISIT if by_office else Channel.WEB,
                     meeting=meeting,
+                    appeal_type=(
+                        demo_appeal_type(topic.title, topic.description, number + i)
+                        if by_office
+                        else demo_suggested_appeal_type(
+                            demo_appeal_type(topic.title, topic.description, number + i), i
+                        )
+                    ),
                     now=submitted_at,
                 )
                 district.created["problem"] += 1
@@ -132,6 +139,7 @@ def seed_current_year(district) -> None:
                     problem_id=problem.pk,
                     actor=office,
                     lead_department=lead,
+                    appeal_type=demo_appeal_type(topic.title, topic.description, number + i),
                     now=min(submitted_at + dt.timedelta(hours=3), now - dt.timedelta(minutes=50)),
                 )
                 problems.append((problem, topic))

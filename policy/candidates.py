@@ -1,38 +1,23 @@
 """Suggested common problems: clusters of similar open problems of several enterprises
 not yet linked to a common problem.
 
-The similarity here is a small, self-contained stand-in (character bigrams, Jaccard)
-until issues has the one duplicate detection uses (issues/similarity.py on the branch
-`merging`, not on main when this was written: `bigrams`, `dice`, `problem_text`). To
-unify: use those for `bigrams`/`similarity` (Dice 0.3 is about Jaccard 0.18: set
-THRESHOLD accordingly), and leave merged problems out of the pool
-(`merged_into__isnull=True`). Bounded: the most recent CANDIDATE_POOL open problems,
-one query (the linked ones are a subquery).
+The similarity is the one duplicate detection uses (issues.similarity: the Dice
+coefficient of the texts' character bigrams). Bounded: the most recent CANDIDATE_POOL
+open problems not merged into another (one query; the linked ones are a subquery).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from issues import similarity
 from issues.models import OPEN_STATUSES, Problem, Status
 
 from .models import CommonProblemLink
 
 CANDIDATE_POOL = 500
-THRESHOLD = 0.3
+THRESHOLD = similarity.THRESHOLD
 MAX_CLUSTERS = 20
-
-
-def bigrams(text: str) -> frozenset[str]:
-    chars = [c for c in text.lower() if c.isalnum()]
-    return frozenset(a + b for a, b in zip(chars, chars[1:], strict=False))
-
-
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Jaccard index of two bigram sets (0 … 1)."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
 
 
 @dataclass
@@ -52,7 +37,9 @@ def clusters(*, pool: int = CANDIDATE_POOL, threshold: float = THRESHOLD) -> lis
     """Groups of similar unlinked open problems spanning at least two enterprises."""
     linked = CommonProblemLink.objects.values("problem_id")
     problems = list(
-        Problem.objects.filter(status__in=[Status.SUBMITTED, *OPEN_STATUSES])
+        Problem.objects.filter(
+            status__in=[Status.SUBMITTED, *OPEN_STATUSES], merged_into__isnull=True
+        )
         .exclude(pk__in=linked)
         .select_related("enterprise", "category")
         .only(
@@ -68,7 +55,7 @@ def clusters(*, pool: int = CANDIDATE_POOL, threshold: float = THRESHOLD) -> lis
         )
         .order_by("-created_at", "-pk")[:pool]
     )
-    grams = [bigrams(p.title + " " + p.description[:300]) for p in problems]
+    grams = [similarity.bigrams(similarity.problem_text(p)) for p in problems]
     # Only pairs sharing a bigram are compared (an inverted index), not every pair.
     index: dict[str, list[int]] = {}
     for i, g in enumerate(grams):
@@ -89,7 +76,7 @@ def clusters(*, pool: int = CANDIDATE_POOL, threshold: float = THRESHOLD) -> lis
         for j in seen:
             if problems[i].enterprise_id == problems[j].enterprise_id:
                 continue
-            if similarity(g, grams[j]) >= threshold:
+            if similarity.dice(g, grams[j]) >= threshold:
                 parent[find(j)] = find(i)
     groups: dict[int, list[Problem]] = {}
     for i, problem in enumerate(problems):

@@ -12,3 +12,25 @@ class ServiceConfig(AppConfig):
         from .hooks import register
 
         register()
+
+        # The audit trail records who assigned which commissioner and every visit recorded
+        # or changed (not the version counter, the reminder's date or the form's key).
+        from audit.changes import track
+
+        from .models import CommissionerAssignment, Visit, VisitProblem
+
+        track(CommissionerAssignment)
+        track(
+            Visit,
+            exclude_fields=["version", "follow_up_reminded_on", "submission_key"],
+            m2m_fields={"officials"},
+        )
+        track(VisitProblem)
+
+        # A person's data (liaison.personal_data): what was found at a visit may name the
+        # enterprise's people (its contact, the user who signs in for it).
+        from liaison import personal_data
+
+        from .selectors import visits_mentioning
+
+        personal_data.register_mentions(visits_mentioning)

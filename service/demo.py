@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from issues import notifications, workflow
+from issues.demo import demo_appeal_type
 from issues.demo_topics import TopicPicker
 from issues.models import Category, Channel
 from liaison import workdays
@@ -134,7 +135,7 @@ def _raise_problems(district, visits: list[Visit]) -> None:
     )[-RAISED_AT:]
     User = get_user_model()
     with notifications.suppressed():
-        for visit in recent:
+        for index, visit in enumerate(recent):
             try:
                 raised = picker.pick(visit.enterprise)
             except LookupError:
@@ -147,5 +148,6 @@ def _raise_problems(district, visits: list[Visit]) -> None:
                 description=raised.description,
                 category=categories[raised.category],
                 channel=Channel.VISIT,
+                appeal_type=demo_appeal_type(raised.title, raised.description, index),
             )
             VisitProblem.objects.create(visit=visit, problem=problem)

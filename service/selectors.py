@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 
+from issues import metrics
 from issues import selectors as issue_selectors
 from issues.models import OPEN_STATUSES, Problem, Satisfaction
 from liaison import permissions
@@ -53,6 +54,15 @@ def visits_visible_to(user) -> QuerySet[Visit]:
     if department_id is not None:
         mine |= Q(department_id=department_id)
     return visits.filter(mine)
+
+
+def visits_mentioning(user) -> list[QuerySet]:
+    """Visits whose purpose or findings may name `user` without referring to them: those to
+    the enterprise they sign in for (the officials who went are referred to already)."""
+    enterprise_id = permissions.enterprise_id_of(user)
+    if enterprise_id is None:
+        return []
+    return [Visit.objects.filter(enterprise_id=enterprise_id)]
 
 
 def visit_list(user, *, filters: dict | None = None) -> QuerySet[Visit]:
@@ -163,9 +173,10 @@ def desk(user, *, today: dt.date) -> dict:
     }
 
 
-def statistics(*, year: int, months: int, today: dt.date) -> dict:
-    """Visits done in `year` per department, leader, commissioner, town and month; and the
-    enterprises not visited for `months` months."""
+def statistics(*, year: int, months: int, today: dt.date, now: dt.datetime | None = None) -> dict:
+    """Visits done in `year` per department, leader, commissioner (with their enterprises'
+    problems: commissioner_statistics), town and month; and the enterprises not visited
+    for `months` months."""
     done = Visit.objects.filter(status=Visit.Status.DONE, visited_on__year=year)
     by_department = list(
         done.values("department__name").annotate(n=Count("pk")).order_by("-n", "department__name")
@@ -176,21 +187,7 @@ def statistics(*, year: int, months: int, today: dt.date) -> dict:
         .annotate(n=Count("pk"))
         .order_by("-n", "leader__username")
     )
-    by_commissioner = list(
-        CommissionerAssignment.objects.filter(active=True)
-        .values("commissioner__first_name", "commissioner__last_name", "commissioner__username")
-        .annotate(
-            enterprises=Count("enterprise", distinct=True),
-            n=Count(
-                "enterprise__visits",
-                filter=Q(
-                    enterprise__visits__status=Visit.Status.DONE,
-                    enterprise__visits__visited_on__year=year,
-                ),
-            ),
-        )
-        .order_by("-n", "commissioner__username")
-    )
+    by_commissioner = commissioner_statistics(year=year, now=now)
     by_town = list(done.values("enterprise__town__name").annotate(n=Count("pk")).order_by("-n"))
     by_month = {
         row["month"].month: row["n"]
@@ -217,6 +214,53 @@ def statistics(*, year: int, months: int, today: dt.date) -> dict:
         "not_visited": not_visited,
         "since": since,
     }
+
+
+# Escalated (at least once) to a district leader: the level stays after the answer.
+ESCALATED = Q(escalation_level__gte=1)
+
+
+def commissioner_statistics(*, year: int, now: dt.datetime | None = None) -> list[dict]:
+    """Per active commissioner: the enterprises served, the visits done to them in `year`
+    and the last one ever; the problems those enterprises raised in `year` (raised, open,
+    escalated, concluded on time and satisfaction rates: issues.metrics' definitions).
+    Two queries, whatever the numbers of commissioners, enterprises and problems."""
+    done_visit = Q(enterprise__visits__status=Visit.Status.DONE)
+    rows = list(
+        CommissionerAssignment.objects.filter(active=True)
+        .values(
+            "commissioner_id",
+            "commissioner__first_name",
+            "commissioner__last_name",
+            "commissioner__username",
+        )
+        .annotate(
+            enterprises=Count("enterprise", distinct=True),
+            n=Count(
+                "enterprise__visits",
+                filter=done_visit & Q(enterprise__visits__visited_on__year=year),
+            ),
+            last_visit=Max("enterprise__visits__visited_on", filter=done_visit),
+        )
+        .order_by("-n", "commissioner__username")
+    )
+    # One active commissioner per enterprise (a constraint): each problem counts once.
+    serving = CommissionerAssignment.objects.filter(
+        enterprise_id=OuterRef("enterprise_id"), active=True
+    ).values("commissioner_id")[:1]
+    problems = {
+        row.pop("commissioner_id"): metrics.with_rates(row)
+        for row in Problem.objects.filter(created_at__year=year)
+        .annotate(commissioner_id=Subquery(serving))
+        .filter(commissioner_id__isnull=False)
+        .values("commissioner_id")
+        .annotate(**metrics.totals(now), escalated=Count("pk", filter=ESCALATED))
+        .order_by()
+    }
+    empty = metrics.with_rates({"received": 0, "open": 0, "escalated": 0})
+    for row in rows:
+        row["problems"] = problems.get(row["commissioner_id"], empty)
+    return rows
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -284,7 +328,6 @@ def enterprise_list(user) -> QuerySet[Enterprise]:
 def enterprise_file(enterprise: Enterprise, user, *, today: dt.date) -> dict:
     """What the file shows `user`: a fixed number of queries, whatever the numbers of
     problems, meetings and visits."""
-    from issues import metrics
     from keytasks.models import KeyTask
     from meetings.models import CoordinationMeeting, Invitation
 

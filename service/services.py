@@ -97,9 +97,17 @@ def commissioner_unassign(*, actor, enterprise: Enterprise, now: dt.datetime | N
     """The enterprise no longer has a commissioner; returns how many assignments ended (0 or 1)."""
     now = now or timezone.now()
     _require(permissions.is_office(actor), _("Only the liaison office assigns commissioners."))
-    return CommissionerAssignment.objects.filter(enterprise=enterprise, active=True).update(
-        active=False, ended_at=now
-    )
+    ended = 0
+    # Row by row (one at most), saved: the audit trail records the change.
+    with transaction.atomic():
+        for assignment in CommissionerAssignment.objects.select_for_update().filter(
+            enterprise=enterprise, active=True
+        ):
+            assignment.active = False
+            assignment.ended_at = now
+            assignment.save(update_fields=["active", "ended_at"])
+            ended += 1
+    return ended
 
 
 # --- visits ----------------------------------------------------------------------------
@@ -234,9 +242,13 @@ def visit_raise_problem(
     description: str,
     category: Category,
     submission_key=None,
+    appeal_type: str = "",
     now: dt.datetime | None = None,
 ) -> Problem:
-    """Raise a problem found at a visit on the enterprise's behalf (channel "visit")."""
+    """Raise a problem found at a visit on the enterprise's behalf (channel "visit").
+
+    `appeal_type`: the official's view of it (blank: the default); the office confirms it
+    at dispatch."""
     _require(visit.status == Visit.Status.DONE, _("Record what was found before raising problems."))
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)
@@ -249,6 +261,7 @@ def visit_raise_problem(
             category=category,
             channel=Channel.VISIT,
             submission_key=submission_key,
+            appeal_type=appeal_type,
             now=now,
         )
         VisitProblem.objects.create(visit=locked, problem=problem)

@@ -239,6 +239,7 @@ def visit_raise_problem(request, pk: int):
             description=data["description"],
             category=data["category"],
             submission_key=data["submission_key"],
+            appeal_type=data.get("appeal_type") or "",
         )
     except workflow.DuplicateSubmission as duplicate:
         messages.info(request, duplicate.message)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from liaison import workdays
 
 from .. import metrics
-from ..models import OPEN_STATUSES, Status
+from ..models import OPEN_STATUSES, AppealType, Status
 
 register = template.Library()
 
@@ -91,3 +91,12 @@ def yuan(amount) -> str:
     from ..relief.money import format_yuan
 
     return format_yuan(amount)
+
+
+@register.filter
+def appeal_type_label(value: str) -> str:
+    """The translated name of an appeal type stored as its value (timeline events' data)."""
+    try:
+        return AppealType(value).label
+    except ValueError:
+        return value or "—"

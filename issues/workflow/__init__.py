@@ -76,7 +76,14 @@ from .intake import (
     problem_dispatch,
     problem_reject,
     problem_return,
+    problem_set_appeal_type,
     problem_submit,
+)
+from .merging import (
+    MergeRefused,
+    check_mergeable,
+    problem_unmerge,
+    problems_merge,
 )
 from .relief import (
     OutcomeLine,
@@ -84,6 +91,10 @@ from .relief import (
 )
 
 __all__ = [
+    "MergeRefused",
+    "check_mergeable",
+    "problem_unmerge",
+    "problems_merge",
     "AUTO_CLOSE_DEDUPE_KEY",
     "AUTO_CLOSE_WORKING_DAYS",
     "ClaimLost",
@@ -125,6 +136,7 @@ __all__ = [
     "problem_request_extension",
     "problem_resolve",
     "problem_return",
+    "problem_set_appeal_type",
     "problem_submit",
     "problems_auto_close",
     "problems_start_meeting_clock",

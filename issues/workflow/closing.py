@@ -32,6 +32,7 @@ from .base import (
     record_event,
     record_events_once,
 )
+from .merging import detach_fields, follow_reopened
 
 
 def problem_evaluate(
@@ -133,6 +134,8 @@ def reopen_unsatisfied(
             "autoclose_at": None,
             **(fields or {}),
             **fresh_clock_fields(problem, now=now),
+            # A merged problem found unsatisfying leaves its group (issues.workflow.merging).
+            **detach_fields(problem),
         },
         from_status=Status.RESOLVED,
         now=now,
@@ -152,6 +155,8 @@ def reopen_unsatisfied(
         },
         now=now,
     )
+    # A main problem reopened takes back the merged problems still waiting for evaluation.
+    follow_reopened(problem, actor=actor, now=now)
 
 
 def _require_not_in_callback_review(problem: Problem) -> None:

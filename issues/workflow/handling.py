@@ -35,6 +35,7 @@ from .base import (
     lock_problem,
     record_event,
 )
+from .merging import follow_resolved, require_not_merged
 from .relief import OutcomeLine, check_lines, replace_lines
 
 
@@ -50,6 +51,7 @@ def problem_acknowledge(
             _("Only the lead department can acknowledge this problem."),
         )
         _require_status(problem, Status.DISPATCHED)
+        require_not_merged(problem)
         # Dispatched early for a face-to-face meeting: handling starts with the clock.
         _require(
             problem.due_at is not None,
@@ -92,6 +94,7 @@ def problem_add_progress(
             _("Only the lead department and co-departments can add progress."),
         )
         _require_status(problem, Status.IN_PROGRESS)
+        require_not_merged(problem)
         # Progress does not change the state, but bumps the version so that two
         # identical submissions (a double click) are recorded once.
         check_version(
@@ -134,6 +137,7 @@ def problem_request_extension(
             _("Only the lead department can ask for an extension."),
         )
         _require_status(problem, Status.IN_PROGRESS)
+        require_not_merged(problem)
         if problem.extensions.filter(decision=ExtensionRequest.Decision.PENDING).exists():
             raise WrongState(_("An extension request is already waiting for a decision."))
         request = ExtensionRequest.objects.create(
@@ -182,6 +186,7 @@ def problem_decide_extension(
         if request.decision != ExtensionRequest.Decision.PENDING:
             raise WrongState(_("This extension request has already been decided."))
         _require_status(problem, Status.IN_PROGRESS)
+        require_not_merged(problem)
         decision = (
             ExtensionRequest.Decision.APPROVED if approve else ExtensionRequest.Decision.DENIED
         )
@@ -238,6 +243,7 @@ def problem_resolve(
             _("Only the lead department can answer this problem."),
         )
         _require_status(problem, Status.IN_PROGRESS)
+        require_not_merged(problem)
         _resolve_locked(problem, actor=actor, answer=answer, now=now)
         if lines is not None:
             replace_lines(problem, lines, actor=actor, now=now)
@@ -258,6 +264,7 @@ def _resolve_locked(
     the enterprise's time to evaluate runs from now, when it is told.
     """
     answered_at = answered_at or now
+    require_not_merged(problem)
     from_status = problem.status
     revision = workdays.revision()
     fields = {
@@ -285,6 +292,8 @@ def _resolve_locked(
         text=answer,
         now=now,
     )
+    # The problems of other enterprises merged into this one are answered with it.
+    follow_resolved(problem, actor=actor, now=now)
 
 
 def problem_instruct(
@@ -327,6 +336,7 @@ def problem_assign_handler(
             _("Only the head of the lead department assigns a handler."),
         )
         _require_status(problem, *OPEN_STATUSES)
+        require_not_merged(problem)
         profile = getattr(handler, "profile", None)
         _require(
             profile is not None

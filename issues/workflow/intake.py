@@ -16,6 +16,8 @@ from liaison.models import Department, Enterprise
 from .. import extensions
 from ..clock import fresh_clock_fields, kept_revision, remind_at_from
 from ..models import (
+    DEFAULT_APPEAL_TYPE,
+    AppealType,
     Category,
     Channel,
     EventKind,
@@ -33,6 +35,7 @@ from .base import (
     lock_problem,
     record_event,
 )
+from .merging import require_not_merged
 
 # --- transitions -----------------------------------------------------------------------
 
@@ -49,6 +52,7 @@ def problem_submit(
     meeting=None,
     external_reference: str = "",
     reference: str | None = None,
+    appeal_type: str = "",
     now: dt.datetime | None = None,
 ) -> Problem:
     """An enterprise raises a problem, or the office registers one on its behalf.
@@ -61,8 +65,11 @@ def problem_submit(
     from the same submitter again raises DuplicateSubmission naming the first problem.
     `reference`: a past problem's own number, kept when a past year is imported (the
     importer first moves the year's counter past every number in its file).
+    `appeal_type`: the type the submitter suggests (blank: none); the problem keeps it
+    (else DEFAULT_APPEAL_TYPE) until the office chooses at dispatch.
     """
     now = now or timezone.now()
+    _check_appeal_type(appeal_type, blank=True)
     # An official may raise a problem found at a visit on the enterprise's behalf (service).
     from_visit = channel == Channel.VISIT and extensions.may_register_visit_problem(
         actor, enterprise
@@ -118,6 +125,8 @@ def problem_submit(
             title=title,
             description=description,
             category=category,
+            appeal_type=appeal_type or DEFAULT_APPEAL_TYPE,
+            suggested_appeal_type=appeal_type,
             meeting=meeting,
             status=Status.SUBMITTED,
             created_at=now,
@@ -165,9 +174,12 @@ def problem_dispatch(
     responsible_leader=None,
     expected_version: int | None = None,
     note: str = "",
+    appeal_type: str = "",
     now: dt.datetime | None = None,
 ) -> Problem:
     """The office gives the problem to a lead department; the clock starts (or keeps running).
+
+    `appeal_type`: the office's choice (blank: keep the problem's, the suggestion).
 
     A problem raised for a face-to-face meeting that is still planned is dispatched
     early, so the department can prepare its answer: its clock starts on the meeting's
@@ -177,6 +189,7 @@ def problem_dispatch(
     now = now or timezone.now()
     co_departments = [d for d in co_departments if d.pk != lead_department.pk]
     _require(permissions.is_office(actor), _("Only the liaison office dispatches problems."))
+    _check_appeal_type(appeal_type, blank=True)
     _require(lead_department.is_active, _("The lead department is not active."))
     _require(all(d.is_active for d in co_departments), _("A co-department is not active."))
     if responsible_leader is not None:
@@ -193,6 +206,7 @@ def problem_dispatch(
             "responsible_leader": responsible_leader,
             "handler": None,
             "remind_at": None,
+            "appeal_type": appeal_type or problem.appeal_type,
         }
         waits, start = extensions.meetings().clock(problem, now)
         if problem.clock_started_at is None and not waits:
@@ -217,6 +231,7 @@ def problem_dispatch(
                 "responsible_leader": getattr(responsible_leader, "pk", None),
                 "due_at": problem.due_at.isoformat() if problem.due_at else None,
                 "clock_waits_for_meeting": problem.due_at is None,
+                "appeal_type": problem.appeal_type,
             },
             now=now,
         )
@@ -283,6 +298,7 @@ def problem_return(
             _("Only the lead department can return this problem."),
         )
         _require_status(problem, Status.DISPATCHED)
+        require_not_merged(problem)
         department_id = problem.lead_department_id
         revision = workdays.revision()
         _save(
@@ -311,3 +327,58 @@ def problem_return(
             now=now,
         )
     return problem
+
+
+def problem_set_appeal_type(
+    *,
+    problem_id: int,
+    actor,
+    appeal_type: str,
+    expected_version: int | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The office changes an accepted (or rejected) problem's appeal type (诉求类型).
+
+    Not a transition: the status stays; an internal timeline event says who changed it
+    from what to what. The same type again changes nothing and records nothing.
+    """
+    now = now or timezone.now()
+    _require(permissions.is_office(actor), _("Only the liaison office sets the appeal type."))
+    _check_appeal_type(appeal_type, blank=False)
+    with transaction.atomic():
+        problem = lock_problem(problem_id, expected_version)
+        # A submitted problem gets its type with its dispatch (the triage form).
+        _require(
+            problem.status != Status.SUBMITTED,
+            _("Choose the appeal type when dispatching the problem."),
+        )
+        previous = problem.appeal_type
+        if previous == appeal_type:
+            return problem
+        _save(
+            problem,
+            fields={"appeal_type": appeal_type},
+            from_status=problem.status,
+            now=now,
+        )
+        record_event(
+            problem,
+            actor=actor,
+            kind=EventKind.APPEAL_TYPE_CHANGED,
+            text=note.strip(),
+            is_public=False,
+            data={"from": previous, "to": appeal_type},
+            now=now,
+        )
+    return problem
+
+
+def _check_appeal_type(appeal_type: str, *, blank: bool) -> None:
+    _require(
+        appeal_type in AppealType.values or (blank and appeal_type == ""),
+        _(
+            "Unknown appeal type: choose consultation, request for a solution, "
+            "suggestion or complaint."
+        ),
+    )

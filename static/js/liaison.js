@@ -8,6 +8,13 @@
   // against doubles as well; this only spares the user a confusing second request.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // A button with data-confirm (withdraw, revoke, delete…) asks first; "Cancel" sends
+    // nothing. (A confirm() here, not an onclick attribute: the policy runs no inline code.)
+    var asking = event.submitter && event.submitter.dataset ? event.submitter.dataset.confirm : "";
+    if (form.dataset.submitting !== "1" && asking && !window.confirm(asking)) {
+      event.preventDefault();
+      return;
+    }
     if (form.dataset.submitting === "1") {
       event.preventDefault();
       return;

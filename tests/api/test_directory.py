@@ -122,6 +122,13 @@ def test_figures_for_a_period(district, make_problem, register):
     assert data["headline"]["concluded"] == 1
     assert data["headline"]["conclusion_rate"] == "100.0"
     assert [row["department"]["id"] for row in data["league"]] == [district.department.pk]
+    # By appeal type: every type, the two problems are requests (the default).
+    assert [(row["appeal_type"], row["received"]) for row in data["appeal_types"]] == [
+        ("consultation", 0),
+        ("request", 2),
+        ("suggestion", 0),
+        ("complaint", 0),
+    ]
     too_long = http.get(
         "/api/v1/figures/",
         {"date_from": "2000-01-01", "date_to": "2020-01-01"},

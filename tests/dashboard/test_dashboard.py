@@ -13,7 +13,8 @@ Rows are written directly with exactly the columns the metrics read. Year 2025,
   7  -     C1   E1          rejected
   8  B     C2   E2          closed       yes      basically      Jun 2 -> Jun 4: 2
 and one problem received in December 2024 (outside the year). Problems 1 and 2 were
-raised at face-to-face meeting 2025-01.
+raised at face-to-face meeting 2025-01. Appeal types (APPEAL_TYPES): consultation 1 and 6,
+request 3, 7 and 8, suggestion 5, complaint 2, 4 and 9.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from django.utils import translation
 from dashboard import figures as dashboard
 from dashboard.filters import DashboardFilter
 from issues import metrics
-from issues.models import Category, Problem, Status
+from issues.models import AppealType, Category, Problem, Status
 from liaison import workdays
 from liaison.models import Enterprise, Role
 from meetings.models import ActionItem, CoordinationMeeting, Meeting
@@ -170,8 +171,23 @@ def world_fixture(district):
         department=a,
         **answered("2024-12-23 10:00", "2025-01-06 23:59:59", satisfaction="satisfied"),
     )
+    for number, appeal_type in APPEAL_TYPES.items():
+        Problem.objects.filter(pk=p[number].pk).update(appeal_type=appeal_type)
     world["problems"] = p
     return world
+
+
+APPEAL_TYPES = {
+    1: AppealType.CONSULTATION,
+    2: AppealType.COMPLAINT,
+    3: AppealType.REQUEST,
+    4: AppealType.COMPLAINT,
+    5: AppealType.SUGGESTION,
+    6: AppealType.CONSULTATION,
+    7: AppealType.REQUEST,
+    8: AppealType.REQUEST,
+    9: AppealType.COMPLAINT,
+}
 
 
 def figures_for(data: dict, *, department=None, now=NOW) -> dashboard.Dashboard:
@@ -250,6 +266,34 @@ def test_it_computes_categories_towns_meetings_and_months_by_hand(world):
         ]
     assert d.chart_data()["months"]["concluded"][2] == 2
     assert d.chart_data()["months"]["on_time_rate"][2] == 50.0
+
+
+def test_it_computes_the_appeal_types_by_hand(world):
+    d = figures_for({"year": "2025"})
+
+    # Every type in its fixed order, each counted as the headline counts (see the top).
+    assert [f.key for f in d.appeal_types] == list(AppealType)
+    counts = {
+        f.key: (f.received, f.accepted, f.concluded, f.on_time, f.open, f.overdue, f.escalated)
+        for f in d.appeal_types
+    }
+    assert counts == {
+        AppealType.CONSULTATION: (2, 1, 1, 1, 0, 0, 0),  # 1 closed on time, 6 submitted
+        AppealType.REQUEST: (3, 2, 2, 2, 0, 0, 0),  # 3 and 8 on time, 7 rejected
+        AppealType.SUGGESTION: (1, 1, 0, 0, 1, 0, 0),  # 5 dispatched
+        AppealType.COMPLAINT: (2, 2, 1, 0, 1, 1, 1),  # 2 late, 4 overdue and escalated
+    }
+    satisfaction = {f.key: (f.evaluated, f.satisfied) for f in d.appeal_types}
+    assert satisfaction[AppealType.COMPLAINT] == (1, 0)
+    assert satisfaction[AppealType.REQUEST] == (1, 1)
+    for name in ("received", "accepted", "concluded", "on_time", "open", "overdue"):
+        assert sum(f.counts[name] for f in d.appeal_types) == d.headline.counts[name], name
+    # A type no problem has is still a row, of zeros; a department's dashboard counts its own.
+    only_b = figures_for({"year": "2025"}, department=world["district"].other_department)
+    assert [f.received for f in only_b.appeal_types] == [0, 1, 1, 0]
+    with translation.override("zh-hans"):
+        labels = [f.label for f in figures_for({"year": "2025"}).appeal_types]
+    assert labels == ["咨询", "求决", "建议", "投诉"]
 
 
 def test_its_meeting_figures_agree_with_the_meeting_statistics(world):
@@ -383,7 +427,7 @@ def test_every_link_reproduces_its_count_on_the_problem_list(world, client):
         assert listed(d.headline.links[name]) == d.headline.counts[name], name
     for name in ("escalated", "evaluated", "satisfied"):
         assert listed(d.headline.links[name]) == d.headline.counts[name], name
-    for row in d.departments + d.categories + d.towns + d.meetings + d.months:
+    for row in d.departments + d.categories + d.appeal_types + d.towns + d.meetings + d.months:
         assert listed(row.links["received"]) == row.received, row.label
         assert listed(row.links["concluded"]) == row.concluded, row.label
     query = parse_qs(urlparse(d.headline.links["received"]).query)
@@ -420,6 +464,13 @@ def test_the_export_holds_the_same_tables(world, client):
         ("人社", 2, 1, 1),
     ]
     assert book["Departments"]["A1"].value == "Lead department"
+    types = list(book["Appeal types"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[3]) for r in types] == [
+        ("Consultation", 2, 1),
+        ("Request for a solution", 3, 2),
+        ("Suggestion", 1, 0),
+        ("Complaint", 2, 1),
+    ]
     assert [r[0] for r in book["Escalated"].iter_rows(min_row=2, values_only=True)] == [
         world["problems"][4].reference
     ]
@@ -427,11 +478,13 @@ def test_the_export_holds_the_same_tables(world, client):
         "Summary",
         "Departments",
         "Categories",
+        "Appeal types",
         "Towns and streets",
         "Meetings",
         "Months",
         "Escalated",
         "Action items overdue",
+        "Burden relief",
     ]
 
 

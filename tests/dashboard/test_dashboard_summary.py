@@ -20,7 +20,7 @@ from dashboard.filters import DashboardFilter
 from dashboard.models import DashboardCell, DashboardRefresh
 from dashboard.summary import dashboard_refresh
 from issues import workflow
-from issues.models import Problem, Satisfaction, Status
+from issues.models import AppealType, Problem, Satisfaction, Status
 from liaison.models import Role
 
 from .test_dashboard import (
@@ -71,6 +71,7 @@ def assert_same(live: dashboard.Dashboard, summary: dashboard.Dashboard) -> None
         f.average_working_days for f in live.departments
     ]
     assert rows(summary.categories) == rows(live.categories)
+    assert rows(summary.appeal_types) == rows(live.appeal_types)
     assert rows(summary.towns) == rows(live.towns)
     assert rows(summary.meetings) == rows(live.meetings)
     assert rows(summary.months) == rows(live.months)
@@ -122,22 +123,34 @@ def test_a_department_heads_dashboard_comes_from_the_summary(summed):
 
 
 def test_the_cells_hold_one_row_per_month_and_key(summed):
-    cells = DashboardCell.objects.filter(month=dt.date(2025, 3, 1))
-    # Problems 1 and 2: department A, category 1, the town, the meeting, no leader.
+    cells = DashboardCell.objects.filter(month=dt.date(2025, 3, 1)).order_by("appeal_type")
+    # Problems 1 and 2: department A, category 1, the town, the meeting, no leader; a
+    # complaint (2, late, 13 working days) and a consultation (1, on time, 5).
+    key = (summed["district"].department.pk, summed["district"].town.pk, summed["meeting"].pk)
     assert [
-        (c.lead_department_id, c.town_id, c.meeting_id, c.received, c.on_time, c.handling_days)
-        for c in cells
-    ] == [
         (
-            summed["district"].department.pk,
-            summed["district"].town.pk,
-            summed["meeting"].pk,
-            2,
-            1,
-            18,
+            c.lead_department_id,
+            c.town_id,
+            c.meeting_id,
+            c.appeal_type,
+            c.received,
+            c.on_time,
+            c.handling_days,
         )
-    ]
+        for c in cells
+    ] == [(*key, "complaint", 1, 0, 13), (*key, "consultation", 1, 1, 5)]
     assert DashboardRefresh.objects.get().refreshed_at == NOW
+
+
+def test_the_summary_and_the_live_figures_agree_on_every_appeal_type(summed):
+    live, summary = both({"year": "2025"})
+
+    assert rows(summary.appeal_types) == rows(live.appeal_types)
+    assert [f.received for f in summary.appeal_types] == [2, 3, 1, 2]
+    assert [f.key for f in summary.appeal_types] == list(AppealType)
+    # The 2024 complaint (problem 9) is that year's only problem.
+    last_year = both({"year": "2024"})[1]
+    assert [f.received for f in last_year.appeal_types] == [0, 0, 0, 1]
 
 
 def test_only_whole_months_and_key_filters_can_use_the_summary(summed):

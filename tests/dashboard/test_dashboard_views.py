@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dashboard.models import DashboardRefresh
 from dashboard.summary import dashboard_refresh
-from issues.models import Category, Problem, Status
+from issues.models import AppealType, Category, Problem, Status
 from liaison import workdays
 from liaison.models import Role
 from tests.dates import iso_dates_in_text
@@ -45,6 +45,7 @@ def bulk_problems(district, n: int, first_reference: int = 0) -> None:
                 title="用电增容",
                 description="-",
                 category=categories[i % 3],
+                appeal_type=AppealType.values[i % len(AppealType.values)],
                 status=status,
                 created_at=created,
                 lead_department=departments[i % 2] if accepted else None,

@@ -19,12 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues import selectors
+from issues.demo import MERGED_GROUP
 from issues.demo_topics import INDUSTRY_TRAITS, TOPICS
 from issues.models import EventKind, Problem, Status
 from liaison import demo_data, workdays
 from meetings.demo import SEVENTEEN, past_year
 from meetings.statistics import year_statistics
 from notifications.models import Notification
+from policy.demo import UNGROUPED
+from policy.models import CommonProblem
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +63,9 @@ def test_it_gives_problems_many_titles_each_used_rarely():
 
 
 def test_it_answers_each_problem_specifically_from_its_lead_department():
-    answered = list(problems().exclude(answer=""))
+    # A merged group (并单, issues.demo.seed_merged_problem) shares its main problem's
+    # answer by design: its problems are the main problem's, counted once.
+    answered = list(problems().exclude(answer="").filter(merged_into__isnull=True))
 
     assert len(answered) > 250
     # Dates and figures aside, an answer text comes back at most twice.
@@ -75,7 +80,19 @@ def test_it_answers_each_problem_specifically_from_its_lead_department():
 
 
 def test_every_problem_fits_its_enterprises_industry_and_town():
+    # The sweater firms' merged group (并单) is written out in issues.demo, not a topic.
+    merged_titles = {row[1] for row in MERGED_GROUP}
+    # The common problems' demo (policy.demo) adds three similar problems of any industry
+    # (truck limits at the gate) and one enterprise's "this concerns us too".
+    policy_titles = {title for title, _description in UNGROUPED} | set(
+        CommonProblem.objects.exclude(published_title="").values_list("published_title", flat=True)
+    )
     for problem in problems():
+        if problem.title in merged_titles:
+            assert "毛衫" in problem.enterprise.industry, problem.title
+            continue
+        if problem.title in policy_titles:
+            continue
         topic = topic_of(problem)
         traits = INDUSTRY_TRAITS[problem.enterprise.industry]
         town_code = TOWN_CODES[problem.enterprise.town.name]

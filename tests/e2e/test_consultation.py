@@ -111,3 +111,34 @@ def test_the_department_asks_and_the_leader_accepts(open_page, district, hard, s
     expect(phone.locator("#consultation-form")).to_have_count(0)  # accepted: no new request
     assert_fits_the_screen(phone)
     screenshot(phone, "consultation-problem-phone")
+
+
+def test_the_department_withdraws_its_waiting_request_after_confirming(
+    open_page, district, hard, screenshot
+):
+    """On a phone, in Chinese: "Cancel" in the confirmation sends nothing; "OK" withdraws,
+    and the form to ask again comes back."""
+    phone = open_page("phone", "zh-hans")
+    log_in(phone, USERNAMES[Role.DEPARTMENT_HEAD], PASSWORD)
+    phone.goto(f"/problems/{hard.reference}/")
+    phone.fill("#consultation-reason-input", REASON)
+    phone.locator("#consultation-form button[type=submit]").click()
+    consultation = ConsultationRequest.objects.get()
+    withdraw = phone.locator(f"#withdraw-consultation-{consultation.pk} button")
+    expect(withdraw).to_be_visible()
+    assert_fits_the_screen(phone)
+    screenshot(phone, "consultation-withdraw-phone")
+
+    phone.once("dialog", lambda dialog: dialog.dismiss())
+    withdraw.click()
+    consultation.refresh_from_db()
+    assert consultation.state == ConsultationRequest.State.PENDING
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    withdraw.click()
+    expect(phone.locator("#consultation-form")).to_have_count(1)
+    consultation.refresh_from_db()
+    assert consultation.state == ConsultationRequest.State.WITHDRAWN
+    expect(phone.locator(f"#consultation-{consultation.pk}")).to_contain_text("已撤回")
+    assert_fits_the_screen(phone)
+    screenshot(phone, "consultation-withdrawn-phone")

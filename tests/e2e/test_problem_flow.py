@@ -14,7 +14,7 @@ import pytest
 from django.utils import translation
 
 from issues import services, workflow
-from issues.models import Attachment, Category, Problem, Satisfaction, Status
+from issues.models import AppealType, Attachment, Category, Problem, Satisfaction, Status
 from issues.templatetags.problem_tags import deadline_state
 from liaison import workdays
 from liaison.formats import deadline_date
@@ -175,6 +175,9 @@ def test_it_takes_a_problem_from_submission_to_evaluation(
     expect(enterprise_page).to_have_url(re.compile(r"/problems/new/$"))
     assert_fits_the_screen(enterprise_page)
     fill_submit_form(enterprise_page, world.category, files=pdf_file)
+    # It suggests the appeal type (诉求类型): a question, it thinks (咨询).
+    enterprise_page.locator("input[name=appeal_type][value=consultation]").check()
+    assert_fits_the_screen(enterprise_page)
     screenshot(enterprise_page, f"problem-0-submit-form-{language}-phone")
     enterprise_page.locator("main form button[type=submit]").click()
 
@@ -183,6 +186,7 @@ def test_it_takes_a_problem_from_submission_to_evaluation(
     assert REFERENCE_RE.match(problem.reference)
     assert problem.enterprise == world.enterprise
     assert problem.attachments.get().original_name == pdf_file.name
+    assert problem.suggested_appeal_type == AppealType.CONSULTATION
     expect(enterprise_page.locator("main header")).to_contain_text(problem.reference)
     expect(enterprise_page.locator("main h1")).to_have_text(TITLE)
     expect_problem_page(enterprise_page, language, Status.SUBMITTED)
@@ -199,11 +203,20 @@ def test_it_takes_a_problem_from_submission_to_evaluation(
     expect(office_page).to_have_url(re.compile(re.escape(problem_url(problem.reference)) + "$"))
     dispatch = action_form(office_page, "dispatch")
     expect(dispatch.locator("select[name=lead_department]")).to_have_value(str(world.department.pk))
+    # The appeal type comes prefilled with the suggestion; the office files it as a complaint.
+    expect(dispatch.locator("input[name=appeal_type][value=consultation]")).to_be_checked()
+    dispatch.locator("input[name=appeal_type][value=complaint]").check()
     dispatch.locator("button[type=submit]").click()
 
     expect_problem_page(office_page, language, Status.DISPATCHED)
     problem.refresh_from_db()
     assert problem.lead_department == world.department
+    assert problem.appeal_type == AppealType.COMPLAINT
+    appeal_type = office_page.locator("#problem-appeal-type")
+    expect(appeal_type).to_contain_text(tr(language, AppealType.COMPLAINT.label))
+    expect(office_page.locator("#problem-suggested-appeal-type")).to_contain_text(
+        tr(language, AppealType.CONSULTATION.label)
+    )
     state = deadline_state(problem)
     assert state.days_left == 10  # dispatched today: ten working days from tomorrow
     deadline = office_page.locator("#problem-deadline")

@@ -99,3 +99,32 @@ def test_a_commissioner_records_a_visit_and_raises_a_problem(
     enterprise_page.goto(f"/problems/{problem.reference}/")
     expect(enterprise_page.locator("main h1")).to_have_text(TITLE)
     assert_fits_the_screen(enterprise_page)
+
+
+@pytest.mark.parametrize(("viewport", "language"), [("phone", "zh-hans"), ("desktop", "en")])
+def test_the_office_reads_the_statistics_per_commissioner(
+    open_page,
+    world,  # noqa: F811  (the fixture imported above)
+    screenshot,
+    viewport,
+    language,
+):
+    commissioner = world.users[Role.DEPARTMENT_STAFF]
+    services.commissioner_assign(
+        actor=world.users[Role.OFFICE], enterprise=world.enterprise, commissioner=commissioner
+    )
+    services.visit_record(
+        actor=commissioner,
+        enterprise=world.enterprise,
+        visited_on=workdays.local_date(timezone.now()) - dt.timedelta(days=1),
+        status=Visit.Status.DONE,
+        purpose=PURPOSE,
+    )
+    page = open_page(viewport, language)
+    log_in(page, USERNAMES[Role.OFFICE], PASSWORD)
+    page.goto("/service/statistics/")
+    row = page.locator(f'#by-commissioner tr[data-commissioner="{commissioner.pk}"]')
+    expect(row.locator('[data-stat="enterprises"]')).to_have_text("1")
+    expect(row.locator('[data-stat="visits"]')).to_have_text("1")
+    assert_fits_the_screen(page)  # the wide table scrolls inside its own box
+    screenshot(page, f"visits-4-statistics-{language}-{viewport}")

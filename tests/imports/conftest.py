@@ -92,7 +92,9 @@ def past_meeting_days(year: int) -> list[dt.date]:
 
 def history_xlsx(year: int | None = None) -> bytes:
     """9 meetings; 73 enterprises attend (8 or 9 each); 180 problems, 20 a meeting,
-    each answered 2-9 working days after its meeting."""
+    each answered 2-9 working days after its meeting. Appeal types (诉求类型) by the
+    problem's number p in its meeting: p % 7 == 1 咨询, 3 投诉, 5 "suggestion" (the value
+    as the API writes it), else empty (求决)."""
     year = year or timezone.localdate().year - 1
     days = past_meeting_days(year)
     codes = [credit_code(i) for i in range(1, ENTERPRISES + 1)]
@@ -114,7 +116,8 @@ def history_xlsx(year: int | None = None) -> bytes:
                  f"企业反映的问题{m + 1}-{p + 1}", "环保", leads[p % len(leads)], "",
                  "leader1" if p % 5 == 0 else "", day, day, answered, f"答复{m + 1}-{p + 1}",
                  "基本满意" if p % 11 == 7 else "满意",
-                 workdays.add_working_days(answered, 1).value]
+                 workdays.add_working_days(answered, 1).value,
+                 {1: "咨询", 3: "投诉", 5: "suggestion"}.get(p % 7, "")]
             )  # fmt: skip
     return workbook(
         {

@@ -1,16 +1,20 @@
 """A past year imported from the templates: the statistics, idempotency, all or nothing."""
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.utils import timezone
 
 from dashboard.figures import dashboard
 from dashboard.summary import dashboard_refresh
 from imports.exports import export_xlsx
+from imports.history import PROBLEM_SHEET
 from imports.services import import_workbook
-from issues.models import Problem, ProblemEvent, Status
+from issues.models import AppealType, Problem, ProblemEvent, Status
 from meetings.models import Meeting
 from meetings.statistics import year_statistics
 from notifications.models import Notification
@@ -90,6 +94,36 @@ def test_a_dry_run_writes_nothing(office):
     report = run("history", history_xlsx(), actor=office, dry_run=True)
     assert report.ok and report.created == 189
     assert not Meeting.objects.exists() and not Problem.objects.exists()
+
+
+def test_it_imports_the_appeal_types(office):
+    assert run("history", history_xlsx(), actor=office).ok
+
+    by_type = dict(Problem.objects.values_list("appeal_type").annotate(n=Count("pk")).order_by())
+    # 20 problems a meeting, p = 0..19: p % 7 == 1 at 1, 8, 15; 3 at 3, 10, 17; 5 at 5, 12, 19.
+    assert by_type == {
+        AppealType.CONSULTATION: 27,
+        AppealType.COMPLAINT: 27,
+        AppealType.SUGGESTION: 27,
+        AppealType.REQUEST: 180 - 81,
+    }
+    assert not Problem.objects.exclude(suggested_appeal_type="").exists()
+
+
+def test_an_unknown_appeal_type_is_a_row_error_and_nothing_is_written(office):
+    content = history_xlsx()
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book[PROBLEM_SHEET]
+    column = [cell.value for cell in sheet[1]].index("诉求类型") + 1
+    sheet.cell(row=3, column=column, value="表扬")
+    out = io.BytesIO()
+    book.save(out)
+
+    report = run("history", out.getvalue(), actor=office)
+
+    assert not report.ok
+    assert any("诉求类型" in str(error) and "表扬" in str(error) for error in report.errors)
+    assert not Problem.objects.exists()
 
 
 def test_its_export_is_imported_back_unchanged(office):

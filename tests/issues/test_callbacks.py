@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from issues import metrics, workflow
 from issues.models import (
@@ -23,7 +23,7 @@ from issues.models import (
 from notifications.models import Notification
 from tests.twofactor import TWO_FACTOR_DEVICE
 
-from .conftest import NOW, snapshot
+from .conftest import NOW, messages_of, snapshot
 
 ANSWERED = NOW + dt.timedelta(hours=2)
 CALLED = NOW + dt.timedelta(days=1)
@@ -462,3 +462,34 @@ def test_recomputing_the_deadlines_does_not_restart_the_auto_close_of_a_review(
     deadlines_recompute(LATER, everything=True)
     assert Problem.objects.get(pk=waiting.pk).autoclose_at is None
     assert Problem.objects.get(pk=answered.pk).autoclose_at is not None
+
+
+def test_a_call_back_on_a_problem_evaluated_meanwhile_gets_a_message_and_changes_nothing(
+    client_as, office, enterprise_user, queue
+):
+    """The office opened the form while the problem awaited evaluation; the enterprise
+    evaluated it before the office sent the form: refused, with a message."""
+    problem = queue["to_call"][0]
+    url = reverse("issues:callback", args=[problem.reference])
+    client = client_as(office)
+    version = client.get(url).context["form"].initial["version"]
+    workflow.problem_evaluate(
+        problem_id=problem.pk, actor=enterprise_user, satisfaction=Satisfaction.SATISFIED
+    )
+    problem.refresh_from_db()
+    before = snapshot(problem)
+    response = client.post(
+        url,
+        {
+            "outcome": "reached",
+            "satisfaction": "unsatisfied",
+            "said": "不满意",
+            "called_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "version": version,
+        },
+        follow=True,
+    )
+    assert [kind for kind, _ in messages_of(response)] == ["error"]
+    assert snapshot(Problem.objects.get(pk=problem.pk)) == before
+    assert not CallBack.objects.filter(problem=problem).exists()
+    assert problem.evaluation_source == EvaluationSource.ENTERPRISE

@@ -152,6 +152,7 @@ ACTIONS = (
     "assign",
     "attach",
     "decide",
+    "appeal_type",
 )
 
 # Each action is tried on a problem in the state where it is allowed; the state is
@@ -169,27 +170,29 @@ ACTION_STATES = {
     "assign": Status.IN_PROGRESS,
     "attach": Status.IN_PROGRESS,
     "decide": Status.IN_PROGRESS,  # with a pending extension request
+    "appeal_type": Status.IN_PROGRESS,
 }
 
 # D done (the problem changed, no error), M refused with a message (nothing changed),
 # G 404 (nothing changed), L redirected to log in (nothing changed). Columns: dispatch,
 # reject, return, acknowledge, progress, extension (request), resolve, evaluate, instruct,
-# assign (a handler), attach (files), decide (an extension request).
+# assign (a handler), attach (files), decide (an extension request), type (the appeal
+# type, changed after triage).
 # fmt: off
 ACTION_OUTCOMES = {
-    #                   disp rej  ret  ack  prog ext  res  eval inst asgn att  dec
-    "enterprise own":   (M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D,   G),
-    "enterprise other": (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
-    "lead staff":       (G,   G,   D,   D,   D,   D,   D,   M,   M,   M,   D,   G),
-    "lead head":        (G,   G,   D,   D,   D,   D,   D,   M,   M,   D,   D,   G),
-    "co staff":         (G,   G,   M,   M,   D,   M,   M,   M,   M,   M,   D,   G),
-    "unrelated head":   (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
-    "office":           (D,   D,   M,   M,   M,   M,   M,   M,   M,   M,   D,   D),
-    "leader":           (M,   M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D),
-    "principal":        (M,   M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D),
-    "admin":            (D,   D,   M,   M,   M,   M,   M,   M,   M,   M,   D,   D),
-    "no profile":       (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
-    "anonymous":        (L,   L,   L,   L,   L,   L,   L,   L,   L,   L,   L,   L),
+    #                   disp rej  ret  ack  prog ext  res  eval inst asgn att  dec  type
+    "enterprise own":   (M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D,   G,   M),
+    "enterprise other": (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    "lead staff":       (G,   G,   D,   D,   D,   D,   D,   M,   M,   M,   D,   G,   M),
+    "lead head":        (G,   G,   D,   D,   D,   D,   D,   M,   M,   D,   D,   G,   M),
+    "co staff":         (G,   G,   M,   M,   D,   M,   M,   M,   M,   M,   D,   G,   M),
+    "unrelated head":   (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    "office":           (D,   D,   M,   M,   M,   M,   M,   M,   M,   M,   D,   D,   D),
+    "leader":           (M,   M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D,   M),
+    "principal":        (M,   M,   M,   M,   M,   M,   M,   M,   D,   M,   M,   D,   M),
+    "admin":            (D,   D,   M,   M,   M,   M,   M,   M,   M,   M,   D,   D,   D),
+    "no profile":       (G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    "anonymous":        (L,   L,   L,   L,   L,   L,   L,   L,   L,   L,   L,   L,   L),
 }
 # fmt: on
 
@@ -212,6 +215,7 @@ def action_request(action: str, problem: Problem, people) -> tuple[str, dict]:
         "evaluate": {"satisfaction": Satisfaction.SATISFIED},
         "instruct": {"text": "请加快办理"},
         "assign": {"handler": people.lead_head.pk},
+        "appeal_type": {"appeal_type": "complaint"},
         "attach": {"files": [upload("补充材料.pdf", pdf_bytes())]},
     }[action]
     if action != "attach":

@@ -252,7 +252,7 @@ def test_every_sheet_prints_on_a4_with_its_header_row_repeated_and_filtered(clie
                     if isinstance(cell.value, str):
                         assert cell.alignment.wrap_text, (*where, cell.coordinate)
             checked += 1
-    assert checked == 2 * (1 + 1 + 1 + 2 + 1 + 8 + 2 + 1 + 1)
+    assert checked == 2 * (1 + 1 + 1 + 2 + 1 + 9 + 2 + 1 + 1)
 
 
 def test_dates_are_dates_in_a_format_for_the_language(client, world):
@@ -266,7 +266,7 @@ def test_dates_are_dates_in_a_format_for_the_language(client, world):
             return workbook_of(response).worksheets[index]
 
         cells = {
-            "handling list: deadline": (sheet("meetings:handling_list_xlsx")["H3"], deadline),
+            "handling list: deadline": (sheet("meetings:handling_list_xlsx")["I3"], deadline),
             "statistics: meeting date": (
                 sheet("meetings:statistics_xlsx", 1)["B2"],
                 dt.date(YEAR, 3, 3),

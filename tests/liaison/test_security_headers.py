@@ -2,7 +2,7 @@
 headers: Content-Security-Policy, HSTS, nosniff, frame and referrer policies; and none
 holds code or style the policy would refuse (the browser tests see the rest).
 
-The production values are what liaison/settings.py makes of a production environment,
+The production values are what liaison/settings/ makes of a production environment,
 read in a fresh interpreter (tests/liaison/test_settings.py runs `check --deploy` there).
 """
 

@@ -545,6 +545,7 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
                 "Reference",
                 "Enterprise",
                 "Problem",
+                "Appeal type",
                 "Lead department",
                 "Co-departments",
                 "Responsible leader",
@@ -560,6 +561,7 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
         problem.reference,
         "嘉禾精密机械有限公司",
         "漆渣无处处置",
+        "求决",  # the default: nobody chose another
         "区生态环境分局",
         co_department.name,
         "leader",
@@ -570,4 +572,4 @@ def test_the_xlsx_has_chinese_headers_and_one_row_per_problem(
     assert len(rows) == 3
     assert sheet.freeze_panes == "A3"
     assert sheet.column_dimensions["D"].width == 40
-    assert sheet["J3"].alignment.wrap_text
+    assert sheet["K3"].alignment.wrap_text

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from issues import similarity
 from issues.models import Problem, Status
 from liaison import workdays
 from policy import candidates, publishing, services
@@ -316,7 +317,20 @@ def test_candidates_group_similar_problems_of_several_enterprises(
     clusters = candidates.clusters()
     assert len(clusters) == 1
     assert {p.pk for p in clusters[0].problems} == {a.pk, b.pk}
-    assert candidates.similarity(candidates.bigrams("用工难"), candidates.bigrams("停车难")) == 0
+    assert similarity.dice(similarity.bigrams("用工难"), similarity.bigrams("停车难")) == 0
+
+
+def test_a_problem_merged_into_another_is_no_candidate(
+    make_problem, enterprise_user, other_enterprise_user, third_enterprise_user
+):
+    a = make_problem("in_progress", submitter=enterprise_user, title="危废处置渠道不畅")
+    b = make_problem(
+        "in_progress", submitter=other_enterprise_user, title="危废处置渠道不畅，请协调"
+    )
+    c = make_problem("in_progress", submitter=third_enterprise_user, title="危废处置渠道不畅")
+    Problem.objects.filter(pk=c.pk).update(merged_into=a, merged_at=timezone.now())
+    clusters = candidates.clusters()
+    assert [{p.pk for p in cluster.problems} for cluster in clusters] == [{a.pk, b.pk}]
 
 
 def test_linked_problems_are_no_longer_candidates(common_problem):

@@ -305,6 +305,55 @@ def test_statistics_count_visits_and_enterprises_not_visited(
     assert timezone.now()  # the page's own default year is today's
 
 
+def test_statistics_per_commissioner_count_their_enterprises_problems(
+    office,
+    commissioner,
+    lead_head,
+    enterprise,
+    other_enterprise,
+    other_enterprise_user,
+    assigned,
+    make_problem,
+):
+    """Raised, open, escalated, on-time and satisfaction rates (issues.metrics) of the
+    problems the served enterprises raised in the year; visits done and the last one."""
+    from decimal import Decimal
+
+    from issues.models import Satisfaction
+
+    services.commissioner_assign(actor=office, enterprise=other_enterprise, commissioner=lead_head)
+    closed = make_problem("closed")  # answered two hours after dispatch: on time, satisfied
+    open_one = make_problem("dispatched")
+    escalated = make_problem("in_progress")
+    Problem.objects.filter(pk=escalated.pk).update(escalation_level=1)
+    unsatisfied = make_problem("resolved")
+    Problem.objects.filter(pk=unsatisfied.pk).update(
+        status="closed", satisfaction=Satisfaction.UNSATISFIED, closed_at=NOW
+    )
+    make_problem("dispatched", now=NOW.replace(year=2024))  # another year
+    record(commissioner, enterprise, visited_on=TODAY - dt.timedelta(days=3))
+    record(commissioner, enterprise, visited_on=dt.date(2024, 5, 1))
+    rows = {
+        row["commissioner_id"]: row for row in selectors.commissioner_statistics(year=2025, now=NOW)
+    }
+    mine = rows[commissioner.pk]
+    assert (mine["enterprises"], mine["n"], mine["last_visit"]) == (
+        1,
+        1,
+        TODAY - dt.timedelta(days=3),
+    )
+    figures = mine["problems"]
+    assert (figures["received"], figures["open"], figures["escalated"]) == (4, 2, 1)
+    assert figures["on_time_rate"] == Decimal(100)  # both concluded were answered in time
+    assert figures["satisfaction_rate"] == Decimal(50)  # one satisfied of two evaluated
+    assert closed.pk and open_one.pk
+    # The other commissioner's enterprise raised nothing: zeros, no rates.
+    theirs = rows[lead_head.pk]
+    assert (theirs["enterprises"], theirs["n"], theirs["last_visit"]) == (1, 0, None)
+    assert theirs["problems"]["received"] == 0
+    assert theirs["problems"]["satisfaction_rate"] is None
+
+
 def test_each_escalated_problem_tells_its_own_enterprises_commissioner(
     office,
     enterprise,

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from issues.models import Channel, Problem
 from liaison import workdays
@@ -35,8 +36,6 @@ PERSONAS = ["office", "leader", "principal", "lead_head", "lead_staff", "enterpr
 
 
 def today():
-    from django.utils import timezone
-
     return workdays.local_date(timezone.now())
 
 
@@ -143,11 +142,13 @@ def test_raising_a_problem_from_the_visit_page(
         "title": "招工难",
         "category": category.pk,
         "description": "一线工人缺口五十人。",
+        "appeal_type": "request",
     }
     url = reverse("service:visit_raise_problem", args=[visit.pk])
     response = client.post(url, data, follow=True)
     problem = Problem.objects.get()
     assert problem.channel == Channel.VISIT
+    assert (problem.appeal_type, problem.suggested_appeal_type) == ("request", "request")
     assert VisitProblem.objects.get().visit == visit
     assert problem.reference in response.content.decode()
     # The office opens it from the visit; the commissioner (not its department's) cannot.
@@ -253,6 +254,24 @@ def test_the_desk_queries(
     assert len(response.context["enterprises"]) == 1
 
 
+def test_the_desk_shows_its_enterprises_escalations(
+    client, commissioner, assigned, make_problem, other_enterprise_user
+):
+    escalated = make_problem("dispatched")
+    Problem.objects.filter(pk=escalated.pk).update(escalation_level=1)
+    calm = make_problem("dispatched")
+    elsewhere = make_problem("dispatched", submitter=other_enterprise_user)
+    Problem.objects.filter(pk=elsewhere.pk).update(escalation_level=1)
+    client.force_login(commissioner)
+    response = client.get(reverse("service:desk"))
+    assert [p.pk for p in response.context["escalated"]] == [escalated.pk]
+    assert [p.pk for p in response.context["problems"]] == [calm.pk]
+    page = response.content.decode()
+    escalated_section = page[page.index('id="desk-escalated"') : page.index('id="desk-problems"')]
+    assert escalated.reference in escalated_section
+    assert elsewhere.reference not in page
+
+
 def test_the_visit_list_queries(
     client, office, visit, commissioner, enterprise, django_assert_num_queries
 ):
@@ -272,13 +291,84 @@ def test_the_visit_list_queries(
     assert len(response.context["page"]) == 4
 
 
-def test_the_statistics_queries(client, office, visit, assigned, django_assert_num_queries):
+@pytest.mark.parametrize("problems", [0, 3])
+def test_the_statistics_queries(
+    client, office, visit, assigned, make_problem, problems, django_assert_num_queries
+):
+    for _ in range(problems):
+        make_problem("dispatched", now=timezone.now())
     client.force_login(office)
-    # session, user, two-factor device, profile; per department, leader, commissioner,
-    # town, month; the enterprises not visited.
-    with django_assert_num_queries(10):
+    # session, user, two-factor device, profile; per department, leader, commissioner
+    # (visits; their enterprises' problems), town, month; the enterprises not visited.
+    with django_assert_num_queries(11):
         response = client.get(reverse("service:statistics"))
     assert response.context["stats"]["total"] == 1
+    (row,) = response.context["stats"]["by_commissioner"]
+    assert row["problems"]["received"] == problems
+    assert f'data-commissioner="{row["commissioner_id"]}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_the_visit_page_queries(
+    client,
+    office,
+    commissioner,
+    lead_staff,
+    enterprise,
+    leader,
+    category,
+    rows,
+    django_assert_num_queries,
+):
+    """The same whatever the numbers of officials who went and problems raised."""
+    visit = services.visit_record(
+        actor=commissioner,
+        enterprise=enterprise,
+        visited_on=today() - dt.timedelta(days=1),
+        status=Visit.Status.DONE,
+        purpose="了解用工需求",
+        officials=[commissioner, lead_staff][: 1 + (rows > 1)],
+        leader=leader,
+    )
+    for n in range(rows):
+        visit.refresh_from_db()
+        services.visit_raise_problem(
+            actor=commissioner,
+            visit=visit,
+            expected_version=visit.version,
+            title=f"招工难 {n}",
+            description="缺少熟练挡车工。",
+            category=category,
+        )
+    client.force_login(office)
+    # session, user, two-factor device, profile; the visit (with its enterprise, leader,
+    # department, recorder), its officials, its problems; which of them the office may
+    # open; the categories of the raise form.
+    with django_assert_num_queries(QUERIES_VISIT_PAGE):
+        response = client.get(reverse("service:visit_detail", args=[visit.pk]))
+    assert len(response.context["problem_links"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_the_commissioners_page_queries(
+    client, office, commissioner, rows, django_assert_num_queries
+):
+    from liaison.models import Enterprise
+    from tests.issues.conftest import credit_code
+
+    for n in range(rows):
+        company = Enterprise.objects.create(name=f"嘉禾毛衫 {n}", credit_code=credit_code(50 + n))
+        services.commissioner_assign(actor=office, enterprise=company, commissioner=commissioner)
+    client.force_login(office)
+    # session, user, two-factor device, profile; the towns of the filter; the page's count,
+    # its enterprises and their commissioners; the officials to choose from.
+    with django_assert_num_queries(QUERIES_COMMISSIONERS_PAGE):
+        response = client.get(reverse("service:commissioners"))
+    assert len(response.context["page"]) == rows
+
+
+QUERIES_VISIT_PAGE = 9
+QUERIES_COMMISSIONERS_PAGE = 9
 
 
 def test_the_visit_list_filters(client, office, commissioner, enterprise, leader):

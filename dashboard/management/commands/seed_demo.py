@@ -26,7 +26,7 @@ from django.db import models, transaction
 from dashboard.assessment.demo import seed_assessments
 from dashboard.bulletin.demo import seed_bulletins
 from dashboard.summary import dashboard_refresh
-from issues.demo import seed_callbacks, seed_deadline_sweep, seed_problems
+from issues.demo import seed_callbacks, seed_deadline_sweep, seed_merged_problem, seed_problems
 from issues.relief.demo import seed_relief
 from keytasks.demo import seed_key_tasks
 from liaison import demo_data
@@ -233,6 +233,7 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_past_year,
     seed_problems,
     seed_callbacks,
+    seed_merged_problem,
     seed_current_year,
     seed_coordination,
     seed_consultations,

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0003_assessment'),
+        ('dashboard', '0005_dashboardcell_appeal_type'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
