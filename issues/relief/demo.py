@@ -26,23 +26,18 @@ TARGETS = {
 }
 POWER_FIRMS = 1126
 # The kind of each answered problem in turn; one in five records no relief.
-PATTERN = (
-    K.TAX_FEES,
-    K.SUBSIDY,
-    None,
-    K.TAX_FEES,
-    K.LAND,
-    K.POWER,
-    K.FINANCE,
-    None,
-    K.TAX_FEES,
-    K.SOCIAL_INSURANCE,
-    K.OTHER,
-    K.SUBSIDY,
-    None,
-    K.TAX_FEES,
-    K.POWER,
-)
+# Which kind of relief an answer to a problem of each category brings (the demo's
+# categories, issues.demo_topics); problems of other categories bring none.
+KINDS_BY_CATEGORY = {
+    "税费政策": (K.TAX_FEES,),
+    "惠企政策兑现": (K.TAX_FEES, K.SUBSIDY),
+    "科技创新": (K.TAX_FEES, K.SUBSIDY),
+    "土地与规划": (K.LAND,),
+    "融资与金融": (K.FINANCE,),
+    "用工招聘": (K.SOCIAL_INSURANCE, K.OTHER),
+    "用电用能": (K.POWER,),
+    "基础设施配套": (K.POWER,),
+}
 NOTES = {
     K.TAX_FEES: "高新技术企业所得税优惠、研发费用加计扣除",
     K.POWER: "参与电力直接交易",
@@ -74,20 +69,23 @@ def seed_relief(district) -> None:
     if ReliefOutcome.objects.exists():
         return
     year = workdays.local_date(timezone.now()).year
+    # A merged problem (并单) shares its main problem's answer: the relief is the main's.
     answered = list(
         Problem.objects.filter(
             first_resolved_at__gte=workdays.start_of_day(
                 workdays.local_date(timezone.now()).replace(month=1, day=1)
             ),
+            merged_into__isnull=True,
+            category__name_zh__in=KINDS_BY_CATEGORY,
         )
         .order_by("reference")
-        .only("id", "first_resolved_at")
+        .only("id", "first_resolved_at", "category__name_zh")
+        .select_related("category")
     )
     by_kind: dict[str, list[Problem]] = {kind: [] for kind in TARGETS}
     for index, problem in enumerate(answered):
-        kind = PATTERN[index % len(PATTERN)]
-        if kind is not None:
-            by_kind[kind].append(problem)
+        kinds = KINDS_BY_CATEGORY[problem.category.name_zh]
+        by_kind[kinds[index % len(kinds)]].append(problem)
     office = district.users.get("office1")
     if office is None or not all(by_kind.values()):
         district.warnings.append(f"too few problems answered in {year} for demo relief")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from liaison import workdays
 
@@ -83,6 +84,12 @@ def deadline(context, problem, compact=False):
 @register.filter
 def status_class(status: str) -> str:
     return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.filter
+def reference_nowrap(reference: str) -> str:
+    """A reference (2026-00002) that a phone does not cut at its hyphen, inside a sentence."""
+    return format_html('<span class="text-nowrap">{}</span>', reference)
 
 
 @register.filter

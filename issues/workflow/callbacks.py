@@ -66,13 +66,19 @@ def _check_text(said: str) -> str:
     return said
 
 
-def _check_called_at(problem: Problem, called_at: dt.datetime | None, now: dt.datetime):
+def _check_called_at(
+    problem: Problem, called_at: dt.datetime | None, now: dt.datetime
+) -> dt.datetime:
+    """The call's time, checked. The form gives minutes: a call in the minute of the answer
+    (the office rang at once) counts as made when the answer was sent, not before it."""
     if called_at is None:
         raise TransitionError(_("Say when the call was made."))
     if called_at > now + CLOCK_SKEW:
         raise TransitionError(_("The call cannot be in the future."))
-    if problem.first_resolved_at is None or called_at < problem.first_resolved_at:
+    answered = problem.first_resolved_at
+    if answered is None or called_at < answered.replace(second=0, microsecond=0):
         raise TransitionError(_("The call cannot be before the problem was answered."))
+    return max(called_at, answered)
 
 
 def callback_record(
@@ -126,7 +132,7 @@ def callback_record(
             raise TransitionError(
                 _("This problem has not been evaluated yet: record the enterprise's evaluation.")
             )
-        _check_called_at(problem, called_at, now)
+        called_at = _check_called_at(problem, called_at, now)
         callback = CallBack(
             problem=problem,
             called_by=actor,

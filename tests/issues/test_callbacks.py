@@ -221,6 +221,21 @@ def test_a_call_before_the_answer_is_refused(make_problem, office):
     )
 
 
+def test_a_call_in_the_minute_of_the_answer_counts_as_made_after_it(make_problem, office):
+    """The form gives minutes: the office that rings at once is not refused."""
+    problem = make_problem(Status.RESOLVED, now=NOW + dt.timedelta(seconds=25))
+    answered = ANSWERED + dt.timedelta(seconds=25)
+    callback = record(
+        problem,
+        office,
+        satisfaction=Satisfaction.UNSATISFIED,
+        said="仍未解决",
+        called_at=ANSWERED,
+        now=answered + dt.timedelta(seconds=15),
+    )
+    assert callback.called_at == answered
+
+
 def test_too_long_a_text_is_refused(make_problem, office):
     problem = make_problem(Status.RESOLVED)
     refused(
