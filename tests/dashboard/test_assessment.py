@@ -36,8 +36,8 @@ import openpyxl
 import pytest
 from django.utils import translation
 
-from dashboard.assessment import figures, selectors
 from dashboard import tasks
+from dashboard.assessment import figures, selectors
 from dashboard.assessment.models import (
     AssessmentLog,
     AssessmentMonth,
@@ -515,9 +515,7 @@ def test_the_beat_task_refreshes_the_provisional_months(october, settings):
     after = selectors.provisional_ranking(OCTOBER, later)
     assert after.computed_at == later
     assert standings_of(after) == standings_of(selectors.live_ranking(OCTOBER, later))
-    assert {s.department_id: s.score for s in after.standings}[october["b"].pk] == Decimal(
-        "77.8"
-    )
+    assert {s.department_id: s.score for s in after.standings}[october["b"].pk] == Decimal("77.8")
     # An older count arriving late does not replace a newer one.
     assert provisional_refresh(month=OCTOBER, now=saturday).computed_at == later
     # Frozen on Monday 3 November: the refresh drops October's snapshot, and never touches
