@@ -93,4 +93,6 @@ from .assessment.models import (  # noqa: E402,F401  (the assessment's models, i
     AssessmentMonth,
     AssessmentRow,
     AssessmentScheme,
+    ProvisionalMonth,
+    ProvisionalRow,
 )
