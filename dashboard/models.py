@@ -94,5 +94,7 @@ from .assessment.models import (  # noqa: E402,F401  (the assessment's models, i
     AssessmentMonth,
     AssessmentRow,
     AssessmentScheme,
+    ProvisionalMonth,
+    ProvisionalRow,
 )
 from .bulletin.models import Bulletin, BulletinThresholds  # noqa: E402, F401

@@ -55,3 +55,19 @@ def freeze_assessments() -> int:
     from .assessment.services import assessments_freeze_due
 
     return len(assessments_freeze_due())
+
+
+@shared_task(
+    name="dashboard.tasks.refresh_provisional_assessments",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def refresh_provisional_assessments() -> int:
+    """Every few minutes (LIAISON_ASSESSMENT_REFRESH_SECONDS): count the months not frozen
+    yet (this month, last month until its freezing day) for their ranking page. Idempotent
+    (a snapshot is replaced by a newer count); frozen months are never touched."""
+    from .assessment.services import provisionals_refresh_due
+
+    return len(provisionals_refresh_due())

@@ -571,7 +571,17 @@ class ProblemEvent(models.Model):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["problem", "created_at"], name="event_problem_created")]
+        indexes = [
+            models.Index(fields=["problem", "created_at"], name="event_problem_created"),
+            # A problem's first acknowledgement (issues.metrics.with_acknowledged_at, a
+            # subquery per problem when the assessment counts a month): read from the index
+            # alone, without visiting the problem's other events.
+            models.Index(
+                fields=["problem", "created_at"],
+                name="event_acknowledged",
+                condition=Q(kind=EventKind.ACKNOWLEDGED),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["problem", "dedupe_key"],

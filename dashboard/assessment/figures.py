@@ -11,9 +11,12 @@ conditional aggregate each, metrics.totals style), and the departments' names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 
 from issues import metrics
@@ -94,15 +97,34 @@ def figure_conditions(problems: QuerySet[Problem], now: dt.datetime) -> tuple[Qu
     return annotated, conditions
 
 
+@contextmanager
+def without_jit() -> Iterator[None]:
+    """PostgreSQL without JIT compilation for the queries inside (a transaction).
+
+    The month's count looks expensive to the planner (a subquery per problem), so it JIT-
+    compiles the query's fifty-odd expressions: about 0.25 s at 100,000 problems (more at a
+    million, where it also optimises and inlines them), for a query that runs in less
+    (EXPLAIN ANALYZE: 0.35 s with JIT off, 0.6-1 s with it). Elsewhere: nothing.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def count_month(month: dt.date, now: dt.datetime) -> dict[int, dict[str, int]]:
     """{lead department id: {count name: n}} for the problems received in `month`."""
-    problems, conditions = figure_conditions(month_problems(month), now)
-    rows = (
-        problems.order_by()
-        .values("lead_department_id")
-        .annotate(**{name: Count("pk", filter=conditions[name]) for name in COUNT_NAMES})
-    )
-    return {row.pop("lead_department_id"): row for row in rows}
+    with without_jit():
+        problems, conditions = figure_conditions(month_problems(month), now)
+        rows = (
+            problems.order_by()
+            .values("lead_department_id")
+            .annotate(**{name: Count("pk", filter=conditions[name]) for name in COUNT_NAMES})
+        )
+        return {row.pop("lead_department_id"): row for row in rows}
 
 
 # --- rates and score ---------------------------------------------------------------------

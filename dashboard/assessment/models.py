@@ -131,17 +131,9 @@ class AssessmentMonth(models.Model):
         return f"{self.month:%Y-%m}"
 
 
-class AssessmentRow(models.Model):
-    """One lead department's counts, score and rank in a frozen month (problems received
-    that month, as issues.metrics counts them)."""
+class AssessmentCounts(models.Model):
+    """The counts kept for one lead department and month (figures.COUNT_NAMES)."""
 
-    assessment = models.ForeignKey(AssessmentMonth, on_delete=models.CASCADE, related_name="rows")
-    department = models.ForeignKey(
-        "liaison.Department",
-        verbose_name=_("lead department"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     accepted = models.PositiveIntegerField(default=0)
     acknowledge_due = models.PositiveIntegerField(default=0)
     acknowledged_in_time = models.PositiveIntegerField(default=0)
@@ -155,6 +147,22 @@ class AssessmentRow(models.Model):
     reopened = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
     extended = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AssessmentRow(AssessmentCounts):
+    """One lead department's counts, score and rank in a frozen month (problems received
+    that month, as issues.metrics counts them)."""
+
+    assessment = models.ForeignKey(AssessmentMonth, on_delete=models.CASCADE, related_name="rows")
+    department = models.ForeignKey(
+        "liaison.Department",
+        verbose_name=_("lead department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     rank = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -208,3 +216,53 @@ class AssessmentLog(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Assessment log entries are append-only")
         super().save(*args, **kwargs)
+
+
+class ProvisionalMonth(models.Model):
+    """A month not frozen yet (this month; the last one until its freezing day), counted
+    ahead of time so that its ranking page reads rows instead of counting every problem
+    on every view. Derived data: replaced by each refresh (the beat task every
+    LIAISON_ASSESSMENT_REFRESH_SECONDS), never published and never edited; freezing counts
+    the month afresh and leaves this alone. Scores are not kept: the page weighs the
+    counts with the year's latest scheme."""
+
+    month = models.DateField(_("month"), unique=True)
+    computed_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("provisional assessment month")
+        verbose_name_plural = _("provisional assessment months")
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="provisionalmonth_first_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} @ {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ProvisionalRow(AssessmentCounts):
+    """One lead department's counts in a provisional month (ProvisionalMonth)."""
+
+    snapshot = models.ForeignKey(ProvisionalMonth, on_delete=models.CASCADE, related_name="rows")
+    # A department deleted meanwhile takes its provisional row with it (the next refresh
+    # would drop it anyway); frozen rows protect theirs.
+    department = models.ForeignKey(
+        "liaison.Department",
+        verbose_name=_("lead department"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("provisional assessment row")
+        verbose_name_plural = _("provisional assessment rows")
+        ordering = ["department_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "department"], name="provisionalrow_one_per_department"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} {self.department_id}"

@@ -1,5 +1,5 @@
-"""Reads of the assessment: a month's ranking (frozen rows, or counted live as provisional),
-the year, the problems behind a figure (permission-filtered), the log.
+"""Reads of the assessment: a month's ranking (frozen rows, or the provisional snapshot of a
+month not frozen yet), the year, the problems behind a figure (permission-filtered), the log.
 
 `frozen_ranking(month)` is what other pages (the monthly bulletin) call for a month's
 published ranking: the stored rows, never recounted.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -20,13 +21,21 @@ from liaison import permissions, workdays
 
 from . import figures
 from .figures import Standing
-from .models import DEFAULT_WEIGHTS, AssessmentLog, AssessmentMonth, AssessmentRow
+from .models import (
+    DEFAULT_WEIGHTS,
+    AssessmentLog,
+    AssessmentMonth,
+    AssessmentRow,
+    ProvisionalMonth,
+    ProvisionalRow,
+)
 from .services import latest_scheme
 
 
 @dataclass
 class Ranking:
-    """A month's (or a year's) standings; `assessment` is None when counted live."""
+    """A month's (or a year's) standings; `assessment` is None when the month is not frozen
+    (provisional: its snapshot, or counted live)."""
 
     month: dt.date | None
     standings: list[Standing]
@@ -94,9 +103,44 @@ def live_ranking(month: dt.date, now: dt.datetime | None = None) -> Ranking:
     )
 
 
-def month_ranking(month: dt.date, now: dt.datetime | None = None) -> Ranking:
-    """The frozen ranking if the month is frozen, else the live (provisional) one."""
-    return frozen_ranking(month) or live_ranking(month, now)
+def provisional_stale_after() -> dt.timedelta:
+    """How old a provisional snapshot may be: three refreshes missed (beat or the workers
+    down) and the page counts the month again rather than show old figures."""
+    return dt.timedelta(seconds=3 * settings.LIAISON_ASSESSMENT_REFRESH_SECONDS)
+
+
+def provisional_ranking(month: dt.date, now: dt.datetime | None = None) -> Ranking | None:
+    """`month`'s provisional snapshot weighed with the year's latest weights (three
+    queries whatever the number of problems), or None when it has none recent enough."""
+    now = now or timezone.now()
+    month = figures.month_start(month)
+    snapshot = ProvisionalMonth.objects.filter(month=month).first()
+    if snapshot is None or snapshot.computed_at < now - provisional_stale_after():
+        return None
+    return snapshot_ranking(snapshot)
+
+
+def snapshot_ranking(snapshot: ProvisionalMonth) -> Ranking:
+    """The ranking of a provisional snapshot: its counts, the year's latest weights."""
+    scheme = latest_scheme(snapshot.month.year)
+    weights = scheme.weights if scheme else dict(DEFAULT_WEIGHTS)
+    counts, labels = {}, {}
+    for row in ProvisionalRow.objects.filter(snapshot=snapshot).select_related("department"):
+        counts[row.department_id] = {name: getattr(row, name) for name in figures.COUNT_NAMES}
+        labels[row.department_id] = row.department.name
+    return Ranking(
+        month=snapshot.month,
+        standings=figures.standings(counts, weights, labels),
+        weights=weights,
+        scheme_version=scheme.version if scheme else None,
+        computed_at=snapshot.computed_at,
+    )
+
+
+def month_ranking(month: dt.date, now: dt.datetime | None = None) -> Ranking | None:
+    """The frozen ranking if the month is frozen, else its provisional snapshot; None when
+    neither exists (the page then counts the month once: services.provisional_refresh)."""
+    return frozen_ranking(month) or provisional_ranking(month, now)
 
 
 def year_ranking(year: int) -> Ranking:

@@ -1,5 +1,6 @@
 """Every write of the assessment: saving a year's weights (a new version), freezing a month,
-recalculating a frozen month (the office, explicitly, logged)."""
+recalculating a frozen month (the office, explicitly, logged), and keeping the provisional
+months' counts (the snapshot their ranking page reads, refreshed by a beat task)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from .models import (
     AssessmentMonth,
     AssessmentRow,
     AssessmentScheme,
+    ProvisionalMonth,
+    ProvisionalRow,
 )
 
 # The months a scheme may be set for, and a month frozen or recalculated, around today.
@@ -241,3 +244,64 @@ def assessments_freeze_due(*, now=None) -> list[AssessmentMonth]:
         if assessment is not None:
             frozen.append(assessment)
     return frozen
+
+
+# --- provisional months (counted ahead of time, never published) --------------------------
+
+
+def provisional_months(now: dt.datetime) -> list[dt.date]:
+    """The months the beat task keeps counted: this month, and last month until it is
+    frozen (on the first working day after it)."""
+    this_month = figures.month_start(workdays.local_date(now))
+    last_month = figures.month_start(this_month - dt.timedelta(days=1))
+    frozen = AssessmentMonth.objects.filter(month=last_month).exists()
+    return [this_month] if frozen else [this_month, last_month]
+
+
+def provisional_refresh(*, month: dt.date, now=None) -> ProvisionalMonth | None:
+    """Count `month` (not frozen) now and keep the counts as its provisional snapshot,
+    replacing the previous one; None, and any snapshot removed, if the month is frozen.
+
+    The counting runs before the transaction (it is the long part, seconds at a million
+    problems); the replacement is short, under the snapshot's row lock, and keeps the newer
+    count when two refreshes overlap (the beat task and a page counting a month nobody had).
+    """
+    now = now or timezone.now()
+    month = figures.month_start(month)
+    _require(
+        month <= figures.month_start(workdays.local_date(now)),
+        _("A month ahead cannot be counted."),
+    )
+    counts = figures.count_month(month, now)
+    with transaction.atomic():
+        if AssessmentMonth.objects.filter(month=month).exists():
+            ProvisionalMonth.objects.filter(month=month).delete()
+            return None
+        snapshot, created = ProvisionalMonth.objects.select_for_update().get_or_create(
+            month=month, defaults={"computed_at": now}
+        )
+        if not created:
+            if snapshot.computed_at >= now:  # a later count was stored meanwhile
+                return snapshot
+            snapshot.rows.all().delete()
+            snapshot.computed_at = now
+            snapshot.save(update_fields=["computed_at"])
+        ProvisionalRow.objects.bulk_create(
+            ProvisionalRow(snapshot=snapshot, department_id=department_id, **row)
+            for department_id, row in counts.items()
+        )
+    return snapshot
+
+
+def provisionals_refresh_due(*, now=None) -> list[ProvisionalMonth]:
+    """The beat task's work: recount the provisional months; drop the snapshots of months
+    frozen since, or too old to be provisional (a page counts such a month again if asked)."""
+    now = now or timezone.now()
+    months = provisional_months(now)
+    ProvisionalMonth.objects.exclude(month__in=months).delete()
+    refreshed = []
+    for month in months:
+        snapshot = provisional_refresh(month=month, now=now)
+        if snapshot is not None:
+            refreshed.append(snapshot)
+    return refreshed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -24,7 +25,13 @@ from . import figures, selectors
 from .export import ranking_workbook
 from .forms import RecalculateForm, SchemeForm
 from .models import DEFAULT_WEIGHTS, INDICATORS, AssessmentScheme
-from .services import AssessmentError, latest_scheme, month_recalculate, scheme_create
+from .services import (
+    AssessmentError,
+    latest_scheme,
+    month_recalculate,
+    provisional_refresh,
+    scheme_create,
+)
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 YEARS_OFFERED = 5
@@ -85,6 +92,19 @@ def _visible_standings(user, ranking: selectors.Ranking, month: dt.date | None =
     return ranking.standings
 
 
+def _month_ranking(month: dt.date, now: dt.datetime) -> selectors.Ranking:
+    """The frozen ranking, or the provisional snapshot; a month with neither (nobody asked
+    since the last refresh, or beat is down) is counted once now and kept: the next views
+    read it."""
+    ranking = selectors.month_ranking(month, now)
+    if ranking is None:
+        snapshot = provisional_refresh(month=month, now=now)
+        ranking = (
+            selectors.snapshot_ranking(snapshot) if snapshot else selectors.frozen_ranking(month)
+        )
+    return ranking
+
+
 def _weights(ranking) -> list[tuple[str, str, int]]:
     return [(key, label, ranking.weights.get(key, 0)) for key, label in INDICATORS]
 
@@ -94,7 +114,7 @@ def _weights(ranking) -> list[tuple[str, str, int]]:
 def ranking_page(request):
     now = timezone.now()
     month = _chosen_month(request, now)
-    ranking = selectors.month_ranking(month, now)
+    ranking = _month_ranking(month, now)
     assessment = ranking.assessment
     return render(
         request,
@@ -107,6 +127,7 @@ def ranking_page(request):
             "standings": _visible_standings(request.user, ranking, month),
             "weights": _weights(ranking),
             "is_office": permissions.is_office(request.user),
+            "refresh_minutes": max(1, settings.LIAISON_ASSESSMENT_REFRESH_SECONDS // 60),
             "recalculate_form": RecalculateForm(initial={"version": assessment.version})
             if assessment and permissions.is_office(request.user)
             else None,
@@ -235,7 +256,7 @@ def export_xlsx(request):
         period = str(year)
     else:
         month = _chosen_month(request, now)
-        ranking = selectors.month_ranking(month, now)
+        ranking = _month_ranking(month, now)
         period = f"{month:%Y-%m}"
     filename = _("Assessment %(period)s.xlsx") % {"period": period}
     audit.record(request, Action.EXPORTED, object_type="assessment", label=filename)

@@ -69,6 +69,7 @@ CELERY_TASK_ROUTES = {
     "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
     "dashboard.tasks.freeze_assessments": {"queue": "deadlines"},
     "dashboard.tasks.generate_monthly_bulletin": {"queue": "deadlines"},
+    "dashboard.tasks.refresh_provisional_assessments": {"queue": "deadlines"},
     # notifications.tasks, under the names they had in issues (queued messages carry them).
     "notifications.tasks.deliver_notification": {"queue": "notifications"},
     "notifications.tasks.requeue_pending_notifications": {"queue": "notifications"},
@@ -119,6 +120,10 @@ LIAISON_WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int(
 
 # How often the dashboard's summary is brought up to date (the page says "every minute").
 LIAISON_DASHBOARD_REFRESH_SECONDS = env.int("LIAISON_DASHBOARD_REFRESH_SECONDS", default=60)
+# How often the department assessment's provisional months (this month, last month until
+# it is frozen) are counted again for their ranking page (dashboard.assessment); a
+# snapshot three refreshes old is not shown: the page counts the month itself.
+LIAISON_ASSESSMENT_REFRESH_SECONDS = env.int("LIAISON_ASSESSMENT_REFRESH_SECONDS", default=300)
 
 # How often the deadline sweep runs.
 LIAISON_SWEEP_SECONDS = env.int("LIAISON_SWEEP_SECONDS", default=120)
@@ -208,6 +213,13 @@ CELERY_BEAT_SCHEDULE = {
     "generate-monthly-bulletin": {
         "task": "dashboard.tasks.generate_monthly_bulletin",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # The months not frozen yet, counted ahead for their ranking page ("provisional,
+    # counted at HH:MM"). A refresh still queued when the next is due is dropped.
+    "refresh-provisional-assessments": {
+        "task": "dashboard.tasks.refresh_provisional_assessments",
+        "schedule": LIAISON_ASSESSMENT_REFRESH_SECONDS,
+        "options": {"expires": LIAISON_ASSESSMENT_REFRESH_SECONDS},
     },
     # Follow-up visits due today: their recorders and commissioners told (service).
     "remind-visit-follow-ups": {

@@ -36,13 +36,21 @@ import openpyxl
 import pytest
 from django.utils import translation
 
+from dashboard import tasks
 from dashboard.assessment import figures, selectors
-from dashboard.assessment.models import AssessmentLog, AssessmentMonth, AssessmentScheme
+from dashboard.assessment.models import (
+    AssessmentLog,
+    AssessmentMonth,
+    AssessmentScheme,
+    ProvisionalMonth,
+)
 from dashboard.assessment.services import (
     AssessmentError,
     assessments_freeze_due,
     month_freeze,
     month_recalculate,
+    provisional_refresh,
+    provisionals_refresh_due,
     scheme_create,
 )
 from issues.models import Category, EventKind, ExtensionRequest, Problem, ProblemEvent, Status
@@ -446,23 +454,101 @@ def more_departments(district, n: int) -> None:
 
 # session, user, profile (+ device); the frozen month, its rows with departments; the log.
 FROZEN_PAGE_QUERIES = 6 + TWO_FACTOR_DEVICE
-# session, user, profile (+ device); frozen? (no); latest scheme; clock-start days; counts;
-# department names.
-LIVE_PAGE_QUERIES = 8 + TWO_FACTOR_DEVICE
+# session, user, profile (+ device); frozen? (no); the provisional snapshot; latest scheme;
+# its rows with departments. Never the problems: the beat task counts them.
+PROVISIONAL_PAGE_QUERIES = 7 + TWO_FACTOR_DEVICE
 
 
 def test_ranking_page_queries_are_constant(october, client, django_assert_num_queries):
     client.force_login(october["district"].users[Role.LEADER])
-    client.get(RANKING)  # warm: calendar
-    with django_assert_num_queries(LIVE_PAGE_QUERIES):
+    client.get(RANKING)  # warm: calendar; no snapshot yet: counted once and kept
+    assert ProvisionalMonth.objects.filter(month=OCTOBER).exists()
+    with django_assert_num_queries(PROVISIONAL_PAGE_QUERIES):
         assert client.get(RANKING).status_code == 200
     more_departments(october["district"], 12)
-    with django_assert_num_queries(LIVE_PAGE_QUERIES):
-        assert client.get(RANKING).status_code == 200
+    provisional_refresh(month=OCTOBER)
+    with django_assert_num_queries(PROVISIONAL_PAGE_QUERIES):
+        response = client.get(RANKING)
+    assert len(response.context["standings"]) == 14
     month_freeze(month=OCTOBER, now=NOW)
     with django_assert_num_queries(FROZEN_PAGE_QUERIES):
         response = client.get(RANKING)
     assert len(response.context["standings"]) == 14
+
+
+def standings_of(ranking):
+    return [(s.department_id, s.counts, s.score, s.rank) for s in ranking.standings]
+
+
+def test_the_provisional_snapshot_equals_the_live_count(october):
+    office = october["district"].users[Role.OFFICE]
+    early = at("2025-10-20 18:00")
+    refreshed = provisionals_refresh_due(now=early)  # October is this month then
+    assert [s.month for s in refreshed] == [OCTOBER, dt.date(2025, 9, 1)]  # not frozen
+    snapshot = selectors.provisional_ranking(OCTOBER, early)
+    assert snapshot.provisional and snapshot.computed_at == early
+    assert standings_of(snapshot) == standings_of(selectors.live_ranking(OCTOBER, early))
+    # The weights saved after the count apply at once: the snapshot keeps counts, not scores.
+    scheme_create(year=2025, weights=WEIGHTS, actor=office, now=early)
+    assert standings_of(selectors.provisional_ranking(OCTOBER, early)) == standings_of(
+        selectors.live_ranking(OCTOBER, early)
+    )
+
+
+def test_the_beat_task_refreshes_the_provisional_months(october, settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-provisional-assessments"]
+    assert schedule["task"] == tasks.refresh_provisional_assessments.name
+    assert schedule["schedule"] == settings.LIAISON_ASSESSMENT_REFRESH_SECONDS == 300
+    # Saturday 1 November: October is not frozen yet, so both are kept counted.
+    saturday = at("2025-11-01 09:00")
+    assert {s.month for s in provisionals_refresh_due(now=saturday)} == {
+        OCTOBER,
+        dt.date(2025, 11, 1),
+    }
+    before = selectors.provisional_ranking(OCTOBER, saturday)
+    assert before.standings[0].score == Decimal("100.0")  # B
+    # B's problem is found unsatisfied: the page shows it after the next refresh only.
+    Problem.objects.filter(pk=october["p"][9].pk).update(satisfaction="unsatisfied")
+    assert selectors.provisional_ranking(OCTOBER, saturday).standings[0].score == Decimal("100.0")
+    later = saturday + dt.timedelta(minutes=5)
+    provisionals_refresh_due(now=later)
+    after = selectors.provisional_ranking(OCTOBER, later)
+    assert after.computed_at == later
+    assert standings_of(after) == standings_of(selectors.live_ranking(OCTOBER, later))
+    assert {s.department_id: s.score for s in after.standings}[october["b"].pk] == Decimal("77.8")
+    # An older count arriving late does not replace a newer one.
+    assert provisional_refresh(month=OCTOBER, now=saturday).computed_at == later
+    # Frozen on Monday 3 November: the refresh drops October's snapshot, and never touches
+    # the frozen rows.
+    month_freeze(month=OCTOBER, now=NOW)
+    frozen = standings_of(selectors.frozen_ranking(OCTOBER))
+    Problem.objects.filter(pk=october["p"][9].pk).update(satisfaction="satisfied")
+    assert [s.month for s in provisionals_refresh_due(now=NOW)] == [dt.date(2025, 11, 1)]
+    assert not ProvisionalMonth.objects.filter(month=OCTOBER).exists()
+    assert provisional_refresh(month=OCTOBER, now=NOW) is None
+    assert standings_of(selectors.frozen_ranking(OCTOBER)) == frozen
+    assert AssessmentMonth.objects.get(month=OCTOBER).version == 1
+    # The task itself, at the real now: this month and last month (not frozen here).
+    assert tasks.refresh_provisional_assessments.apply().get() == 2
+
+
+def test_a_stale_snapshot_is_counted_again_by_the_page(october, client):
+    """Beat down: a snapshot three refreshes old is not shown; the page counts once."""
+    provisional_refresh(month=OCTOBER, now=NOW - dt.timedelta(hours=1))
+    assert selectors.provisional_ranking(OCTOBER, NOW) is None
+    client.force_login(october["district"].users[Role.LEADER])
+    page = client.get(RANKING, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="provisional-note"' in page
+    assert "every 5 minutes" in page
+    snapshot = ProvisionalMonth.objects.get(month=OCTOBER)
+    assert snapshot.computed_at > NOW
+    assert ProvisionalMonth.objects.count() == 1
+
+
+def test_the_provisional_note_in_chinese(october, client):
+    client.force_login(october["district"].users[Role.LEADER])
+    page = client.get(RANKING, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "临时" in page and "每 5 分钟重新统计" in page
 
 
 # session, user, profile (+ device); the frozen month (its moment); clock-start days; count;

@@ -4,8 +4,10 @@ page and follows a department's score to the problems behind it (phone zh, deskt
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from dashboard.assessment.services import month_freeze
+from liaison import workdays
 from liaison.models import Role
 from tests.dashboard.test_assessment import (
     NOW,
@@ -23,8 +25,18 @@ except ImportError:  # the `browser` fixture skips (or fails in CI) with the rea
 pytestmark = pytest.mark.e2e
 
 TEXTS = {
-    "en": {"title": "Department assessment 2025-10", "frozen": "Frozen", "n": "5 problems"},
-    "zh-hans": {"title": "部门考核 2025-10", "frozen": "已锁定", "n": "共 5 个问题"},
+    "en": {
+        "title": "Department assessment 2025-10",
+        "frozen": "Frozen",
+        "n": "5 problems",
+        "counted": "counted again every 5 minutes",
+    },
+    "zh-hans": {
+        "title": "部门考核 2025-10",
+        "frozen": "已锁定",
+        "n": "共 5 个问题",
+        "counted": "每 5 分钟重新统计一次",
+    },
 }
 
 
@@ -65,3 +77,9 @@ def test_a_leader_follows_a_score_to_its_problems(
         expect(table).to_contain_text(october["p"][number].reference)
     expect(table).not_to_contain_text(october["p"][3].reference)
     screenshot(page, f"assessment-acknowledged-{viewport}-{language}")
+
+    # This month is provisional: the stored count, and when it was counted.
+    this_month = f"{workdays.local_date(timezone.now()):%Y-%m}"
+    page.goto(f"{page.url.split('/dashboard/')[0]}/dashboard/assessment/?month={this_month}")
+    expect(page.locator("#provisional-note")).to_contain_text(texts["counted"])
+    screenshot(page, f"assessment-provisional-{viewport}-{language}")

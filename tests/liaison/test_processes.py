@@ -25,6 +25,8 @@ QUEUES = {
     "issues.tasks.send_daily_digest": "deadlines",
     "dashboard.tasks.refresh_dashboard": "deadlines",
     "dashboard.tasks.refresh_dashboard_full": "deadlines",
+    "dashboard.tasks.freeze_assessments": "deadlines",
+    "dashboard.tasks.refresh_provisional_assessments": "deadlines",
     "notifications.tasks.deliver_notification": "notifications",
     "notifications.tasks.requeue_pending_notifications": "notifications",
     "api.tasks.deliver_webhooks": "notifications",

@@ -1,6 +1,8 @@
 """Benchmark the department assessment at scale: counting a month (the figures of every lead
-department, through issues.metrics), freezing it (count, score, store), the ranking page
-(frozen and live), the drill-down page, the year and the .xlsx export.
+department, through issues.metrics), the beat task counting the provisional months (this
+month and last month) ahead, freezing a month (count, score, store), the ranking page
+(frozen, and provisional: the beat task's snapshot), the drill-down page, the year and the
+.xlsx export.
 
     python manage.py bench_assessment --problems 1000000 [--repeats 7] [--json]
 
@@ -23,7 +25,7 @@ from django.utils import timezone
 
 from dashboard.assessment import figures, selectors
 from dashboard.assessment.models import DEFAULT_WEIGHTS, AssessmentMonth
-from dashboard.assessment.services import month_freeze
+from dashboard.assessment.services import month_freeze, provisionals_refresh_due
 from issues.models import ExtensionRequest, Problem, ProblemEvent
 from liaison import workdays
 from liaison.bench import Report, Rollback, page_getter, time_calls
@@ -152,6 +154,17 @@ class Command(BaseCommand):
             n,
         )
 
+        base = "/dashboard/assessment/"
+        # Last month before its freezing day, and this month: the pages read the snapshot
+        # the beat task keeps (counted here first, at the real now).
+        self.time_case("provisional refresh (beat task)", provisionals_refresh_due, repeats, n)
+        self.time_case(
+            "ranking page (last month, snapshot)",
+            page_getter(c["leader"], f"{base}?month={param}"),
+            repeats,
+            n,
+        )
+
         def freeze():
             AssessmentMonth.objects.filter(month=month).delete()
             return month_freeze(month=month, now=now)
@@ -160,11 +173,14 @@ class Command(BaseCommand):
         self.time_case(
             "frozen ranking (selector)", lambda: selectors.frozen_ranking(month), repeats, n
         )
-        base = "/dashboard/assessment/"
         department = c["department"].pk
         for case, user, url in (
             ("ranking page (frozen month)", c["leader"], f"{base}?month={param}"),
-            ("ranking page (this month, live)", c["leader"], f"{base}?month={now:%Y-%m}"),
+            (
+                "ranking page (this month, snapshot)",
+                c["leader"],
+                f"{base}?month={workdays.local_date(now):%Y-%m}",
+            ),
             (
                 "drill-down (acknowledged late)",
                 c["leader"],

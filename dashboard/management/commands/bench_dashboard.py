@@ -54,7 +54,8 @@ INSERT INTO issues_problem (
     version, clock_started_at, due_at, original_due_at, warn_at, deadline_provisional,
     escalation_level, deadline_version, escalated_at, first_resolved_at, last_resolved_at,
     first_resolved_due_at, closed_at, answer, satisfaction, reopen_count, rejection_reason,
-    meeting_id, calendar_revision, external_reference, evaluation_source
+    meeting_id, calendar_revision, external_reference, evaluation_source, appeal_type,
+    suggested_appeal_type
 )
 SELECT
     lpad((1000 + g / 99999)::text, 4, '0') || '-' || lpad((g %% 99999 + 1)::text, 5, '0'),
@@ -78,7 +79,7 @@ SELECT
          WHEN r2 < 0.95 THEN 'unsatisfied' ELSE 'not_evaluated' END,
     0, CASE WHEN st = 'rejected' THEN '基准' ELSE '' END,
     CASE WHEN m < %(meetings_count)s THEN (%(meetings)s::int[])[1 + m] END,
-    %(calendar_revision)s, '', ''
+    %(calendar_revision)s, '', '', 'request', ''
 FROM (
     SELECT g, st, created, e, c, d, m, r2,
            st NOT IN ('submitted', 'rejected') AS accepted,

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0005_dashboardcell_appeal_type'),
+        ('dashboard', '0006_provisional_assessment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
