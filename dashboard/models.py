@@ -88,6 +88,7 @@ class DashboardRefresh(models.Model):
         return f"{self.refreshed_at:%Y-%m-%d %H:%M}" if self.refreshed_at else "-"
 
 
+# The monthly bulletin's models live in their own module (dashboard.bulletin).
 from .assessment.models import (  # noqa: E402,F401  (the assessment's models, in its package)
     AssessmentLog,
     AssessmentMonth,
@@ -96,3 +97,4 @@ from .assessment.models import (  # noqa: E402,F401  (the assessment's models, i
     ProvisionalMonth,
     ProvisionalRow,
 )
+from .bulletin.models import Bulletin, BulletinThresholds  # noqa: E402, F401

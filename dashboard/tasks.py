@@ -30,6 +30,24 @@ def refresh_dashboard_full() -> int:
     return len(dashboard_refresh(full=True))
 
 
+# A month's figures take seconds at a million problems (bench_bulletin): well past the
+# default two minutes on a loaded machine.
+@shared_task(
+    name="dashboard.tasks.generate_monthly_bulletin",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def generate_monthly_bulletin() -> str:
+    """Every morning: on the first working day of a month (or the first run after it),
+    last month's bulletin, as a draft for the office (idempotent: never two for a month)."""
+    from .bulletin.services import bulletin_generate_due
+
+    bulletin = bulletin_generate_due()
+    return bulletin.slug if bulletin else ""
+
+
 @shared_task(name="dashboard.tasks.freeze_assessments", acks_late=True, ignore_result=True)
 def freeze_assessments() -> int:
     """Daily: freeze every month whose freezing day (the first working day after it) has

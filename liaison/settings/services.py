@@ -68,6 +68,7 @@ CELERY_TASK_ROUTES = {
     "dashboard.tasks.refresh_dashboard": {"queue": "deadlines"},
     "dashboard.tasks.refresh_dashboard_full": {"queue": "deadlines"},
     "dashboard.tasks.freeze_assessments": {"queue": "deadlines"},
+    "dashboard.tasks.generate_monthly_bulletin": {"queue": "deadlines"},
     "dashboard.tasks.refresh_provisional_assessments": {"queue": "deadlines"},
     # notifications.tasks, under the names they had in issues (queued messages carry them).
     "notifications.tasks.deliver_notification": {"queue": "notifications"},
@@ -205,6 +206,13 @@ CELERY_BEAT_SCHEDULE = {
     "freeze-assessments": {
         "task": "dashboard.tasks.freeze_assessments",
         "schedule": crontab(hour=1, minute=10),
+    },
+    # The monthly bulletin (dashboard.bulletin): every morning; the task generates last
+    # month's on the first working day of the month (the calendar decides), once, after
+    # the assessment froze the month (01:10) so that its ranking is the frozen one.
+    "generate-monthly-bulletin": {
+        "task": "dashboard.tasks.generate_monthly_bulletin",
+        "schedule": crontab(hour=7, minute=0),
     },
     # The months not frozen yet, counted ahead for their ranking page ("provisional,
     # counted at HH:MM"). A refresh still queued when the next is due is dropped.

@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
 from dashboard.assessment.demo import seed_assessments
+from dashboard.bulletin.demo import seed_bulletins
 from dashboard.summary import dashboard_refresh
 from issues.demo import seed_callbacks, seed_deadline_sweep, seed_merged_problem, seed_problems
 from issues.relief.demo import seed_relief
@@ -243,6 +244,8 @@ STEPS: tuple[Callable[[DemoDistrict], None], ...] = (
     seed_relief,
     seed_assessments,
     seed_dashboard_summary,
+    # The last twelve months' bulletins, after the sweep (their overdue figures).
+    seed_bulletins,
 )
 
 
