@@ -100,6 +100,8 @@ SPECTACULAR_SETTINGS = {
         "ProblemStatusEnum": "issues.models.Status",
         "MeetingStatusEnum": "meetings.models.Meeting.Status",
         "SatisfactionEnum": "issues.models.Satisfaction",
+        # One name for the four appeal types (诉求类型) wherever a field offers them.
+        "AppealTypeEnum": "issues.models.AppealType",
         "EvaluationEnum": [
             ("satisfied", "satisfied"),
             ("basically", "basically"),
