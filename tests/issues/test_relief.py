@@ -104,9 +104,11 @@ def test_bad_lines_are_refused_and_nothing_changes(make_problem, lead_staff, lin
 
 def test_too_many_lines_are_refused(make_problem, lead_staff):
     problem = make_problem(Status.IN_PROGRESS)
-    with pytest.raises(workflow.TransitionError) as error:
+    with translation.override("zh-hans"), pytest.raises(workflow.TransitionError) as error:
         resolve(problem, lead_staff, [TAX] * 21)
-    assert "每个问题最多填写 20 行" in str(error.value.message)  # the default language
+    with translation.override("zh-hans"):
+        message = str(error.value.message)
+    assert "每个问题最多填写 20 行" in message
 
 
 def test_the_lead_department_and_the_office_edit_until_closed(make_problem, lead_staff, office):

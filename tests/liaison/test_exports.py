@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl.utils import get_column_letter
 
+from dashboard.bulletin.services import bulletin_generate
 from issues.models import Category, Problem, Status
 from keytasks.models import KeyTask, Milestone
 from liaison import workdays
@@ -56,6 +57,9 @@ def export_urls(meeting_pk: int) -> dict[str, str]:
         "admin:imports_export": reverse("admin:imports_export", args=["departments"]),
         # The audit trail's export (the office's reads and exports: the file names).
         "audit:xlsx": reverse("audit:xlsx"),
+        # The department assessment's month and the monthly bulletin (March).
+        "assessment:xlsx": reverse("assessment:xlsx") + f"?month={YEAR}-03",
+        "bulletin_xlsx": reverse("bulletin_xlsx", args=[f"{YEAR}-03"]),
     }
 
 
@@ -176,6 +180,8 @@ def build_world(district, prefix: str) -> dict:
     )
     task.supporting_departments.set([town])
     Milestone.objects.create(task=task, title=plant("mtitle"), due_date=dt.date(YEAR, 3, 1))
+    # March's monthly bulletin (its key-task section names the task).
+    bulletin_generate(month=dt.date(YEAR, 3, 1))
     return {"district": district, "texts": texts, "meeting": meeting, "task": task}
 
 
@@ -235,8 +241,10 @@ def test_no_export_holds_a_formula_and_each_shows_the_text_as_written(client, ea
 
 def test_every_sheet_prints_on_a4_with_its_header_row_repeated_and_filtered(client, world):
     checked = 0
+    per_export: dict[str, int] = {}
     for name, response in downloads(client, world):
         for sheet in workbook_of(response).worksheets:
+            per_export[name] = per_export.get(name, 0) + 1
             where = (name, sheet.title)
             header = int(sheet.freeze_panes[1:]) - 1  # the rows above the frozen pane
             last = f"{get_column_letter(sheet.max_column)}{sheet.max_row}"
@@ -252,7 +260,27 @@ def test_every_sheet_prints_on_a4_with_its_header_row_repeated_and_filtered(clie
                     if isinstance(cell.value, str):
                         assert cell.alignment.wrap_text, (*where, cell.coordinate)
             checked += 1
-    assert checked == 2 * (1 + 1 + 1 + 2 + 1 + 9 + 2 + 1 + 1)
+    # Sheets of each export, in two languages: the dashboard's 10 (summary, departments,
+    # categories, appeal types, towns, meetings, months, escalated, action items, burden
+    # relief), the assessment's 2 (ranking, weights), the bulletin's 11 (cover, sections).
+    assert per_export == {
+        "meetings:handling_list_xlsx": 2 * 1,
+        "meetings:contacts_xlsx": 2 * 1,
+        "meetings:guidance_xlsx": 2 * 1,
+        "meetings:statistics_xlsx": 2 * 2,
+        "keytasks:year_xlsx": 2 * 1,
+        "dashboard_xlsx": 2 * 10,
+        "admin:imports_template": 2 * 2,
+        "admin:imports_export": 2 * 1,
+        "audit:xlsx": 2 * 1,
+        "assessment:xlsx": 2 * 2,
+        "bulletin_xlsx": 2 * 11,
+    }
+    assert checked == sum(per_export.values())
+
+
+# The dashboard workbook's sheet of overdue action items (burden relief follows it).
+ACTION_ITEMS_SHEET = -2
 
 
 def test_dates_are_dates_in_a_format_for_the_language(client, world):
@@ -271,7 +299,10 @@ def test_dates_are_dates_in_a_format_for_the_language(client, world):
                 sheet("meetings:statistics_xlsx", 1)["B2"],
                 dt.date(YEAR, 3, 3),
             ),
-            "dashboard: action item due": (sheet("dashboard_xlsx", -1)["D2"], dt.date(YEAR, 4, 1)),
+            "dashboard: action item due": (
+                sheet("dashboard_xlsx", ACTION_ITEMS_SHEET)["D2"],
+                dt.date(YEAR, 4, 1),
+            ),
         }
         for what, (cell, day) in cells.items():
             assert cell.is_date and cell.value.date() == day, (language, what, cell.value)

@@ -78,6 +78,7 @@ USER_TABLE = {
     "can_see_every_contact_phone": OFFICE_LIKE | LEADERS,
     "can_register_on_behalf": OFFICE_LIKE,
     "can_dispatch": OFFICE_LIKE,
+    "can_merge": OFFICE_LIKE,
     "can_decide_extension": OFFICE_LIKE | LEADERS,
     "can_instruct": LEADERS,
     "can_see_internal_events": WITH_A_ROLE - {"enterprise"},

@@ -26,6 +26,7 @@ QUEUES = {
     "dashboard.tasks.refresh_dashboard": "deadlines",
     "dashboard.tasks.refresh_dashboard_full": "deadlines",
     "dashboard.tasks.freeze_assessments": "deadlines",
+    "dashboard.tasks.generate_monthly_bulletin": "deadlines",
     "dashboard.tasks.refresh_provisional_assessments": "deadlines",
     "notifications.tasks.deliver_notification": "notifications",
     "notifications.tasks.requeue_pending_notifications": "notifications",

@@ -186,6 +186,7 @@ def test_it_counts_everything_in_one_query(problems, django_assert_num_queries):
         "evaluated": 4,
         "satisfied": 3,
         "evaluated_by_callback": 0,
+        "affected": 9,  # enterprises affected: accepted, merged problems too (none here)
         "conclusion_rate": Decimal("55.6"),  # 5 / 9 = 55.55…
         "on_time_rate": Decimal("80.0"),  # 4 / 5
         "satisfaction_rate": Decimal("75.0"),  # 3 / 4
