@@ -1,8 +1,8 @@
-"""Problems raised by enterprises, their append-only timeline, attachments and extension requests.
+"""A problem raised by an enterprise, its category and its reference numbers.
 
 Only `issues.workflow` writes `Problem.status`; the database enforces the invariants
 that must hold whatever code runs (valid states, a dispatched problem has a lead
-department and a deadline, one pending extension request per problem, ...).
+department and a deadline, ...).
 """
 
 from __future__ import annotations
@@ -12,17 +12,23 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from liaison.models import Department, Enterprise
 
-# How long the texts people type about a problem may be (characters; Problem.title is 120):
-# far more than anyone writes, far less than what would swamp a timeline or an e-mail.
-# The forms check them (issues.forms, meetings.forms for an answer given at a meeting).
-DESCRIPTION_MAX_LENGTH = 5000  # a problem's description
-ANSWER_MAX_LENGTH = 5000  # the answer to the enterprise, a progress note
-NOTE_MAX_LENGTH = 2000  # a reason, a note, an instruction, an evaluation's comment
+from .vocabulary import (
+    ACCEPTED_STATUSES,
+    CONCLUDED_STATUSES,
+    DEFAULT_APPEAL_TYPE,
+    OPEN_STATUSES,
+    UNFINISHED_STATUSES,
+    AppealType,
+    Channel,
+    EvaluationSource,
+    Satisfaction,
+    Status,
+)
 
 
 class Category(models.Model):
@@ -53,70 +59,12 @@ class Category(models.Model):
         return self.name_zh if language.startswith("zh") else (self.name_en or self.name_zh)
 
 
-class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    DISPATCHED = "dispatched", _("Dispatched")
-    IN_PROGRESS = "in_progress", _("In progress")
-    RESOLVED = "resolved", _("Answered, awaiting evaluation")
-    CLOSED = "closed", _("Concluded")
-    REJECTED = "rejected", _("Not accepted")
-
-
-OPEN_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS)
-CONCLUDED_STATUSES = (Status.RESOLVED, Status.CLOSED)
-ACCEPTED_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
-# With a stored time still ahead: the office's reminder, the deadline, or the auto-close.
-UNFINISHED_STATUSES = (Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED)
-
 # The problem's district leader (DESIGN.md §5), for a set of problems: the responsible
 # leader if the office named one, else the lead department's supervising leader (a user
 # id, or NULL). `Problem.district_leader` is the same rule for one loaded problem.
 DISTRICT_LEADER = Coalesce("responsible_leader", "lead_department__supervising_leader")
 # What to select_related so that `Problem.district_leader` costs no query.
 DISTRICT_LEADER_RELATIONS = ("responsible_leader", "lead_department__supervising_leader")
-
-
-class Channel(models.TextChoices):
-    WEB = "web", _("Web form")
-    MEETING = "meeting", _("Face-to-face meeting")
-    VISIT = "visit", _("Visit")
-    PHONE = "phone", _("Phone")
-    # From another system through the API (issue 14): the city's 12345 hotline, the
-    # provincial enterprise service portal, or any other.
-    HOTLINE = "hotline", _("12345 hotline")
-    PORTAL = "portal", _("Enterprise service portal")
-    SYSTEM = "system", _("Another system")
-
-
-class AppealType(models.TextChoices):
-    """What the enterprise asks for (诉求类型): the office chooses it at triage, the
-    enterprise may suggest it; the dashboard counts problems by it."""
-
-    # A context of their own: "consultation" is also 会商 (DESIGN.md §1).
-    CONSULTATION = "consultation", pgettext_lazy("appeal type", "Consultation")
-    REQUEST = "request", pgettext_lazy("appeal type", "Request for a solution")
-    SUGGESTION = "suggestion", pgettext_lazy("appeal type", "Suggestion")
-    COMPLAINT = "complaint", pgettext_lazy("appeal type", "Complaint")
-
-
-# A problem nobody classified yet (and every problem before appeal types existed,
-# migration issues.0009_appeal_type) asks for a solution: the programme's usual case.
-DEFAULT_APPEAL_TYPE = AppealType.REQUEST
-
-
-class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", _("Satisfied")
-    BASICALLY = "basically", _("Basically satisfied")
-    UNSATISFIED = "unsatisfied", _("Unsatisfied")
-    NOT_EVALUATED = "not_evaluated", _("Not evaluated")
-
-
-class EvaluationSource(models.TextChoices):
-    """How a problem's evaluation was obtained (blank: not evaluated yet)."""
-
-    ENTERPRISE = "enterprise", _("By the enterprise")
-    CALLBACK = "callback", _("By call-back")
-    NONE = "none", _("Closed without evaluation")
 
 
 class ReferenceCounter(models.Model):
@@ -484,295 +432,3 @@ class Problem(models.Model):
     def district_leader_is_responsible(self) -> bool:
         """Whether the district leader was named for this problem (not the department's)."""
         return self.responsible_leader_id is not None
-
-
-class EventKind(models.TextChoices):
-    # Same English words as some statuses, but an event is an action: its own context.
-    SUBMITTED = "submitted", pgettext_lazy("timeline event", "Submitted")
-    DISPATCHED = "dispatched", pgettext_lazy("timeline event", "Dispatched")
-    REJECTED = "rejected", pgettext_lazy("timeline event", "Not accepted")
-    RETURNED = "returned", _("Returned to the office")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-    PROGRESS = "progress", _("Progress")
-    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
-    EXTENSION_APPROVED = "extension_approved", _("Extension approved")
-    EXTENSION_DENIED = "extension_denied", _("Extension denied")
-    RESOLVED = "resolved", _("Answered")
-    EVALUATED = "evaluated", _("Evaluated")
-    REOPENED = "reopened", _("Reopened")
-    AUTO_CLOSED = "auto_closed", _("Closed without evaluation")
-    INSTRUCTED = "instructed", _("Leader's instruction")
-    HANDLER_ASSIGNED = "handler_assigned", _("Handler assigned")
-    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
-    WARNED = "warned", _("Deadline warning")
-    ESCALATED = "escalated", _("Escalated")
-    REMINDED = "reminded", _("Office reminded")
-    # Meetings (meetings app).
-    MEETING_HELD = "meeting_held", _("Raised at the face-to-face meeting")
-    ANSWERED_ON_SITE = "answered_on_site", _("Answered at the meeting")
-    COORDINATION_CONVENED = "coordination", _("Coordination meeting convened")
-    ACTION_ITEM_ADDED = "action_item_added", _("Action item decided")
-    ACTION_ITEM_DONE = "action_item_done", _("Action item done")
-    # Consultation before the deadline (会商): the lead department asks the leader for a
-    # coordination meeting; accepting convenes it (COORDINATION_CONVENED). Internal.
-    CONSULTATION_REQUESTED = "consultation_requested", _("Coordination meeting requested")
-    CONSULTATION_DECLINED = "consultation_declined", _("Coordination meeting request declined")
-    CONSULTATION_WITHDRAWN = "consultation_withdrawn", _("Coordination meeting request withdrawn")
-    # A calendar edit moved the deadline of an escalated problem into the future.
-    ESCALATION_WITHDRAWN = "escalation_withdrawn", _("Escalation withdrawn: the calendar changed")
-    # Call-backs (回访): the office records the evaluation on the enterprise's behalf; an
-    # unsatisfied one is reviewed: reopened (REOPENED) or closed with a reason (internal).
-    EVALUATED_BY_CALLBACK = "evaluated_by_callback", _("Evaluated by call-back")
-    CALLBACK_CLOSED = "callback_closed", _("Closed after call-back review")
-    # Burden relief (减负): the outcome lines edited after the answer. Internal.
-    RELIEF_EDITED = "relief_edited", _("Burden relief outcomes edited")
-    # Merging shared problems (并单, issues.workflow.merging). On the merged problem
-    # (public: its enterprise is told it is handled with a main problem) and on the main
-    # one (internal: it names the other enterprises' problems).
-    MERGED = "merged", _("Handled together with a main problem")
-    MERGED_IN = "merged_in", _("Other enterprises' problems merged in")
-    UNMERGED = "unmerged", _("Merge undone")
-    MAIN_REOPENED = "main_reopened", _("Handled again with the main problem")
-    # The office changed the appeal type after triage (internal).
-    APPEAL_TYPE_CHANGED = "appeal_type_changed", _("Appeal type changed")
-
-
-class ProblemEvent(models.Model):
-    """One entry of a problem's timeline. Append-only: never edited, never deleted."""
-
-    problem = models.ForeignKey(
-        Problem,
-        verbose_name=_("problem"),
-        on_delete=models.CASCADE,
-        related_name="events",
-        # Served by a composite index that starts with this column (Meta.indexes).
-        db_index=False,
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("time"), default=timezone.now)
-    kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
-    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
-    text = models.TextField(_("text"), blank=True)
-    is_public = models.BooleanField(_("visible to the enterprise"), default=True)
-    data = models.JSONField(default=dict, blank=True)
-    # Set on events that must happen at most once (warnings, escalations, reminders):
-    # the unique constraint is the backstop behind the sweep's conditional claims.
-    dedupe_key = models.CharField(max_length=40, blank=True, default="")
-
-    class Meta:
-        verbose_name = _("timeline event")
-        verbose_name_plural = _("timeline events")
-        ordering = ["created_at", "id"]
-        indexes = [
-            models.Index(fields=["problem", "created_at"], name="event_problem_created"),
-            # A problem's first acknowledgement (issues.metrics.with_acknowledged_at, a
-            # subquery per problem when the assessment counts a month): read from the index
-            # alone, without visiting the problem's other events.
-            models.Index(
-                fields=["problem", "created_at"],
-                name="event_acknowledged",
-                condition=Q(kind=EventKind.ACKNOWLEDGED),
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["problem", "dedupe_key"],
-                condition=~Q(dedupe_key=""),
-                name="event_once_per_dedupe_key",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Problem events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Problem events are append-only")
-
-
-class Attachment(models.Model):
-    problem = models.ForeignKey(
-        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="attachments"
-    )
-    event = models.ForeignKey(
-        ProblemEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
-    )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    original_name = models.CharField(_("file name"), max_length=200)
-    stored_name = models.CharField(max_length=80, unique=True)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
-    is_public = models.BooleanField(default=True)
-
-    class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["uploaded_at", "id"]
-        indexes = [models.Index(fields=["problem", "uploaded_at"], name="attachment_problem")]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-
-class ExtensionRequest(models.Model):
-    class Decision(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        APPROVED = "approved", _("Approved")
-        DENIED = "denied", _("Denied")
-
-    problem = models.ForeignKey(
-        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="extensions"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-    days = models.PositiveSmallIntegerField(_("working days"))
-    reason = models.TextField(_("reason"))
-    decision = models.CharField(
-        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        verbose_name = _("extension request")
-        verbose_name_plural = _("extension requests")
-        ordering = ["-requested_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(days__gte=1, days__lte=10), name="extension_days_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(decision__in=["pending", "approved", "denied"]),
-                name="extension_decision_valid",
-            ),
-            models.UniqueConstraint(
-                fields=["problem"],
-                condition=Q(decision="pending"),
-                name="extension_one_pending_per_problem",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["requested_at"],
-                name="extension_pending",
-                condition=Q(decision="pending"),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id} +{self.days}"
-
-
-class CallBack(models.Model):
-    """The office's telephone call-back (回访) to the enterprise about an answered problem.
-
-    On a problem answered and not yet evaluated, a reached call-back records the
-    enterprise's evaluation (issues.workflow.callback_record); on a problem already
-    evaluated (the queue's sample) it is a check: what was said is kept, the enterprise's
-    own evaluation is not changed. An unsatisfied evaluation waits for the office's review.
-    """
-
-    class Outcome(models.TextChoices):
-        REACHED = "reached", _("Reached")
-        NOT_REACHED = "not_reached", _("Not reached")
-
-    class Review(models.TextChoices):
-        NONE = "", _("No review needed")
-        PENDING = "pending", _("Awaiting review")
-        REOPENED = "reopened", _("Reopened")
-        CLOSED = "closed", _("Closed with a reason")
-
-    problem = models.ForeignKey(
-        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="callbacks"
-    )
-    called_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("called by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    called_at = models.DateTimeField(_("called at"))
-    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
-    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
-    satisfaction = models.CharField(
-        _("satisfaction"), max_length=15, choices=Satisfaction.choices, blank=True
-    )
-    said = models.TextField(_("what was said"), blank=True)
-    # A call-back on a problem the enterprise had already evaluated (the queue's sample).
-    is_check = models.BooleanField(_("check of an evaluation"), default=False)
-    review = models.CharField(
-        _("review"), max_length=10, choices=Review.choices, blank=True, default=""
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    review_reason = models.TextField(_("review reason"), blank=True)
-
-    class Meta:
-        verbose_name = _("call-back")
-        verbose_name_plural = _("call-backs")
-        ordering = ["-called_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(outcome__in=["reached", "not_reached"]), name="callback_outcome_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(review__in=["", "pending", "reopened", "closed"]),
-                name="callback_review_valid",
-            ),
-            # Not reached: nothing was evaluated.
-            models.CheckConstraint(
-                condition=Q(outcome="reached") | Q(satisfaction=""),
-                name="callback_not_reached_no_satisfaction",
-            ),
-            models.CheckConstraint(
-                condition=~Q(review="closed") | ~Q(review_reason=""),
-                name="callback_closed_has_reason",
-            ),
-            # One unsatisfied call-back waiting for review per problem.
-            models.UniqueConstraint(
-                fields=["problem"],
-                condition=Q(review="pending"),
-                name="callback_one_pending_review",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["problem", "-called_at"], name="callback_problem"),
-            models.Index(
-                fields=["called_at"], name="callback_pending", condition=Q(review="pending")
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.problem_id} {self.outcome} {self.called_at:%Y-%m-%d}"
-
-
-# Burden relief (减负) lives in its own module; imported here so Django finds the model.
-from .relief.models import ReliefKind, ReliefOutcome  # noqa: E402, F401
