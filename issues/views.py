@@ -79,6 +79,19 @@ def _act(request, problem: Problem, action, **kwargs):
     return redirect("issues:detail", reference=problem.reference)
 
 
+def _act_on(request, problem: Problem, data, action, **kwargs):
+    """`_act` for an action on the problem by the user, from a form carrying its version."""
+    return _act(
+        request,
+        problem,
+        action,
+        problem_id=problem.pk,
+        actor=request.user,
+        expected_version=data["version"],
+        **kwargs,
+    )
+
+
 # --- submit ------------------------------------------------------------------------------
 
 
@@ -305,59 +318,51 @@ def _action_view(form_class, *, action: str, needs_problem_in_form=False):
 
 @_action_view(forms.DispatchForm, action="dispatch")
 def problem_dispatch(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_dispatch,
-        problem_id=problem.pk,
-        actor=request.user,
         lead_department=data["lead_department"],
         co_departments=data["co_departments"],
         responsible_leader=data["responsible_leader"],
         appeal_type=data["appeal_type"],
         note=data["note"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.AppealTypeForm, action="appeal_type")
 def problem_set_appeal_type(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_set_appeal_type,
-        problem_id=problem.pk,
-        actor=request.user,
         appeal_type=data["appeal_type"],
         note=data["note"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.RejectForm, action="reject", needs_problem_in_form=True)
 def problem_reject(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_reject,
-        problem_id=problem.pk,
-        actor=request.user,
         reason=data["reason"],
         duplicate_of=data["duplicate_of"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.ReasonForm, action="return")
 def problem_return(request, problem, data):
-    response = _act(
+    response = _act_on(
         request,
         problem,
+        data,
         workflow.problem_return,
-        problem_id=problem.pk,
-        actor=request.user,
         reason=data["reason"],
-        expected_version=data["version"],
     )
     # After a return the department no longer sees the problem: go back to its desk.
     if not selectors.visible_to(request.user).filter(pk=problem.pk).exists():
@@ -367,95 +372,81 @@ def problem_return(request, problem, data):
 
 @_action_view(forms.VersionedForm, action="acknowledge")
 def problem_acknowledge(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_acknowledge,
-        problem_id=problem.pk,
-        actor=request.user,
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.ProgressForm, action="progress")
 def problem_progress(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_add_progress,
-        problem_id=problem.pk,
-        actor=request.user,
         text=data["text"],
         is_public=data["is_public"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.ExtensionRequestForm, action="extension")
 def problem_request_extension(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_request_extension,
-        problem_id=problem.pk,
-        actor=request.user,
         days=data["days"],
         reason=data["reason"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.ResolveForm, action="resolve")
 def problem_resolve(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_resolve,
-        problem_id=problem.pk,
-        actor=request.user,
         answer=data["answer"],
         outcomes=data["outcomes"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.EvaluateForm, action="evaluate")
 def problem_evaluate(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_evaluate,
-        problem_id=problem.pk,
-        actor=request.user,
         satisfaction=data["satisfaction"],
         reason=data["reason"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.InstructForm, action="instruct")
 def problem_instruct(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_instruct,
-        problem_id=problem.pk,
-        actor=request.user,
         text=data["text"],
-        expected_version=data["version"],
     )
 
 
 @_action_view(forms.AssignHandlerForm, action="assign")
 def problem_assign_handler(request, problem, data):
-    return _act(
+    return _act_on(
         request,
         problem,
+        data,
         workflow.problem_assign_handler,
-        problem_id=problem.pk,
-        actor=request.user,
         handler=data["handler"],
-        expected_version=data["version"],
     )
 
 

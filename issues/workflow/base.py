@@ -136,6 +136,31 @@ def record_event(
     return event
 
 
+def _save_and_record(
+    problem: Problem,
+    *,
+    fields: dict,
+    from_status: str,
+    now: dt.datetime,
+    actor,
+    kind: str,
+    data: dict | None = None,
+    dedupe_key: str = "",
+) -> ProblemEvent:
+    """`_save` a transition from `from_status` and record its event, to the new status."""
+    _save(problem, fields=fields, from_status=from_status, now=now)
+    return record_event(
+        problem,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=problem.status,
+        data=data,
+        now=now,
+        dedupe_key=dedupe_key,
+    )
+
+
 def _next_reference(year: int) -> str:
     """Next `YYYY-NNNNN` of the year; the counter row stays locked until commit, so no gaps."""
     ReferenceCounter.objects.bulk_create(

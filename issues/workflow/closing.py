@@ -28,6 +28,7 @@ from .base import (
     _require,
     _require_status,
     _save,
+    _save_and_record,
     lock_problem,
     record_event,
     record_events_once,
@@ -180,7 +181,7 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
         problem = lock_problem(problem_id, None)
         if problem.status != Status.RESOLVED:
             return None
-        _save(
+        _save_and_record(
             problem,
             fields={
                 "status": Status.CLOSED,
@@ -191,15 +192,9 @@ def problem_auto_close(*, problem_id: int, now=None) -> Problem | None:
             },
             from_status=Status.RESOLVED,
             now=now,
-        )
-        record_event(
-            problem,
             actor=None,
             kind=EventKind.AUTO_CLOSED,
-            from_status=Status.RESOLVED,
-            to_status=Status.CLOSED,
             data={"satisfaction": Satisfaction.NOT_EVALUATED},
-            now=now,
             dedupe_key=AUTO_CLOSE_DEDUPE_KEY,
         )
     return problem

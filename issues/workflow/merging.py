@@ -47,6 +47,7 @@ from .base import (
     WrongState,
     _require,
     _save,
+    _save_and_record,
     lock_problem,
     record_event,
 )
@@ -383,7 +384,7 @@ def follow_reopened(main: Problem, *, actor, now: dt.datetime) -> None:
     for problem in _followers(main, Status.RESOLVED):
         if problem.satisfaction or problem.awaits_callback_review:
             continue
-        _save(
+        _save_and_record(
             problem,
             fields={
                 "status": main.status,
@@ -396,15 +397,9 @@ def follow_reopened(main: Problem, *, actor, now: dt.datetime) -> None:
             },
             from_status=Status.RESOLVED,
             now=now,
-        )
-        record_event(
-            problem,
             actor=actor,
             kind=EventKind.MAIN_REOPENED,
-            from_status=Status.RESOLVED,
-            to_status=problem.status,
             data={"main": main.reference},
-            now=now,
         )
 
 

@@ -163,6 +163,13 @@ AUDITLOG_DISABLE_ON_RAW_SAVE = True
 # write it came with), and nothing in front of the app sets it.
 AUDITLOG_CID_HEADER = None
 
+
+def _every(seconds, task: str) -> dict:
+    """A beat entry running `task` every `seconds`; a run still queued when the next one
+    is due is dropped (it expires), so a stopped worker does not find a backlog."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 # The beat schedule, in one place. Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "enforce-deadlines": {
@@ -170,21 +177,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": LIAISON_SWEEP_SECONDS,
     },
     # Any deadlines worker runs it (Celery's default queue): /readyz's "worker" check.
-    "worker-heartbeat": {
-        "task": "liaison.tasks.heartbeat",
-        "schedule": LIAISON_HEARTBEAT_SECONDS,
-        "options": {"expires": LIAISON_HEARTBEAT_SECONDS},
-    },
-    "requeue-pending-notifications": {
-        "task": "notifications.tasks.requeue_pending_notifications",
-        "schedule": LIAISON_OUTBOX_REQUEUE_SECONDS,
-        "options": {"expires": LIAISON_OUTBOX_REQUEUE_SECONDS},
-    },
-    "requeue-pending-webhooks": {
-        "task": "api.tasks.requeue_pending_webhooks",
-        "schedule": LIAISON_WEBHOOKS_REQUEUE_SECONDS,
-        "options": {"expires": LIAISON_WEBHOOKS_REQUEUE_SECONDS},
-    },
+    "worker-heartbeat": _every(LIAISON_HEARTBEAT_SECONDS, "liaison.tasks.heartbeat"),
+    "requeue-pending-notifications": _every(
+        LIAISON_OUTBOX_REQUEUE_SECONDS, "notifications.tasks.requeue_pending_notifications"
+    ),
+    "requeue-pending-webhooks": _every(
+        LIAISON_WEBHOOKS_REQUEUE_SECONDS, "api.tasks.requeue_pending_webhooks"
+    ),
     "daily-digest": {
         "task": "issues.tasks.send_daily_digest",
         # Every day at 08:30; the task itself does nothing on days that are not working days.
@@ -192,11 +191,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The dashboard summary (dashboard.figures): the months that changed, and a nightly
     # rebuild of everything. A refresh still queued when the next is due is dropped.
-    "refresh-dashboard": {
-        "task": "dashboard.tasks.refresh_dashboard",
-        "schedule": LIAISON_DASHBOARD_REFRESH_SECONDS,
-        "options": {"expires": LIAISON_DASHBOARD_REFRESH_SECONDS},
-    },
+    "refresh-dashboard": _every(
+        LIAISON_DASHBOARD_REFRESH_SECONDS, "dashboard.tasks.refresh_dashboard"
+    ),
     "refresh-dashboard-full": {
         "task": "dashboard.tasks.refresh_dashboard_full",
         "schedule": crontab(hour=2, minute=30),
@@ -216,11 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The months not frozen yet, counted ahead for their ranking page ("provisional,
     # counted at HH:MM"). A refresh still queued when the next is due is dropped.
-    "refresh-provisional-assessments": {
-        "task": "dashboard.tasks.refresh_provisional_assessments",
-        "schedule": LIAISON_ASSESSMENT_REFRESH_SECONDS,
-        "options": {"expires": LIAISON_ASSESSMENT_REFRESH_SECONDS},
-    },
+    "refresh-provisional-assessments": _every(
+        LIAISON_ASSESSMENT_REFRESH_SECONDS, "dashboard.tasks.refresh_provisional_assessments"
+    ),
     # Follow-up visits due today: their recorders and commissioners told (service).
     "remind-visit-follow-ups": {
         "task": "service.tasks.remind_follow_ups",
