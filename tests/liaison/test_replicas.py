@@ -171,6 +171,27 @@ def test_the_api_s_figures_read_from_the_replica(district):
     assert _sql(replica)
 
 
+@REPLICA_AND_PRIMARY
+def test_the_assessment_s_live_count_follows_the_router(district):
+    """Its transaction (SET LOCAL jit = off) is opened where its reads go."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dashboard.assessment.figures import count_month
+
+    for may_lag in (True, False):
+        with _queries() as (primary, replica):
+            if may_lag:
+                with replicas.replica_reads():
+                    count_month(dt.date(2026, 11, 1), timezone.now())
+            else:
+                count_month(dt.date(2026, 11, 1), timezone.now())
+        (read_from, other) = (replica, primary) if may_lag else (primary, replica)
+        assert _reads_of(read_from, "issues_problem"), may_lag
+        assert not _reads_of(other, "issues_problem"), may_lag
+
+
 # --- the pin: a user's own writes are read back from the primary --------------------------
 
 
