@@ -6,7 +6,8 @@
 # streaming the WAL written meanwhile (-X stream), written to a folder of its own and moved
 # into place only when complete (a copy cut short is started again, never served), with
 # -R: standby.signal and primary_conninfo, so that PostgreSQL starts as a hot standby that
-# follows the primary. Every time: PostgreSQL in that folder, read-only.
+# follows the primary. Every time: PostgreSQL in that folder, read-only, with the script's
+# arguments as more server options (e.g. -c max_standby_streaming_delay=60s).
 #
 # The primary is named by the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD); its
 # user needs the REPLICATION attribute (the image's POSTGRES_USER has it) and pg_hba.conf
@@ -48,5 +49,5 @@ fi
 # hot_standby_feedback: the primary keeps the rows a long query here still reads, so that
 # replaying its changes does not cancel the query (liaison.replicas reads such a page from
 # the primary again when it happens anyway).
-set -- postgres -D "$PGDATA" -c hot_standby=on -c hot_standby_feedback=on
+set -- postgres -D "$PGDATA" -c hot_standby=on -c hot_standby_feedback=on "$@"
 if [ "$(id -u)" = 0 ]; then exec gosu postgres "$@"; else exec "$@"; fi
