@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
@@ -14,6 +15,7 @@ import audit
 from audit.models import Action
 from issues.selectors import contact_phones_for
 from liaison import permissions
+from liaison.replicas import reads_may_lag
 from liaison.selectors import departments_active, enterprises_visible_to
 from liaison.templatetags.liaison_tags import person_name
 from liaison.validators import normalise_credit_code
@@ -60,6 +62,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return enterprise
 
     @extend_schema(summary="Enterprises the caller may see")
+    @method_decorator(reads_may_lag)
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -141,6 +144,7 @@ class DepartmentViewSet(viewsets.ViewSet):
         responses={200: s.DepartmentSerializer(many=True)},
         auth=[{"apiKey": []}, {"cookieAuth": []}, {}],
     )
+    @method_decorator(reads_may_lag)
     def list(self, request):
         show = permissions.can_see_head_phone(request.user)
         rows = [_department_row(d, show_head_phone=show) for d in departments_active()]
@@ -174,6 +178,7 @@ class MeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return meeting_selectors.meeting_list(self.request.user)
 
     @extend_schema(summary="Face-to-face meetings the caller may see, newest first")
+    @method_decorator(reads_may_lag)
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

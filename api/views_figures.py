@@ -14,6 +14,7 @@ from dashboard.filters import DashboardFilter
 from issues.clock import deadline_from
 from issues.models import Problem
 from liaison import permissions, workdays
+from liaison.replicas import reads_may_lag
 
 from . import serializers as s
 from .models import Scope
@@ -44,6 +45,7 @@ def _counts(figures) -> dict:
     },
 )
 @api_view(["GET"])
+@reads_may_lag
 def figures(request):
     if not permissions.can_view_dashboard(request.user):
         raise PermissionDenied

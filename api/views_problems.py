@@ -10,6 +10,7 @@ import json
 
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +32,7 @@ from issues.filters import ProblemFilter
 from issues.models import Category, Channel, Problem, Status
 from issues.views_lists import ENTERPRISE_FILTERS
 from liaison import permissions
+from liaison.replicas import reads_may_lag
 from liaison.selectors import enterprises_visible_to
 from liaison.validators import normalise_credit_code
 
@@ -161,6 +163,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "enterprise, overdue, due_within, submitted_after, ...); an enterprise's caller "
         "filters by q, status and category only. Paged by cursor: follow `next`.",
     )
+    @method_decorator(reads_may_lag)
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from liaison import permissions
 from liaison.models import Role
 from liaison.pages import role_required
+from liaison.replicas import reads_may_lag
 from liaison.xlsx import table_xlsx, xlsx_response
 
 from . import selectors
@@ -150,6 +151,7 @@ def _change_rows(entries):
 @role_required(permissions.is_office)
 @never_cache
 @require_GET
+@reads_may_lag
 def audit_xlsx(request):
     tab = _tab(request)
     chosen = _filter(request, tab)

@@ -22,6 +22,7 @@ from keytasks.selectors import leader_home_tasks, leader_panel
 from liaison import permissions, workdays
 from liaison.models import Role
 from liaison.pages import role_required
+from liaison.replicas import reads_may_lag
 from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import add_table, new_workbook, rate, workbook_bytes, xlsx_response
 from meetings.consultation_selectors import pending_for
@@ -219,6 +220,7 @@ def _headline_cards(figures: Dashboard) -> list[tuple[str, object, str, str, str
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def dashboard_page(request):
     chosen, figures = _load(request)
     sort = request.GET.get("sort", "")
@@ -436,6 +438,7 @@ def dashboard_workbook(
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def dashboard_xlsx(request):
     chosen = _chosen(request)
     if not chosen.is_valid():

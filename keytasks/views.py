@@ -16,6 +16,7 @@ from liaison import permissions, workdays
 from liaison.downloads import stored_file_download
 from liaison.middleware import accepts_uploads
 from liaison.pages import form_errors_to_messages, role_required
+from liaison.replicas import reads_may_lag
 from liaison.xlsx import xlsx_response
 
 from . import exports, selectors, services
@@ -277,6 +278,7 @@ def year_print(request):
 
 @role_required(permissions.can_see_key_tasks)
 @require_GET
+@reads_may_lag
 def year_xlsx(request):
     year = _year(request)
     content = exports.year_xlsx(year, _year_tasks(request, year))

@@ -5,7 +5,8 @@ the database, the broker, a worker (its heartbeat is recent), and whatever the a
 above register here in their AppConfig.ready (issues: the deadline sweep's last run;
 dashboard: the summary's age), since liaison may import none of them (.importlinter).
 
-A check is a function of no arguments returning a Result. It must be quick (at most
+A check is a function of no arguments returning a Result, or None when it does not apply
+here (the read replica's, without one). It must be quick (at most
 CHECK_TIMEOUT_SECONDS) and its detail is shown to anyone who asks /readyz: say what is
 wrong in words an operator acts on, never an exception's text (it can carry host
 names, user names or a password), a URL or a traceback. An exception a check raises is
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -37,15 +38,21 @@ WORKER = "worker"
 class Result:
     ok: bool
     detail: str | dict
+    # A check that is not required is shown but does not make the installation unready:
+    # the read replica (pages fall back to the primary without it).
+    required: bool = True
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "detail": self.detail}
+        shown = {"ok": self.ok, "detail": self.detail}
+        if not self.required:
+            shown["required"] = False
+        return shown
 
 
-CHECKS: dict[str, Callable[[], Result]] = {}
+CHECKS: dict[str, Callable[[], Result | None]] = {}
 
 
-def register_check(name: str, check: Callable[[], Result]) -> None:
+def register_check(name: str, check: Callable[[], Result | None]) -> None:
     """Run `check` in every readiness check under `name` (registering it again replaces it)."""
     CHECKS[name] = check
 
@@ -53,9 +60,12 @@ def register_check(name: str, check: Callable[[], Result]) -> None:
 def run_checks() -> dict:
     """{"status": "ok" | "fail", "checks": {name: {"ok": ..., "detail": ...}}}."""
     results = {}
+    required = []
     for name, check in list(CHECKS.items()):
         try:
             result = check()
+            if result is None:
+                continue
         except DatabaseError as error:
             # The database check says so already; no traceback for each check reading it.
             logger.warning("readiness check %s could not read the database: %s", name, error)
@@ -64,7 +74,9 @@ def run_checks() -> dict:
             logger.exception("readiness check %s raised", name)
             result = Result(False, "the check itself failed; see the server's log")
         results[name] = result.as_dict()
-    status = "ok" if all(result["ok"] for result in results.values()) else "fail"
+        if result.required:
+            required.append(result.ok)
+    status = "ok" if all(required) else "fail"
     return {"status": status, "checks": results}
 
 
@@ -120,6 +132,47 @@ def check_database() -> Result:
     return Result(True, "answers")
 
 
+def check_replica() -> Result | None:
+    """The read replica (DATABASE_REPLICA_URL): does it answer, and how far behind is it?
+
+    Not required: while it is out of reach the pages that may lag read from the primary.
+    The lag is the time since the last transaction it replayed (so it also grows while
+    the primary has nothing to write).
+    """
+    from . import replicas
+
+    if not replicas.replica_configured():
+        return None
+    replica = connections[replicas.REPLICA]
+    try:
+        with transaction.atomic(using=replicas.REPLICA), replica.cursor() as cursor:
+            if replica.vendor != "postgresql":
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+                return Result(True, {"answers": True}, required=False)
+            cursor.execute("SET LOCAL statement_timeout = %s", [CHECK_TIMEOUT_SECONDS * 1000])
+            cursor.execute(
+                "SELECT pg_is_in_recovery(), "
+                "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+            )
+            in_recovery, lag = cursor.fetchone()
+    except Exception as error:
+        logger.warning("readyz: the read replica does not answer: %s", error)
+        return Result(
+            False,
+            {
+                "answers": False,
+                "error": type(error).__name__,
+                "meanwhile": "the pages that may lag read from the primary",
+            },
+            required=False,
+        )
+    detail = {"answers": True, "in_recovery": in_recovery}
+    if lag is not None:
+        detail["lag_seconds"] = round(max(float(lag), 0.0), 1)
+    return Result(True, detail, required=False)
+
+
 def check_broker() -> Result:
     url = settings.CELERY_BROKER_URL
     scheme = urlsplit(url).scheme
@@ -168,3 +221,4 @@ def check_worker() -> Result:
 register_check("database", check_database)
 register_check("broker", check_broker)
 register_check("worker", check_worker)
+register_check("replica", check_replica)

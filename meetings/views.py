@@ -19,6 +19,7 @@ from issues.models import Status
 from liaison import permissions
 from liaison.models import Department
 from liaison.pages import form_errors_to_messages, role_required
+from liaison.replicas import reads_may_lag
 from liaison.xlsx import xlsx_response
 
 from . import exports, forms, selectors, services
@@ -398,6 +399,7 @@ def handling_list(request, pk: int):
 
 @role_required(permissions.can_see_handling_list)
 @require_GET
+@reads_may_lag
 def handling_list_xlsx(request, pk: int):
     meeting = _load_plain(request, pk)
     content = exports.handling_list_xlsx(meeting, selectors.handling_list(meeting, request.user))

@@ -18,6 +18,7 @@ from issues import workflow
 from liaison import permissions, workdays
 from liaison.models import Enterprise
 from liaison.pages import form_errors_to_messages, page_of, role_required
+from liaison.replicas import reads_may_lag
 
 from . import filters, forms, selectors, services
 from .hooks import can_record_visits
@@ -259,6 +260,7 @@ def visit_raise_problem(request, pk: int):
 
 @role_required(selectors.can_see_statistics)
 @require_GET
+@reads_may_lag
 def statistics(request):
     today = _today()
     form = forms.StatisticsForm(request.GET or None)

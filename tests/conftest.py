@@ -23,6 +23,23 @@ def pytest_configure(config):
     ]
     # Enabled for the whole session (it sends setting_changed: the hasher cache is reset).
     override_settings(PASSWORD_HASHERS=hashers).enable()
+    add_replica_mirror(settings.DATABASES)
+
+
+def add_replica_mirror(databases: dict) -> None:
+    """A second alias, "replica", that reads the test database (Django's TEST MIRROR), as
+    DATABASE_REPLICA_URL would add one: no real replica needed.
+
+    Nothing is routed to it unless a test turns the router on (the `replica_on` fixture
+    of tests/liaison/test_replicas.py); a test that does not list it in its databases may
+    not touch it (pytest-django refuses), so a stray read there fails loudly.
+    """
+    import copy
+
+    if "replica" not in databases:
+        replica = copy.deepcopy(databases["default"])
+        replica["TEST"] = {"MIRROR": "default"}
+        databases["replica"] = replica
 
 
 @pytest.hookimpl(optionalhook=True)

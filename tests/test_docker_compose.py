@@ -54,7 +54,7 @@ def nginx() -> list[str]:
 
 
 def test_it_has_the_whole_stack(services):
-    assert set(services) == {"db", "redis", "proxy", "backup", *APP_SERVICES}
+    assert set(services) == {"db", "replica", "redis", "proxy", "backup", *APP_SERVICES}
     assert services["proxy"]["image"].startswith("nginx:")
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
@@ -120,12 +120,19 @@ def test_every_long_running_service_has_a_health_check(services):
 
 
 def test_app_services_start_after_healthy_services_and_migrations(services):
-    for name in ("web", "worker", "mailer", "beat"):
-        assert services[name]["depends_on"] == {
-            "db": {"condition": "service_healthy"},
-            "redis": {"condition": "service_healthy"},
-            "migrate": {"condition": "service_completed_successfully"},
-        }, name
+    after_migrate = {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    for name in ("worker", "mailer", "beat"):
+        assert services[name]["depends_on"] == after_migrate, name
+    # web also after the replica has started, not waiting for it to be healthy: its pages
+    # read from db while the replica makes its first copy or is down.
+    assert services["web"]["depends_on"] == {
+        **after_migrate,
+        "replica": {"condition": "service_started"},
+    }
     assert services["migrate"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
@@ -134,8 +141,9 @@ def test_app_services_start_after_healthy_services_and_migrations(services):
 
 
 def test_data_and_uploads_live_in_named_volumes(compose, services):
-    assert set(compose["volumes"]) == {"pgdata", "redisdata", "uploads", "backups"}
-    assert services["db"]["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    assert set(compose["volumes"]) == {"pgdata", "replicadata", "redisdata", "uploads", "backups"}
+    assert services["db"]["volumes"][0] == "pgdata:/var/lib/postgresql/data"
+    assert services["replica"]["volumes"][0] == "replicadata:/var/lib/postgresql/data"
     assert services["redis"]["volumes"] == ["redisdata:/data"]
     # The worker processes the files that web receives: both see the same MEDIA_ROOT.
     assert services["web"]["volumes"] == ["uploads:/app/var/uploads"]
@@ -238,6 +246,67 @@ def test_the_backup_service_waits_for_the_database_and_checks_its_newest_dump(se
 
     assert backup["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert backup["healthcheck"]["test"] == ["CMD", "sh", "/usr/local/bin/liaison-backup", "check"]
+
+
+# --- The read replica: a streaming copy of db, deploy/replica.sh in the postgres image ----
+
+
+def test_the_app_reads_what_may_lag_from_the_replica_service(services):
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        url = environment["DATABASE_REPLICA_URL"]
+        assert url.startswith("postgres://liaison:${POSTGRES_PASSWORD:?"), name
+        assert url.endswith("@replica:5432/liaison"), name
+        # Same user, password and database as DATABASE_URL: only the host differs.
+        assert url.replace("@replica:", "@db:") == environment["DATABASE_URL"], name
+        assert environment["LIAISON_REPLICA_PIN_SECONDS"] == "${LIAISON_REPLICA_PIN_SECONDS:-10}"
+        # The pin lives in Redis (the settings refuse a replica without REDIS_URL).
+        assert environment["REDIS_URL"], name
+
+
+def test_the_replica_copies_db_with_the_repository_s_script_and_follows_it(services):
+    replica, db = services["replica"], services["db"]
+
+    # The same server as db: a standby must be of the primary's major version.
+    assert replica["image"] == db["image"]
+    assert replica["entrypoint"] == ["sh", "/usr/local/bin/liaison-replica"]
+    assert "./deploy/replica.sh:/usr/local/bin/liaison-replica:ro" in replica["volumes"]
+    environment = replica["environment"]
+    assert environment["PGHOST"] == "db"
+    assert environment["PGUSER"] == db["environment"]["POSTGRES_USER"]
+    assert environment["PGPASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    # A folder inside the volume: the copy is made beside it and moved into place.
+    assert environment["PGDATA"].startswith("/var/lib/postgresql/data/")
+    assert replica["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert "pg_isready" in " ".join(replica["healthcheck"]["test"])
+    assert replica["restart"] == "unless-stopped"
+    assert "ports" not in replica
+    script = (BASE_DIR / "deploy" / "replica.sh").read_text()
+    assert "pg_basebackup" in script and "--write-recovery-conf" in script
+    assert "--wal-method=stream" in script
+    assert "hot_standby=on" in script
+    process = subprocess.run(["sh", "-n", BASE_DIR / "deploy" / "replica.sh"], capture_output=True)
+    assert process.returncode == 0, process.stderr
+
+
+def test_db_lets_the_replica_connect_for_replication_with_the_password(services):
+    db = services["db"]
+
+    assert "./deploy/pg_hba.conf:/etc/postgresql/pg_hba.conf:ro" in db["volumes"]
+    command = db["command"]
+    assert command[0] == "postgres"
+    assert "hba_file=/etc/postgresql/pg_hba.conf" in command
+    assert any(option.startswith("wal_keep_size=") for option in command)
+    rules = [
+        line.split()
+        for line in (BASE_DIR / "deploy" / "pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ["host", "replication", "all", "all", "scram-sha-256"] in rules
+    # From outside the container, nothing without the password.
+    for rule in rules:
+        if rule[0] == "host" and rule[3] not in ("127.0.0.1/32", "::1/128"):
+            assert rule[-1] == "scram-sha-256", rule
 
 
 # --- The reverse proxy: the one way in, and the one hop the app trusts -----------------

@@ -19,6 +19,7 @@ import audit
 from audit.models import Action
 from liaison import permissions, workdays
 from liaison.pages import form_errors_to_messages, page_of, role_required
+from liaison.replicas import reads_may_lag
 from liaison.xlsx import xlsx_response
 
 from . import figures, selectors
@@ -111,6 +112,7 @@ def _weights(ranking) -> list[tuple[str, str, int]]:
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def ranking_page(request):
     now = timezone.now()
     month = _chosen_month(request, now)
@@ -138,6 +140,7 @@ def ranking_page(request):
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def year_page(request):
     now = timezone.now()
     year = _chosen_year(request, now)
@@ -158,6 +161,7 @@ def year_page(request):
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def problems_page(request, month: str, department_id: int, figure: str):
     chosen = parse_month(month)
     if chosen is None:
@@ -248,6 +252,7 @@ def scheme_page(request):
 
 @role_required(permissions.can_view_dashboard)
 @require_GET
+@reads_may_lag
 def export_xlsx(request):
     now = timezone.now()
     if "year" in request.GET:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from audit.models import Action
 from liaison.pages import form_errors_to_messages, role_required
+from liaison.replicas import reads_may_lag
 from liaison.xlsx import xlsx_response
 
 from . import export, selectors, services
@@ -35,6 +36,7 @@ def _title(bulletin) -> str:
 
 @role_required(selectors.can_see_bulletins)
 @require_GET
+@reads_may_lag
 def archive(request):
     manages = selectors.can_manage_bulletins(request.user)
     return render(
@@ -50,6 +52,7 @@ def archive(request):
 
 @role_required(selectors.can_see_bulletins)
 @require_GET
+@reads_may_lag
 def detail(request, slug: str):
     bulletin = selectors.bulletin_for_page(request.user, slug)
     manages = selectors.can_manage_bulletins(request.user) and not bulletin.is_published
@@ -76,6 +79,7 @@ def detail(request, slug: str):
 
 @role_required(selectors.can_see_bulletins)
 @require_GET
+@reads_may_lag
 def xlsx(request, slug: str):
     bulletin = selectors.bulletin_for_page(request.user, slug)
     filename = _("Monthly bulletin %(month)s.xlsx") % {"month": bulletin.slug}

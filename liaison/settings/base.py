@@ -192,6 +192,39 @@ else:
         "connect_timeout", max(env.int("LIAISON_DB_CONNECT_TIMEOUT", default=3), 2)
     )
 
+# A PostgreSQL read replica (README, "Scaling out: a read replica"): the reads that may lag
+# by seconds (figures, statistics, exports, the API's lists; liaison.replicas) go there;
+# a user who just wrote reads from the primary for LIAISON_REPLICA_PIN_SECONDS. Without
+# DATABASE_REPLICA_URL: one database, no router, no pin, nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+LIAISON_REPLICA_PIN_SECONDS = env.int("LIAISON_REPLICA_PIN_SECONDS", default=10)
+if LIAISON_REPLICA_PIN_SECONDS < 1:
+    raise ImproperlyConfigured("LIAISON_REPLICA_PIN_SECONDS must be a whole number of at least 1.")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    if "postgresql" not in DATABASES["default"]["ENGINE"] or (
+        DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL is a read replica of the PostgreSQL database of "
+            "DATABASE_URL: set both to postgres:// URLs, or leave DATABASE_REPLICA_URL unset."
+        )
+    # The primary's connection settings (persistent, health-checked, the connect timeout:
+    # a replica out of reach costs a page at most that long, then liaison.replicas leaves
+    # it alone for a while). Tests never create a database on it: it mirrors the test one.
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"].setdefault("CONN_HEALTH_CHECKS", True)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASES["default"]["OPTIONS"]["connect_timeout"]
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["liaison.replicas.ReplicaRouter"]
+    # After authentication: it pins the user who wrote (API clients' too; see the module).
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "liaison.replicas.ReplicaPinMiddleware",
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords (issue 15): officials' at least 12 characters (OWASP ASVS 2.1.1), enterprise

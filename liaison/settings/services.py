@@ -4,7 +4,15 @@ e-mail and text messages."""
 
 from celery.schedules import crontab
 
-from .base import DEBUG, LIAISON_LOCAL_RUN, TIME_ZONE, VAR_DIR, ImproperlyConfigured, env
+from .base import (
+    DATABASE_REPLICA_URL,
+    DEBUG,
+    LIAISON_LOCAL_RUN,
+    TIME_ZONE,
+    VAR_DIR,
+    ImproperlyConfigured,
+    env,
+)
 
 # Cache: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -21,6 +29,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if DATABASE_REPLICA_URL and not REDIS_URL:
+    # The pin that reads a user's own writes back from the primary lives in the cache: in
+    # each process's memory, a user's next request to another process would not see it.
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_URL needs REDIS_URL: the web processes share, in Redis, which "
+        "users wrote in the last LIAISON_REPLICA_PIN_SECONDS (they read from the primary)."
+    )
 
 # Celery: Redis when configured, else the file-system broker and result store
 # under var/. Every CELERY_* name must be one Celery knows (a test checks it):
