@@ -1,15 +1,19 @@
 """The site's form renderer (FORM_RENDERER): Django's own widget templates, except that a
-<select> is written in Python, character for character as Django's templates write it.
+<select>, an <input> and a <textarea> are written in Python, character for character as
+Django's templates write them.
 
 Each option of a select was an {% include %} of django/forms/widgets/select_option.html,
 which includes attrs.html in turn: a filter form's few hundred options (enterprises,
 departments, users) took about two thirds of the problem list's time and a fifth of the
 dashboard's. Written here they take a few per cent. A select whose templates are not
 Django's (an app overriding them) or whose options use another template goes through the
-templates as before.
+templates as before. Inputs and text areas (an {% include %} each, and attrs.html) are
+written here for the same reason: a page of action forms has dozens.
 """
 
 from __future__ import annotations
+
+import operator
 
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
@@ -18,27 +22,52 @@ from django.utils.functional import cached_property
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 
-SELECT_TEMPLATE = "django/forms/widgets/select.html"
-OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
-ATTRS_TEMPLATE = "django/forms/widgets/attrs.html"
-_DJANGO_FORMS = "django/forms/templates/django/forms/widgets/"
+WIDGETS = "django/forms/widgets/"
+SELECT_TEMPLATE = WIDGETS + "select.html"
+OPTION_TEMPLATE = WIDGETS + "select_option.html"
+ATTRS_TEMPLATE = WIDGETS + "attrs.html"
+INPUT_TEMPLATE = WIDGETS + "input.html"
+TEXTAREA_TEMPLATE = WIDGETS + "textarea.html"
+# Django's templates of these inputs are each one line: {% include "…/input.html" %}.
+INPUT_TEMPLATES = frozenset(
+    WIDGETS + f"{kind}.html"
+    for kind in (
+        "input", "text", "password", "hidden", "number", "email", "url", "date",
+        "datetime", "time", "search", "tel", "color",
+    )
+)  # fmt: skip
+_DJANGO_FORMS = "django/forms/templates/"
 
 
 class FormRenderer(DjangoTemplates):
     @cached_property
-    def selects_in_python(self) -> bool:
-        """Django's own three templates are the ones in force (no app overrides them)."""
-        for name in (SELECT_TEMPLATE, OPTION_TEMPLATE, ATTRS_TEMPLATE):
+    def _own_templates(self) -> dict[str, bool]:
+        return {}
+
+    def _is_djangos(self, name: str) -> bool:
+        """Whether `name` is Django's own template (no app overrides it)."""
+        known = self._own_templates.get(name)
+        if known is None:
             origin = str(self.get_template(name).origin.name).replace("\\", "/")
-            if not origin.endswith(_DJANGO_FORMS + name.rsplit("/", 1)[1]):
-                return False
-        return True
+            known = self._own_templates[name] = origin.endswith(_DJANGO_FORMS + name)
+        return known
+
+    def _in_python(self, *names: str) -> bool:
+        return all(self._is_djangos(name) for name in (*names, ATTRS_TEMPLATE))
 
     def render(self, template_name, context, request=None):
-        if template_name == SELECT_TEMPLATE and self.selects_in_python:
-            html = render_select(context["widget"])
-            if html is not None:
-                return html
+        html = None
+        if template_name == SELECT_TEMPLATE:
+            if self._in_python(SELECT_TEMPLATE, OPTION_TEMPLATE):
+                html = render_select(context["widget"])
+        elif template_name in INPUT_TEMPLATES:
+            if self._in_python(template_name, INPUT_TEMPLATE):
+                html = render_input(context["widget"])
+        elif template_name == TEXTAREA_TEMPLATE:
+            if self._in_python(TEXTAREA_TEMPLATE):
+                html = render_textarea(context["widget"])
+        if html is not None:
+            return html
         return super().render(template_name, context, request)
 
 
@@ -98,3 +127,23 @@ def render_select(widget: dict) -> str | None:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
     return "".join(parts).strip()
+
+
+def render_input(widget: dict) -> str:
+    """django/forms/widgets/input.html (and the templates that only include it)."""
+    context = Context(autoescape=True)
+    html = '<input type="' + _value(widget["type"], context) + '" name="'
+    html += _value(widget["name"], context) + '"'
+    if operator.ne(widget["value"], None):  # the template's `widget.value != None`
+        html += ' value="' + _stringformat(widget["value"]) + '"'
+    return html + _attrs(widget["attrs"], context) + ">"
+
+
+def render_textarea(widget: dict) -> str:
+    """django/forms/widgets/textarea.html, stripped as the renderer strips."""
+    context = Context(autoescape=True)
+    html = '<textarea name="' + _value(widget["name"], context) + '"'
+    html += _attrs(widget["attrs"], context) + ">\n"
+    if widget["value"]:
+        html += _value(widget["value"], context)
+    return (html + "</textarea>").strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django import forms
@@ -76,7 +77,6 @@ def test_it_writes_model_choices_as_the_templates_do():
 def test_it_is_the_sites_renderer_and_leaves_other_widgets_to_the_templates():
     assert isinstance(get_default_renderer(), FormRenderer)
     for widget, value in (
-        (forms.TextInput(), "a<b"),
         (forms.RadioSelect(choices=CHOICES), 1),
         (forms.CheckboxSelectMultiple(choices=GROUPED), [1]),
         (forms.SelectDateWidget(), dt.date(2026, 12, 7)),
@@ -91,3 +91,45 @@ def test_an_option_with_a_template_of_its_own_goes_through_the_templates():
 
     expected, written = _both(OwnOption(choices=CHOICES), "w", 1, None)
     assert written == expected
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "attrs"),
+    [
+        (forms.TextInput(), 'a<b & "c"', {"class": "form-control", "required": True}),
+        (forms.TextInput(), None, {"maxlength": 120, "disabled": False}),
+        (forms.TextInput(), "", None),
+        (forms.TextInput(), 0, None),
+        (forms.PasswordInput(render_value=True), "secret", {"autocomplete": "off"}),
+        (forms.PasswordInput(), "secret", None),
+        (forms.HiddenInput(), 7, None),
+        (forms.HiddenInput(), mark_safe("<safe>"), None),
+        (forms.NumberInput(), 1234567.5, {"step": "any", "min": 0}),
+        (forms.EmailInput(), "a@b.example", None),
+        (forms.URLInput(), "https://x.example/?a=1&b=2", None),
+        (forms.DateInput(), dt.date(2026, 12, 7), {"type": "date"}),
+        (forms.DateTimeInput(), dt.datetime(2026, 12, 7, 9, 30), None),
+        (forms.TimeInput(), dt.time(9, 30), None),
+        (forms.SearchInput(), "用电", None),
+        (forms.TelInput(), "13900000001", None),
+        (forms.ColorInput(), "#ff0000", None),
+        (forms.Textarea(), "line 1\n<b>line</b> 2 ", {"rows": 6, "class": "form-control"}),
+        (forms.Textarea(), "", None),
+        (forms.Textarea(), None, {"required": True}),
+        (forms.Textarea(), "\nleading", None),
+    ],
+)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_it_writes_inputs_and_text_areas_as_the_templates_do(widget, value, attrs, language):
+    with override(language):
+        expected, written = _both(widget, "field<name>", value, attrs)
+    assert written == expected
+
+
+def test_selects_inputs_and_text_areas_do_not_go_through_the_templates():
+    renderer = FormRenderer()
+    with mock.patch.object(DjangoTemplates, "render", side_effect=AssertionError("templates")):
+        forms.Select(choices=GROUPED).render("s", 1, renderer=renderer)
+        forms.TextInput().render("t", "x", renderer=renderer)
+        forms.HiddenInput().render("h", 1, renderer=renderer)
+        forms.Textarea().render("a", "x", renderer=renderer)
