@@ -278,5 +278,31 @@ def logged_requests(log_path: Path, *, method: str, path: str, status: int) -> i
     return count
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started (gunicorn's workers), on Linux; else none."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        return []
+    return found
+
+
+def cpu_seconds(pids) -> float | None:
+    """User and system CPU time the processes used so far (Linux /proc), or None."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, read = 0.0, False
+    for pid in pids:
+        try:
+            # After "pid (command)": state is field 3, utime and stime fields 14 and 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        read = True
+    return total if read else None
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
