@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from liaison.bench_http import MARKER, Case, logged_requests, parse_wrk_output
+from liaison.bench_http import (
+    MARKER,
+    Case,
+    children_of,
+    cpu_seconds,
+    logged_requests,
+    parse_wrk_output,
+)
 
 
 def test_it_writes_the_cases_settings_into_the_script():
@@ -86,3 +93,21 @@ def test_it_counts_the_requests_the_server_logged(tmp_path):
         )
     )
     assert logged_requests(log, method="POST", path="/problems/new/", status=302) == 2
+
+
+def test_it_reads_the_cpu_time_of_processes_and_finds_a_processs_children():
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/stat"):
+        pytest.skip("no /proc here")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        assert child.pid in children_of(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert cpu_seconds([os.getpid()]) > 0
+    assert cpu_seconds([]) is None
+    assert children_of(2**22 + 1) == []
