@@ -159,6 +159,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates, with <select> written in Python (the filter forms' hundreds of
+# options were most of a list page's time): liaison.forms_rendering.
+FORM_RENDERER = "liaison.forms_rendering.FormRenderer"
+
 WSGI_APPLICATION = "liaison.wsgi.application"
 
 # Database: SQLite file under var/ unless DATABASE_URL says otherwise.
