@@ -319,7 +319,7 @@ def write_for_events(
     templates = _group_templates() if groups else None
     for (user_id, kind, level), events in groups.items():
         person = people[user_id]
-        message = _render_group(person, kind, level, events, problems, now, templates)
+        message = _render_group(person, kind, level, events, problems, now, templates, renderer)
         # Each event is new (recorded once): the smallest id names this batch for good.
         key = f"{kind}:{level}:group:{min(event.pk for event in events)}"
         for channel in _channels(kind, person):
@@ -446,8 +446,12 @@ def _render_group(
     problems: dict,
     now,
     templates: dict | None = None,
+    renderer: _EventRenderer | None = None,
 ) -> Message:
     templates = templates or _group_templates()
+    # The renderer's caches: the problems listed recur from one person's message to the
+    # next (the office's, a leader's, a head's), their links and dates are made once.
+    renderer = renderer or _EventRenderer()
     base = site_url()
     path = _group_page(person, kind)
     with translation.override(person.language):
@@ -460,8 +464,8 @@ def _render_group(
                     "title": problem.title,
                     "enterprise": problem.enterprise.name,
                     "department": problem.lead_department.name if problem.lead_department else "",
-                    "due_date": _date(problem.due_at),
-                    "url": base + reverse("issues:detail", args=[problem.reference]),
+                    "due_date": renderer.due_date(problem, person.language),
+                    "url": base + renderer.path_of(problem),
                 }
             )
         headline = _group_headline(kind, level, len(events), person)
@@ -552,6 +556,20 @@ class _EventRenderer:
                 )
         return label
 
+    def path_of(self, problem: Problem) -> str:
+        path = self._paths.get(problem.pk)
+        if path is None:
+            path = self._paths[problem.pk] = reverse("issues:detail", args=[problem.reference])
+        return path
+
+    def due_date(self, problem: Problem, language: str) -> str:
+        date_key = (language, problem.due_at)
+        due_date = self._dates.get(date_key)
+        if due_date is None:
+            with translation.override(language):
+                due_date = self._dates[date_key] = _date(problem.due_at)
+        return due_date
+
     def render(self, event: ProblemEvent, problem: Problem, actor, person: Person) -> Message:
         text = event.text if (event.is_public or not person.is_enterprise) else ""
         if not person.is_enterprise and not text:
@@ -561,14 +579,8 @@ class _EventRenderer:
             kind = EARLY_DISPATCH  # for a meeting not yet held: no deadline to name yet
         language = person.language
         subject_template, text_template, html_template = self._templates_of(kind)
-        path = self._paths.get(problem.pk)
-        if path is None:
-            path = self._paths[problem.pk] = reverse("issues:detail", args=[problem.reference])
-        date_key = (language, problem.due_at)
-        due_date = self._dates.get(date_key)
-        if due_date is None:
-            with translation.override(language):
-                due_date = self._dates[date_key] = _date(problem.due_at)
+        path = self.path_of(problem)
+        due_date = self.due_date(problem, language)
         if text and event.data and ("starts_at" in event.data or "item_due_date" in event.data):
             with translation.override(language):
                 text = f"{text}\n{_event_dates(event.data)}"
