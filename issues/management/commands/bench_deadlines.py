@@ -135,7 +135,9 @@ class Command(BaseCommand):
             result = deadlines.sweep(now)
             acts = _acts(result)
             done += acts
-            if not acts:
+            # Problems a calendar edit left behind are caught up CATCH_UP a sweep: all of
+            # them first, or each timed sweep would recompute some (and roll it back).
+            if not acts and not result.recomputed:
                 break
         return done
 
