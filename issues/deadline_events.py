@@ -8,7 +8,7 @@ Shared by the sweep's rules (issues.deadlines), the recompute after a calendar e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -97,6 +97,14 @@ def _record_and_notify(events_with_recipients: list[tuple[ProblemEvent, list]]) 
     notifications.write_for_events(
         [(event, recipients_by_key[(event.problem_id, event.dedupe_key)]) for event in recorded],
         group_above=GROUP_ABOVE,
+    )
+    return len(recorded)
+
+
+def _notify(recorded: list, recipients_of: Callable[[object], list]) -> int:
+    """Write the outbox for events recorded set-based (workflow.record_problem_events_once)."""
+    notifications.write_for_events(
+        [(event, recipients_of(event)) for event in recorded], group_above=GROUP_ABOVE
     )
     return len(recorded)
 

@@ -5,17 +5,23 @@ Every rule works on a stored, indexed time (`warn_at`, `due_at`, `escalate_again
 the rule may still act on. A rule runs in its own transaction and in a fixed number
 of queries, whatever the number of problems:
 
-1. claim: SELECT the due rows FOR UPDATE SKIP LOCKED (PostgreSQL; on SQLite the
-   IMMEDIATE transaction already serialises writers), so two sweeps at the same
-   moment share the work instead of doing it twice;
+1. claim and mark, in one statement: an UPDATE that repeats the rule's condition and
+   sets the column that takes the row out of the rule's index (`warned_at`,
+   `escalated_at`, ...) on the due rows, claimed by a materialized SELECT ... FOR UPDATE
+   SKIP LOCKED (PostgreSQL; on SQLite the IMMEDIATE transaction already serialises
+   writers), RETURNING what the rule needs of them: two sweeps at the same moment share
+   the work instead of doing it twice, and each acts on exactly the rows it changed;
 2. recipients: one query for every person the claimed problems concern;
-3. mark: one UPDATE of the claimed ids that repeats the rule's condition, setting the
-   column that takes the row out of the rule's index (`warned_at`, `escalated_at`, ...);
-4. record: one INSERT of the ProblemEvents, each with a dedupe key unique per problem
-   (the database's backstop: a rule can never write its event twice);
-5. notify: one call to `notifications.write_for_events`, which writes the outbox in
+3. record: one INSERT ... SELECT of the ProblemEvents, built by the database from the
+   problems' rows and a handful of audiences (workflow.record_problem_events_once), each
+   with a dedupe key unique per problem (the database's backstop: a rule can never write
+   its event twice);
+4. notify: one call to `notifications.write_for_events`, which writes the outbox in
    the same transaction; someone told about more than GROUP_ABOVE problems in one run
    gets one message listing them.
+
+(The office's reminders claim, then mark, and build their few events in Python; the
+auto-close is a status change, written by the workflow.)
 
 Dedupe keys: `warn:{v}`, `escalate1:{v}`, `escalate2:{v}` where v is the problem's
 `deadline_version` (bumped when a clock starts or the deadline moves: dispatch,
@@ -52,6 +58,7 @@ real). If the new deadline has passed too, the escalation stands and is not repe
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -59,22 +66,25 @@ from dataclasses import asdict, dataclass, field
 from celery.exceptions import SoftTimeLimitExceeded, Terminated, TimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from liaison import readiness, workdays
+from liaison.models import Department
 
 from . import extensions, notifications, workflow
 from .deadline_events import (
     People,
     _event,
     _name,
+    _notify,
     _record_and_notify,
     _unique,
 )
 from .models import (
-    DISTRICT_LEADER,
     OPEN_STATUSES,
     EventKind,
     Problem,
@@ -115,10 +125,14 @@ def _claim(
     condition: Q, order_by: str, fields: Iterable[str], batch_size: int, **expressions
 ) -> list[dict]:
     """The due rows, locked for this transaction; rows another sweep holds are skipped."""
+    return list(_due(condition, order_by).values("pk", *fields, **expressions)[:batch_size])
+
+
+def _due(condition: Q, order_by: str) -> QuerySet[Problem]:
     problems = Problem.objects.filter(condition).order_by(order_by, "pk")
     if connection.features.has_select_for_update_skip_locked:
         problems = problems.select_for_update(skip_locked=True, of=("self",))
-    return list(problems.values("pk", *fields, **expressions)[:batch_size])
+    return problems
 
 
 def _mark(ids: list[int], condition: Q, **values) -> None:
@@ -131,6 +145,41 @@ def _mark(ids: list[int], condition: Q, **values) -> None:
     changed = Problem.objects.filter(condition, pk__in=ids).update(**values)
     if changed != len(ids):
         raise workflow.ClaimLost(f"{changed} of {len(ids)} claimed problems changed")
+
+
+def _ids_in_sql(ids: list[int]) -> RawSQL:
+    """`ids` as a subquery for `pk__in`: one parameter, not one placeholder an id (10,000
+    placeholders cost more to send and plan than the query's work)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+
+
+def _claim_and_mark(
+    condition: Q, order_by: str, batch_size: int, returning: Iterable[str], **values
+) -> list[tuple]:
+    """Claim the due rows and set the rule's marker in one statement; the rows marked.
+
+    WITH claimed AS MATERIALIZED (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) UPDATE ...
+    WHERE <the rule's condition> AND id IN claimed RETURNING ...: the claim is run once
+    (materialized), the UPDATE repeats the condition, and what it returns is exactly
+    what this transaction changed and holds, so each row is acted on once however many
+    sweeps run at the same moment. `returning`: columns of the problem.
+    """
+    claim, claim_params = (
+        _due(condition, order_by).values("pk")[:batch_size].query.sql_with_params()
+    )
+    marked = Problem.objects.filter(condition, pk__in=RawSQL("SELECT pk FROM claimed", ()))
+    query = marked.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    update, update_params = query.get_compiler(connection=connection).as_sql()
+    ops = connection.ops
+    problem = ops.quote_name(Problem._meta.db_table)
+    columns = ", ".join(f"{problem}.{ops.quote_name(name)}" for name in returning)
+    sql = f"WITH claimed AS MATERIALIZED ({claim}) {update} RETURNING {columns}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*claim_params, *update_params))
+        return cursor.fetchall()
 
 
 # --- the rules -------------------------------------------------------------------------
@@ -150,25 +199,34 @@ def warn(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
         due_at__gte=now,
         merged_into__isnull=True,
     )
-    rows = _claim(
-        condition, "warn_at", ["deadline_version", "due_at", "lead_department_id"], batch_size
+    rows = _claim_and_mark(
+        condition,
+        "warn_at",
+        batch_size,
+        ("id", "due_at", "deadline_version", "lead_department_id"),
+        warned_at=now,
     )
     if not rows:
         return 0
-    people = People.load(head_department_ids=[r["lead_department_id"] for r in rows])
-    _mark([r["pk"] for r in rows], condition, warned_at=now)
-    names = {pk: [_name(u) for u in heads] for pk, heads in people.heads.items()}
-    pairs = []
-    for row in rows:
-        heads = people.heads.get(row["lead_department_id"], [])
-        data = {
-            "due_at": row["due_at"].isoformat(),
-            "deadline_version": row["deadline_version"],
-            "recipients": names.get(row["lead_department_id"], []),
-        }
-        key = f"warn:{row['deadline_version']}"
-        pairs.append((_event(row, EventKind.WARNED, key, now, data), heads))
-    return _record_and_notify(pairs)
+    people = People.load(head_department_ids=[row[3] for row in rows])
+    # One audience a department: its heads.
+    index_of_department: dict[int | None, int] = {}
+    shared: list[dict] = []
+    told: list[list] = []
+    problems = []
+    for pk, due_at, version, department_id in rows:
+        index = index_of_department.get(department_id)
+        if index is None:
+            heads = people.heads.get(department_id, [])
+            index = index_of_department[department_id] = len(shared)
+            told.append(heads)
+            shared.append({"recipients": [_name(u) for u in heads]})
+        problems.append((pk, index, due_at, version))
+    recorded = workflow.record_problem_events_once(
+        kind=EventKind.WARNED, now=now, key="warn:", problems=problems, shared=shared
+    )
+    index_of = {pk: index for pk, index, *_ in problems}
+    return _notify(recorded, lambda event: told[index_of[event.problem_id]])
 
 
 def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
@@ -179,24 +237,12 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
         due_at__lt=now,
         merged_into__isnull=True,
     )
-    rows = _claim(
+    again_at = workdays.deadline_after(now, workflow.SECOND_ESCALATION_WORKING_DAYS).value
+    rows = _claim_and_mark(
         condition,
         "due_at",
-        ["deadline_version", "due_at", "lead_department_id"],
         batch_size,
-        leader_id=DISTRICT_LEADER,
-    )
-    if not rows:
-        return 0
-    people = People.load(
-        user_ids=[r["leader_id"] for r in rows],
-        head_department_ids=[r["lead_department_id"] for r in rows],
-        office=True,
-    )
-    again_at = workdays.deadline_after(now, workflow.SECOND_ESCALATION_WORKING_DAYS).value
-    _mark(
-        [r["pk"] for r in rows],
-        condition,
+        ("id", "due_at", "deadline_version", "lead_department_id", "responsible_leader_id"),
         escalation_level=Greatest(F("escalation_level"), Value(1)),
         escalated_at=now,
         # Changed, for the dashboard's summary (not `version`: a form open on the problem
@@ -206,34 +252,63 @@ def escalate(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
         # An unwarned problem that is already late needs no warning any more.
         warned_at=Coalesce(F("warned_at"), Value(now)),
     )
+    if not rows:
+        return 0
+    # The district leader (DISTRICT_LEADER): the responsible leader, else the lead
+    # department's supervising leader (one query for the departments).
+    supervising = dict(
+        Department.objects.filter(pk__in={row[3] for row in rows}).values_list(
+            "pk", "supervising_leader_id"
+        )
+    )
+    rows = [(*row[:4], row[4] or supervising.get(row[3])) for row in rows]
+    people = People.load(
+        user_ids=[row[4] for row in rows],
+        head_department_ids=[row[3] for row in rows],
+        office=True,
+    )
     # The enterprises' commissioners (service; issues.extensions), one query for all.
-    also_told = extensions.escalation_audience([r["pk"] for r in rows])
-    # Thousands of problems share a handful of (leader, department) pairs: compute their
-    # recipients and names once per pair.
-    audiences: dict[tuple, tuple[list, list, list]] = {}
-    pairs = []
-    for row in rows:
-        audience_key = (row["leader_id"], row["lead_department_id"])
-        if audience_key not in audiences:
-            leader = people.by_id.get(row["leader_id"])
-            heads = people.heads.get(row["lead_department_id"], [])
-            audiences[audience_key] = (
-                _unique([leader, *people.office, *heads]),
-                [_name(leader)] if leader else [],
-                [_name(u) for u in _unique([*heads, *people.office])],
+    also_told = extensions.escalation_audience(_ids_in_sql([row[0] for row in rows]))
+    # Thousands of problems share a handful of (leader, department) pairs: their
+    # recipients and the names in the events' data are computed once per pair, and the
+    # database builds each event from its pair's (workflow.record_problem_events_once).
+    audiences: dict[tuple, int] = {}
+    shared: list[dict] = []
+    told: list[list] = []
+    problems = []
+    for pk, due_at, version, department_id, leader_id in rows:
+        index = audiences.get((leader_id, department_id))
+        if index is None:
+            leader = people.by_id.get(leader_id)
+            heads = people.heads.get(department_id, [])
+            index = audiences[leader_id, department_id] = len(shared)
+            told.append(_unique([leader, *people.office, *heads]))
+            shared.append(
+                {
+                    "level": 1,
+                    "recipients": [_name(leader)] if leader else [],
+                    "told": [_name(u) for u in _unique([*heads, *people.office])],
+                }
             )
-        recipients, leader_names, told_names = audiences[audience_key]
-        data = {
-            "level": 1,
-            "due_at": row["due_at"].isoformat(),
-            "deadline_version": row["deadline_version"],
-            "recipients": leader_names,
-            "told": told_names,
-        }
-        key = f"escalate1:{row['deadline_version']}"
-        also = also_told.get(row["pk"], [])
-        pairs.append((_event(row, EventKind.ESCALATED, key, now, data), [*recipients, *also]))
-    return _record_and_notify(pairs)
+        problems.append((pk, index, due_at, version))
+    recorded = workflow.record_problem_events_once(
+        kind=EventKind.ESCALATED, now=now, key="escalate1:", problems=problems, shared=shared
+    )
+    index_of = {pk: index for pk, index, *_ in problems}
+    # One list per audience (and commissioner): write_for_events sorts out each list once.
+    lists: dict[tuple, list] = {}
+
+    def recipients(event) -> list:
+        index = index_of[event.problem_id]
+        also = also_told.get(event.problem_id)
+        if not also:
+            return told[index]
+        key = (index, *also)
+        if key not in lists:
+            lists[key] = [*told[index], *also]
+        return lists[key]
+
+    return _notify(recorded, recipients)
 
 
 def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
@@ -241,33 +316,32 @@ def escalate_again(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:
     condition = _in_force() & Q(
         status__in=OPEN_STATUSES, escalate_again_at__lt=now, merged_into__isnull=True
     )
-    rows = _claim(condition, "escalate_again_at", ["deadline_version", "due_at"], batch_size)
-    if not rows:
-        return 0
-    people = People.load(office=True, principals=True)
-    _mark(
-        [r["pk"] for r in rows],
+    rows = _claim_and_mark(
         condition,
+        "escalate_again_at",
+        batch_size,
+        ("id", "due_at", "deadline_version"),
         escalation_level=2,
         escalate_again_at=None,
         updated_at=now,
     )
-    data_common = {
+    if not rows:
+        return 0
+    people = People.load(office=True, principals=True)
+    shared = {
         "level": 2,
         "recipients": [_name(u) for u in people.principals],
         "told": [_name(u) for u in people.office],
     }
     recipients = _unique([*people.principals, *people.office])
-    pairs = []
-    for row in rows:
-        data = {
-            **data_common,
-            "due_at": row["due_at"].isoformat(),
-            "deadline_version": row["deadline_version"],
-        }
-        key = f"escalate2:{row['deadline_version']}"
-        pairs.append((_event(row, EventKind.ESCALATED, key, now, data), recipients))
-    return _record_and_notify(pairs)
+    recorded = workflow.record_problem_events_once(
+        kind=EventKind.ESCALATED,
+        now=now,
+        key="escalate2:",
+        problems=[(pk, 0, due_at, version) for pk, due_at, version in rows],
+        shared=[shared],
+    )
+    return _notify(recorded, lambda event: recipients)
 
 
 def remind(now: dt.datetime, batch_size: int = BATCH_SIZE) -> int:

@@ -105,7 +105,8 @@ def may_register_visit_problem(actor, enterprise) -> bool:
 AudienceQ = Callable[[int], object]
 _enterprise_audiences: list[AudienceQ] = []
 # (problem ids) -> {problem id: [user ids]}: those also told of an escalation by the
-# deadline sweep, for any number of problems in one query.
+# deadline sweep, for any number of problems in one query. The ids are a list, or an
+# expression selecting them (the sweep's: one parameter), for `pk__in`.
 EscalationAudience = Callable[[list], dict]
 _escalation_audiences: list[EscalationAudience] = []
 

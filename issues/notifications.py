@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string, select_template
+from django.template.loader import get_template, select_template
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -215,6 +215,20 @@ def _department_of(user) -> int | None:
 # --- writing the outbox -----------------------------------------------------------------
 
 
+def _audience(users: list, people: dict, event) -> list[Person]:
+    """Those of `users` told about `event`: each once, never its actor, and enterprise
+    users only if it is public."""
+    audience = []
+    for user_id in dict.fromkeys(outbox.pk_of(u) for u in users):
+        person = people.get(user_id)
+        if person is None or user_id == event.actor_id:
+            continue
+        if person.is_enterprise and not event.is_public:
+            continue  # enterprise users never see internal events
+        audience.append(person)
+    return audience
+
+
 def write_for_events(
     pairs: Sequence[tuple[ProblemEvent, Iterable]], *, group_above: int | None = None
 ) -> int:
@@ -232,32 +246,35 @@ def write_for_events(
     escalated to you") instead of one message per problem: a leader's phone should
     not ring 37 times, and 10,000 escalations stay a few hundred rows.
     """
-    pairs = [(event, list(users)) for event, users in pairs]
+    # Events that share one recipients list (the sweep passes a handful of lists for
+    # thousands of events) are sorted out once per list: who is told, and who not.
+    pairs = [(event, users if isinstance(users, list) else list(users)) for event, users in pairs]
     if not pairs:
         return 0
     if any(event.pk is None for event, _ in pairs):
         raise ValueError("write_for_events needs saved events")
     now = timezone.now()
-    user_ids = {outbox.pk_of(u) for _, users in pairs for u in users}
+    lists = {id(users): users for _, users in pairs}
+    user_ids = {outbox.pk_of(u) for users in lists.values() for u in users}
     user_ids |= {event.actor_id for event, _ in pairs if event.actor_id}
     people = outbox.people(user_ids)
-    # Who is told about what: (event, person) once each, in the order given.
-    told: list[tuple[ProblemEvent, Person]] = []
+    audiences: dict[tuple, list[Person]] = {}
+    # Who is told about what: (event, person, its group) once each, in the order given.
+    told: list[tuple[ProblemEvent, Person, tuple]] = []
     for event, users in pairs:
-        for user_id in dict.fromkeys(outbox.pk_of(u) for u in users):
-            person = people.get(user_id)
-            if person is None or user_id == event.actor_id:
-                continue
-            if person.is_enterprise and not event.is_public:
-                continue  # enterprise users never see internal events
-            told.append((event, person))
+        audience_key = (id(users), event.actor_id, event.is_public)
+        audience = audiences.get(audience_key)
+        if audience is None:
+            audience = audiences[audience_key] = _audience(users, people, event)
+        group = _group_of(event)
+        told.extend((event, person, group) for person in audience)
     groups: dict[tuple, list[ProblemEvent]] = {}
     if group_above is not None:
-        for event, person in told:
-            groups.setdefault((person.pk, *_group_of(event)), []).append(event)
+        for event, person, group in told:
+            groups.setdefault((person.pk, *group), []).append(event)
         groups = {key: events for key, events in groups.items() if len(events) > group_above}
     singles = [
-        (event, person) for event, person in told if (person.pk, *_group_of(event)) not in groups
+        (event, person) for event, person, group in told if (person.pk, *group) not in groups
     ]
     # One query whatever the number (in_bulk would split it into batches of 999 on
     # SQLite); for a group only the problems its message lists.
@@ -299,9 +316,10 @@ def write_for_events(
                     url=message.path,
                 )
             )
+    templates = _group_templates() if groups else None
     for (user_id, kind, level), events in groups.items():
         person = people[user_id]
-        message = _render_group(person, kind, level, events, problems, now)
+        message = _render_group(person, kind, level, events, problems, now, templates, renderer)
         # Each event is new (recorded once): the smallest id names this batch for good.
         key = f"{kind}:{level}:group:{min(event.pk for event in events)}"
         for channel in _channels(kind, person):
@@ -404,9 +422,36 @@ def _group_headline(kind: str, level: int, count: int, person: Person) -> str:
     }
 
 
+def _render_in(language: str, template, context: dict) -> str:
+    with translation.override(language):
+        return template.render(context)
+
+
+def _group_templates() -> dict:
+    """The grouped message's templates, looked up and compiled once per call of
+    write_for_events (without the cached loader, as in development, each lookup would
+    read and compile the file again)."""
+    return {
+        "subject": get_template("emails/group_subject.txt"),
+        "text": get_template("emails/group.txt"),
+        "html": get_template("emails/group.html"),
+    }
+
+
 def _render_group(
-    person: Person, kind: str, level: int, events: list[ProblemEvent], problems: dict, now
+    person: Person,
+    kind: str,
+    level: int,
+    events: list[ProblemEvent],
+    problems: dict,
+    now,
+    templates: dict | None = None,
+    renderer: _EventRenderer | None = None,
 ) -> Message:
+    templates = templates or _group_templates()
+    # The renderer's caches: the problems listed recur from one person's message to the
+    # next (the office's, a leader's, a head's), their links and dates are made once.
+    renderer = renderer or _EventRenderer()
     base = site_url()
     path = _group_page(person, kind)
     with translation.override(person.language):
@@ -419,8 +464,8 @@ def _render_group(
                     "title": problem.title,
                     "enterprise": problem.enterprise.name,
                     "department": problem.lead_department.name if problem.lead_department else "",
-                    "due_date": _date(problem.due_at),
-                    "url": base + reverse("issues:detail", args=[problem.reference]),
+                    "due_date": renderer.due_date(problem, person.language),
+                    "url": base + renderer.path_of(problem),
                 }
             )
         headline = _group_headline(kind, level, len(events), person)
@@ -432,7 +477,7 @@ def _render_group(
             "more": len(events) - len(items),
             "url": base + path,
         }
-        subject = " ".join(render_to_string("emails/group_subject.txt", context).split())
+        subject = " ".join(templates["subject"].render(context).split())
         lines = [f"{item['reference']} {item['title']}" for item in items]
         if context["more"]:
             lines.append(
@@ -442,8 +487,9 @@ def _render_group(
         return Message(
             subject=subject[:200],
             in_app="\n".join(lines),
-            text=render_to_string("emails/group.txt", context),
-            rendered_html=render_to_string("emails/group.html", context),
+            text=templates["text"].render(context),
+            # Only an e-mail needs it (not the office's bell entries, not a text message).
+            render_html=lambda: _render_in(person.language, templates["html"], context),
             sms=f"{headline} {base + path}"[:300],
             path=path,
         )
@@ -510,6 +556,20 @@ class _EventRenderer:
                 )
         return label
 
+    def path_of(self, problem: Problem) -> str:
+        path = self._paths.get(problem.pk)
+        if path is None:
+            path = self._paths[problem.pk] = reverse("issues:detail", args=[problem.reference])
+        return path
+
+    def due_date(self, problem: Problem, language: str) -> str:
+        date_key = (language, problem.due_at)
+        due_date = self._dates.get(date_key)
+        if due_date is None:
+            with translation.override(language):
+                due_date = self._dates[date_key] = _date(problem.due_at)
+        return due_date
+
     def render(self, event: ProblemEvent, problem: Problem, actor, person: Person) -> Message:
         text = event.text if (event.is_public or not person.is_enterprise) else ""
         if not person.is_enterprise and not text:
@@ -519,14 +579,8 @@ class _EventRenderer:
             kind = EARLY_DISPATCH  # for a meeting not yet held: no deadline to name yet
         language = person.language
         subject_template, text_template, html_template = self._templates_of(kind)
-        path = self._paths.get(problem.pk)
-        if path is None:
-            path = self._paths[problem.pk] = reverse("issues:detail", args=[problem.reference])
-        date_key = (language, problem.due_at)
-        due_date = self._dates.get(date_key)
-        if due_date is None:
-            with translation.override(language):
-                due_date = self._dates[date_key] = _date(problem.due_at)
+        path = self.path_of(problem)
+        due_date = self.due_date(problem, language)
         if text and event.data and ("starts_at" in event.data or "item_due_date" in event.data):
             with translation.override(language):
                 text = f"{text}\n{_event_dates(event.data)}"

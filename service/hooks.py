@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, Q
 
 from issues import extensions
 from issues.models import Problem
 from liaison import permissions
-
-from .models import CommissionerAssignment
 
 
 def may_register_visit_problem(actor, enterprise) -> bool:
@@ -31,16 +29,21 @@ def enterprise_audience(enterprise_id: int) -> Q:
     return Q(service_assignments__enterprise_id=enterprise_id, service_assignments__active=True)
 
 
-def escalation_audience(problem_ids: list) -> dict:
-    """{problem id: [its enterprise's commissioner]}, one query (one active per enterprise)."""
-    commissioner = CommissionerAssignment.objects.filter(
-        enterprise=OuterRef("enterprise_id"), active=True
-    ).values("commissioner_id")[:1]
+def escalation_audience(problem_ids) -> dict:
+    """{problem id: [its enterprise's commissioner]}, one query (one active per enterprise).
+
+    A join, not a subquery a problem: the sweep asks this of 10,000 problems at once."""
     rows = (
         Problem.objects.filter(pk__in=problem_ids)
-        .annotate(commissioner_id=Subquery(commissioner))
-        .filter(commissioner_id__isnull=False)
-        .values_list("pk", "commissioner_id")
+        .annotate(
+            active_assignment=FilteredRelation(
+                "enterprise__commissioner_assignments",
+                condition=Q(enterprise__commissioner_assignments__active=True),
+            )
+        )
+        .filter(active_assignment__isnull=False)
+        .order_by()
+        .values_list("pk", "active_assignment__commissioner_id")
     )
     return {problem_id: [user_id] for problem_id, user_id in rows}
 

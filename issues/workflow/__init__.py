@@ -37,12 +37,14 @@ from .base import (
     ClaimLost,
     DuplicateSubmission,
     NotAllowed,
+    RecordedEvent,
     StaleProblem,
     TransitionError,
     WrongState,
     lock_problem,
     record_event,
     record_events_once,
+    record_problem_events_once,
 )
 from .callbacks import (
     REVIEW_CLOSE,
@@ -142,6 +144,8 @@ __all__ = [
     "problems_start_meeting_clock",
     "record_event",
     "record_events_once",
+    "record_problem_events_once",
+    "RecordedEvent",
     "OutcomeLine",
     "relief_outcomes_set",
     "remind_at_from",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -255,5 +256,126 @@ def record_events_once(events: list[ProblemEvent]) -> list[ProblemEvent]:
             event.pk = event.id = pk
             event._state.adding, event._state.db = False, connection.alias
             recorded.append(event)
+    extensions.events_recorded(recorded)
+    return recorded
+
+
+@dataclass(slots=True)
+class RecordedEvent:
+    """An event written set-based by `record_problem_events_once`: what the listeners
+    and the outbox read of it (a model instance each would cost most of a sweep)."""
+
+    pk: int
+    problem_id: int
+    kind: str
+    data: dict
+    created_at: dt.datetime
+    dedupe_key: str
+    actor_id: int | None = None
+    is_public: bool = False
+    text: str = ""
+    from_status: str = ""
+    to_status: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+def record_problem_events_once(
+    *, kind: str, now: dt.datetime, key: str, problems: list[tuple], shared: list[dict]
+) -> list[RecordedEvent]:
+    """Insert one internal event of `kind` for each problem, built from its row by the
+    database: one INSERT ... SELECT whatever the number, skipping those recorded.
+
+    `problems`: (problem id, index into `shared`, its due_at, its deadline_version), as
+    the sweep's claim returned them (the rows are locked). Each event's data is its
+    `shared` dict plus the problem's `due_at` (ISO 8601, as datetime.isoformat writes
+    it) and `deadline_version`; its dedupe key is `key` followed by the deadline version.
+    What goes over the wire is two numbers a problem, not the events: 10,000 escalations
+    are a 150 kB statement instead of 3 MB. Inserted in the order of the problems'
+    deadlines (then ids). The listeners (issues.extensions) are told, as with
+    record_events_once. Returns the events inserted, in id order.
+    """
+    if not problems:
+        return []
+    ops = connection.ops
+    event_table = ops.quote_name(ProblemEvent._meta.db_table)
+    problem_table = ops.quote_name(Problem._meta.db_table)
+    columns = ", ".join(
+        ops.quote_name(c)
+        for c in (
+            "problem_id",
+            "actor_id",
+            "created_at",
+            "kind",
+            "from_status",
+            "to_status",
+            "text",
+            "is_public",
+            "data",
+            "dedupe_key",
+        )
+    )
+    if connection.vendor == "postgresql":
+        due_at = (
+            "to_char(p.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+            "date_part('microseconds', p.due_at)::bigint %% 1000000 = 0 THEN '' ELSE "
+            "to_char(p.due_at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+        )
+        data = (
+            "(%s::jsonb -> (r.v->>1)::int) || jsonb_build_object('due_at', "
+            f"{due_at}, 'deadline_version', p.deadline_version)"
+        )
+        source = "json_array_elements(%s::json) AS r(v)"
+        problem_id = "(r.v->>0)::bigint"
+        moment = "%s::timestamptz"
+        false = "false"
+    else:
+        # Django keeps a datetime on SQLite as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+        due_at = "replace(p.due_at, ' ', 'T') || '+00:00'"
+        data = (
+            "json_patch(json_extract(%s, '$[' || json_extract(r.value, '$[1]') || ']'), "
+            f"json_object('due_at', {due_at}, 'deadline_version', p.deadline_version))"
+        )
+        source = "json_each(%s) AS r"
+        problem_id = "json_extract(r.value, '$[0]')"
+        moment = "%s"
+        false = "0"
+    # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+    sql = (
+        f"INSERT INTO {event_table} ({columns}) "
+        f"SELECT p.id, NULL, {moment}, %s, '', '', '', {false}, {data}, "
+        f"%s || p.deadline_version FROM {source} JOIN {problem_table} p ON p.id = {problem_id} "
+        "WHERE true ORDER BY p.due_at, p.id ON CONFLICT DO NOTHING RETURNING id, problem_id"
+    )
+    params = [
+        ops.adapt_datetimefield_value(now),
+        kind,
+        json.dumps(shared, cls=DjangoJSONEncoder),
+        key,
+        json.dumps([[problem_id, index] for problem_id, index, *_ in problems]),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = sorted(cursor.fetchall())
+    of_problem = {problem_id: rest for problem_id, *rest in problems}
+    recorded = []
+    for pk, problem_id in inserted:
+        index, due, version = of_problem[problem_id]
+        recorded.append(
+            RecordedEvent(
+                pk=pk,
+                problem_id=problem_id,
+                kind=kind,
+                data={
+                    **shared[index],
+                    "due_at": due.isoformat() if due else None,
+                    "deadline_version": version,
+                },
+                created_at=now,
+                dedupe_key=f"{key}{version}",
+            )
+        )
     extensions.events_recorded(recorded)
     return recorded

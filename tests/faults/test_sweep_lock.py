@@ -36,18 +36,18 @@ def test_a_second_sweep_during_the_first_one_s_claim_does_not_split_the_run(
     overdue, monkeypatch, leader, lead_head
 ):
     midway, second_done = threading.Event(), threading.Event()
-    real_claim = deadlines._claim
+    real_claim = deadlines._claim_and_mark
 
-    def claim_in_two_steps(condition, order_by, fields, batch_size, **expressions):
+    def claim_in_two_steps(condition, order_by, batch_size, returning, **values):
         """The first sweep's escalation claim, caught halfway: half the rows locked."""
         if threading.current_thread().name == "first-sweep" and order_by == "due_at":
             due = Problem.objects.filter(condition).order_by(order_by, "pk")
             list(due.select_for_update(of=("self",)).values_list("pk")[: PROBLEMS // 2])
             midway.set()
             second_done.wait(timeout=30)
-        return real_claim(condition, order_by, fields, batch_size, **expressions)
+        return real_claim(condition, order_by, batch_size, returning, **values)
 
-    monkeypatch.setattr(deadlines, "_claim", claim_in_two_steps)
+    monkeypatch.setattr(deadlines, "_claim_and_mark", claim_in_two_steps)
     results = {}
 
     def first_sweep() -> None:

@@ -165,15 +165,15 @@ def test_a_holiday_added_in_the_admin_waits_for_the_sweep_rule_in_progress_then_
     """The sweep escalates on the calendar in force; the edit commits after it, and the
     recompute withdraws those escalations: no longer overdue, and everyone told."""
     escalating, go_on = threading.Event(), threading.Event()
-    record = deadlines._record_and_notify
+    notify = deadlines._notify
 
-    def paused(pairs):
-        if pairs and pairs[0][0].kind == EventKind.ESCALATED:
+    def paused(recorded, recipients_of):
+        if recorded and recorded[0].kind == EventKind.ESCALATED:
             escalating.set()
             go_on.wait(PAUSE)
-        return record(pairs)
+        return notify(recorded, recipients_of)
 
-    monkeypatch.setattr(deadlines, "_record_and_notify", paused)
+    monkeypatch.setattr(deadlines, "_notify", paused)
     sweep = Thread(lambda: deadlines.sweep(ESCALATED))
     sweep.start()
     assert escalating.wait(PAUSE)

@@ -511,11 +511,13 @@ def test_a_sweep_overrunning_its_time_stops_when_the_limit_strikes(
 # --- query count -----------------------------------------------------------------------
 
 # The sweep's queries when only the escalation rule has work, whatever the number of
-# problems: escalate_again's claim (nothing); escalation: claim, recipients, the
-# enterprises' commissioners (service), UPDATE, INSERT of the events, the webhooks'
-# subscriptions (none here: api.webhooks.fanout), then write_for_events: problems,
-# people, INSERT of the outbox;
-# warn, remind, auto-close and the key tasks' milestones (keytasks.deadlines): one claim
+# problems: escalate_again's claim and mark (one UPDATE ... RETURNING; nothing);
+# escalation: claim and mark (one UPDATE ... RETURNING), the lead departments'
+# supervising leaders, recipients, the enterprises' commissioners (service), INSERT of
+# the events, the webhooks' subscriptions (none here: api.webhooks.fanout), then
+# write_for_events: problems, people, INSERT of the outbox;
+# warn (claim and mark), remind, auto-close and the key tasks' milestones
+# (keytasks.deadlines): one claim
 # each (nothing). Each rule runs in its own transaction: inside the test's transaction,
 # a SAVEPOINT and a RELEASE each. The five rules of the problems first hold the calendar
 # (on PostgreSQL an advisory lock; SQLite's transaction already holds it) and read its

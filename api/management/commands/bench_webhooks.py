@@ -56,7 +56,11 @@ class Command(BaseCommand):
             with transaction.atomic(), override_settings(LIAISON_WEBHOOKS_ALLOW_HTTP=True):
                 started = time.monotonic()
                 now = timezone.now()
-                DeadlinesBench().build(events, events, now)
+                # Real problems' due work first (rolled back too): the timed sweeps then
+                # escalate the benchmark's problems only.
+                deadlines_bench = DeadlinesBench()
+                deadlines_bench.settle(now)
+                deadlines_bench.build(events, events, now)
                 self.subscribe(receiver)
                 if connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
