@@ -249,16 +249,16 @@ def department_desk_counts(department_id: int) -> dict[str, int]:
 
 def triage_new() -> QuerySet[Problem]:
     """Submitted problems waiting for the office's first decision, oldest first."""
-    return Problem.objects.filter(
-        status=Status.SUBMITTED, clock_started_at__isnull=True
-    ).order_by("created_at", "id")
+    return Problem.objects.filter(status=Status.SUBMITTED, clock_started_at__isnull=True).order_by(
+        "created_at", "id"
+    )
 
 
 def triage_returned() -> QuerySet[Problem]:
     """Submitted problems a department returned (their clock had started), oldest first."""
-    return Problem.objects.filter(
-        status=Status.SUBMITTED, clock_started_at__isnull=False
-    ).order_by("created_at", "id")
+    return Problem.objects.filter(status=Status.SUBMITTED, clock_started_at__isnull=False).order_by(
+        "created_at", "id"
+    )
 
 
 def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozenset[str]:
