@@ -85,21 +85,26 @@ def capped_page_of(request, queryset):
     return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def capped_counts(cap: int | None = None, **querysets: QuerySet) -> dict[str, int]:
+def capped_counts(
+    cap: int | None = None, **querysets: QuerySet | tuple[QuerySet, ...]
+) -> dict[str, int]:
     """Each queryset's count, up to `cap` (then MoreThan(cap)), in one query: a scalar
-    subquery over at most cap + 1 rows each, so no count reads a whole table."""
+    subquery over at most cap + 1 rows each, so no count reads a whole table. A tuple of
+    disjoint querysets counts their sum (an OR the database could not read by index,
+    split into parts that it can)."""
     cap = COUNT_CAP if cap is None else cap
-    database = next(iter(querysets.values())).db
-    parts, params = [], []
-    for queryset in querysets.values():
+    parts = {name: qs if isinstance(qs, tuple) else (qs,) for name, qs in querysets.items()}
+    database = next(iter(parts.values()))[0].db
+    sql_parts, params = [], []
+    for queryset in (qs for group in parts.values() for qs in group):
         query = _up_to(queryset, cap + 1).query
         sql, subquery_params = query.get_compiler(using=database).as_sql()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(parts)})")
+        sql_parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(sql_parts)})")
         params.extend(subquery_params)
     with connections[database].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return {name: capped(counted, cap) for name, counted in zip(querysets, row, strict=True)}
+        cursor.execute("SELECT " + ", ".join(sql_parts), params)
+        counted = iter(cursor.fetchone())
+    return {name: capped(sum(next(counted) for _ in group), cap) for name, group in parts.items()}
 
 
 def safe_next(request, fallback: str) -> str:

@@ -22,6 +22,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Category, Problem, ProblemEvent, Status
@@ -40,9 +41,10 @@ STATUSES = [
     (Status.CLOSED, 45),
     (Status.REJECTED, 5),
 ]
-# One problem in this many was discussed at a meeting; one in this many a submitted one
-# that a department returned (its clock had started).
-MEETING_EVERY = 50
+# The first problems were discussed at the meetings, 30 at each: a meeting's problems do
+# not grow with the table. One submitted problem in this many a department returned (its
+# clock had started).
+MEETINGS, PER_MEETING = 40, 30
 RETURNED_EVERY = 10
 
 
@@ -62,8 +64,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repeats", type=int, default=7)
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="at the last size, print each case's slowest query with its EXPLAIN ANALYZE",
+        )
 
-    def handle(self, *args, problems: int, grow_to: int | None, repeats: int, json: bool, **_):
+    def handle(self, *args, problems: int, grow_to: int | None, repeats: int, **options):
+        json, explain = options["json"], options["explain"]
         if grow_to is None:
             grow_to = 10 * problems
         self.report = Report(self, "pages", as_json=json)
@@ -93,6 +101,9 @@ class Command(BaseCommand):
                         for case, user, url in self.cases(context)
                     }
                     self.compare(first, second, problems, grow_to)
+                if explain:
+                    for case, user, url in self.cases(context):
+                        self.explain(case, user, url)
                 raise Rollback
         except Rollback:
             pass
@@ -149,7 +160,7 @@ class Command(BaseCommand):
                     held_at=now,
                     held_by=office,
                 )
-                for k in range(40)
+                for k in range(MEETINGS)
             ]
         )
         for meeting in meetings:
@@ -226,9 +237,7 @@ class Command(BaseCommand):
                     category=categories[i % len(categories)],
                     status=status,
                     lead_department=departments[i % len(departments)] if accepted else None,
-                    meeting=c["meetings"][i % len(c["meetings"])]
-                    if i % MEETING_EVERY == 0
-                    else None,
+                    meeting=c["meetings"][i // PER_MEETING] if i < MEETINGS * PER_MEETING else None,
                     created_at=created_at,
                     updated_at=created_at,
                     clock_started_at=created_at if accepted or returned else None,
@@ -294,6 +303,18 @@ class Command(BaseCommand):
         yield "home (department)", head, "/"
         yield "home (leader)", leader, "/"
         yield "home (enterprise)", owner, "/"
+
+    def explain(self, case: str, user, url: str) -> None:
+        """The case's slowest query and the database's plan of it, as it ran."""
+        get = page_getter(user, url)
+        with CaptureQueriesContext(connection) as captured:
+            get()
+        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+        self.stdout.write(f"\n--- {case}: {slowest['time']} s\n{slowest['sql']}")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+                self.stdout.write("\n".join(row[0] for row in cursor.fetchall()))
 
     def measure(self, case: str, user, url: str, repeats: int, n: int) -> dict:
         return self.report.row(case, n, *time_calls(page_getter(user, url), repeats))
