@@ -10,7 +10,8 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from liaison import permissions, workdays
-from liaison.models import Role
+from liaison.models import Department, Role
+from liaison.pages import capped_counts
 from liaison.privacy import ContactPhones
 
 from . import extensions, similarity
@@ -230,32 +231,33 @@ def due_within(
 
 
 def department_desk_counts(department_id: int) -> dict[str, int]:
-    """The three tab counts of the department desk in one query."""
-    from django.db.models import Count
-
-    co_problem_ids = Problem.co_departments.through.objects.filter(
-        department_id=department_id
-    ).values("problem_id")
-    # The WHERE keeps the aggregate to this department's rows (index on lead_department).
-    mine = Q(lead_department_id=department_id) | Q(pk__in=co_problem_ids)
+    """The desk's tab counts and its overdue count, in one query, each stopping at the
+    cap (liaison.pages.capped_counts): none reads all of a large department's rows."""
     # A problem merged into another (并单) is handled, and counted, as its main problem.
-    return Problem.objects.filter(mine, merged_into__isnull=True).aggregate(
-        inbox=Count("pk", filter=Q(lead_department_id=department_id, status=Status.DISPATCHED)),
-        in_progress=Count(
-            "pk", filter=Q(lead_department_id=department_id, status=Status.IN_PROGRESS)
+    return capped_counts(
+        inbox=department_inbox(department_id),
+        in_progress=department_in_progress(department_id),
+        co=department_co_problems(department_id),
+        overdue=Problem.objects.filter(
+            lead_department_id=department_id,
+            status__in=OPEN_STATUSES,
+            due_at__lt=timezone.now(),
+            merged_into__isnull=True,
         ),
-        co=Count(
-            "pk",
-            filter=Q(pk__in=co_problem_ids) & ~Q(status__in=[Status.CLOSED, Status.REJECTED]),
-        ),
-        overdue=Count(
-            "pk",
-            filter=Q(
-                lead_department_id=department_id,
-                status__in=OPEN_STATUSES,
-                due_at__lt=timezone.now(),
-            ),
-        ),
+    )
+
+
+def triage_new() -> QuerySet[Problem]:
+    """Submitted problems waiting for the office's first decision, oldest first."""
+    return Problem.objects.filter(status=Status.SUBMITTED, clock_started_at__isnull=True).order_by(
+        "created_at", "id"
+    )
+
+
+def triage_returned() -> QuerySet[Problem]:
+    """Submitted problems a department returned (their clock had started), oldest first."""
+    return Problem.objects.filter(status=Status.SUBMITTED, clock_started_at__isnull=False).order_by(
+        "created_at", "id"
     )
 
 
@@ -371,17 +373,18 @@ def problem_page_context(*, user, problem: Problem) -> dict:
 
 
 def home_summary(*, user, role: str | None) -> dict[str, int]:
-    """The problem counts a role's home page shows, in one query."""
-    from django.db.models import Count
-
+    """The problem counts a role's home page shows, in one query; each stops at the cap
+    (liaison.pages.capped_counts: "1000+"), so the home page costs the same whatever the
+    number of problems. The dashboard has the exact figures."""
     now = timezone.now()
-    overdue_q = Q(status__in=OPEN_STATUSES, due_at__lt=now, merged_into__isnull=True)
+    problems = Problem.objects.all()
+    overdue = problems.filter(status__in=OPEN_STATUSES, due_at__lt=now, merged_into__isnull=True)
     if role == Role.ENTERPRISE:
-        problems = Problem.objects.filter(enterprise_id=permissions.enterprise_id_of(user))
-        return problems.aggregate(
-            open=Count("pk", filter=Q(status__in=[Status.SUBMITTED, *OPEN_STATUSES])),
-            to_evaluate=Count("pk", filter=Q(status=Status.RESOLVED)),
-            concluded=Count("pk", filter=Q(status__in=[Status.RESOLVED, Status.CLOSED])),
+        own = problems.filter(enterprise_id=permissions.enterprise_id_of(user))
+        return capped_counts(
+            open=own.filter(status__in=[Status.SUBMITTED, *OPEN_STATUSES]),
+            to_evaluate=own.filter(status=Status.RESOLVED),
+            concluded=own.filter(status__in=[Status.RESOLVED, Status.CLOSED]),
         )
     if role in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_HEAD):
         return department_desk_counts(permissions.department_id_of(user))
@@ -389,37 +392,43 @@ def home_summary(*, user, role: str | None) -> dict[str, int]:
         pending = ExtensionRequest.objects.filter(
             decision=ExtensionRequest.Decision.PENDING
         ).values("problem_id")
-        # Every figure counts unfinished problems: the WHERE lets the database skip
-        # the (many) closed ones.
-        unconcluded = Problem.objects.filter(
-            status__in=[Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED]
-        )
-        return unconcluded.aggregate(
-            new=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=True)),
-            returned=Count("pk", filter=Q(status=Status.SUBMITTED, clock_started_at__isnull=False)),
-            open=Count("pk", filter=Q(status__in=OPEN_STATUSES, merged_into__isnull=True)),
-            overdue=Count("pk", filter=overdue_q),
-            extensions=Count("pk", filter=Q(pk__in=pending)),
+        resolved = problems.filter(status=Status.RESOLVED)
+        return capped_counts(
+            new=triage_new(),
+            returned=triage_returned(),
+            open=problems.filter(status__in=OPEN_STATUSES, merged_into__isnull=True),
+            overdue=overdue,
+            extensions=problems.filter(
+                status__in=[Status.SUBMITTED, *OPEN_STATUSES, Status.RESOLVED], pk__in=pending
+            ),
             # Call-backs (回访): answered problems waiting for the enterprise's evaluation
             # have an auto-close time; those of an unsatisfied call-back, waiting for the
             # office's review, have none (issues.workflow.callbacks).
-            to_call_back=Count("pk", filter=Q(status=Status.RESOLVED, autoclose_at__isnull=False)),
-            to_review=Count("pk", filter=Q(status=Status.RESOLVED, autoclose_at__isnull=True)),
+            to_call_back=resolved.filter(autoclose_at__isnull=False),
+            to_review=resolved.filter(autoclose_at__isnull=True),
         )
     if role in (Role.LEADER, Role.PRINCIPAL):
-        mine = district_leader_is(user)
+        open_problems = problems.filter(status__in=OPEN_STATUSES)
+        # "Mine" (district_leader_is) in two disjoint parts each an index reads: named
+        # the responsible leader, or none named and led by a department they supervise.
+        mine = (
+            Q(responsible_leader=user),
+            Q(
+                responsible_leader__isnull=True,
+                lead_department__in=Department.objects.filter(supervising_leader=user),
+            ),
+        )
+        escalated = tuple(open_problems.filter(part, escalation_level=1) for part in mine)
         if role == Role.PRINCIPAL:
-            escalated_q = Q(status__in=OPEN_STATUSES) & (
-                Q(escalation_level__gte=2) | (mine & Q(escalation_level__gte=1))
-            )
+            escalated += (open_problems.filter(escalation_level__gte=2),)
         else:
-            escalated_q = mine & Q(status__in=OPEN_STATUSES, escalation_level__gte=1)
-        return Problem.objects.filter(status__in=OPEN_STATUSES).aggregate(
-            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-            overdue=Count("pk", filter=overdue_q),
-            my_open=Count("pk", filter=mine & Q(status__in=OPEN_STATUSES)),
-            my_overdue=Count("pk", filter=mine & overdue_q),
-            my_escalations=Count("pk", filter=escalated_q),
+            escalated += tuple(open_problems.filter(part, escalation_level__gte=2) for part in mine)
+        return capped_counts(
+            open=open_problems,
+            overdue=overdue,
+            my_open=tuple(open_problems.filter(part) for part in mine),
+            my_overdue=tuple(overdue.filter(part) for part in mine),
+            my_escalations=escalated,
         )
     return {}
 

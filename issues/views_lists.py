@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from liaison import permissions
-from liaison.pages import page_of, role_required
+from liaison.pages import capped_counts, capped_page_of, page_of, role_required
 
 from . import extensions, selectors
 from .filters import ProblemFilter
-from .models import ExtensionRequest, Problem, Status
+from .models import ExtensionRequest
 
 ENTERPRISE_FILTERS = frozenset({"q", "status", "category", "ordering", "page"})
 
@@ -46,7 +46,7 @@ def problem_list(request):
             "filter": problem_filter,
             # What the list is narrowed to, said above it (a home page's figure links here).
             "active_filters": problem_filter.active(),
-            "page": page_of(request, problems),
+            "page": capped_page_of(request, problems),
             "querystring": _querystring_without_page(request),
             "now": timezone.now(),
             "is_enterprise": permissions.is_enterprise_user(request.user),
@@ -58,14 +58,11 @@ def problem_list(request):
 @require_GET
 def triage(request):
     """New problems waiting for dispatch, and problems departments returned."""
-    submitted = selectors.with_list_relations(
-        Problem.objects.filter(status=Status.SUBMITTED)
-    ).order_by("created_at", "id")
-    returned = submitted.filter(clock_started_at__isnull=False)
-    new = submitted.filter(clock_started_at__isnull=True)
+    returned, new = selectors.triage_returned(), selectors.triage_new()
     show = "returned" if request.GET.get("show") == "returned" else "new"
-    queryset = returned if show == "returned" else new
-    page = page_of(request, queryset)
+    page = capped_page_of(
+        request, selectors.with_list_relations(returned if show == "returned" else new)
+    )
     # Possible duplicates among other enterprises' open problems (并单): one query.
     duplicates = selectors.triage_duplicates(page.object_list)
     return render(
@@ -75,8 +72,8 @@ def triage(request):
             "page": page,
             "duplicates": [(p, duplicates[p.pk]) for p in page.object_list if duplicates[p.pk]],
             "show": show,
-            "new_count": new.count(),
-            "returned_count": returned.count(),
+            # Both tab counts in one query, each stopping at the cap (liaison.pages).
+            **capped_counts(new_count=new, returned_count=returned),
             "querystring": f"show={show}",
             "now": timezone.now(),
         },
@@ -112,7 +109,7 @@ def escalation_list(request):
         request,
         "issues/escalation_list.html",
         {
-            "page": page_of(request, selectors.escalated_to(request.user)),
+            "page": capped_page_of(request, selectors.escalated_to(request.user)),
             "querystring": "",
             "now": timezone.now(),
             "is_office": permissions.is_office(request.user),
@@ -140,7 +137,7 @@ def department_desk(request):
         {
             "tab": tab,
             "counts": counts,
-            "page": page_of(request, selectors.with_list_relations(tabs[tab])),
+            "page": capped_page_of(request, selectors.with_list_relations(tabs[tab])),
             "querystring": f"tab={tab}",
             "now": timezone.now(),
             # The coordination meetings' tasks for the department, to tick off here.

@@ -1,22 +1,110 @@
-"""Helpers every app's views share: role-checked pages, pagination, "next" links and
-refused forms' errors as messages."""
+"""Helpers every app's views share: role-checked pages, pagination (and counts that stop
+at a cap), "next" links and refused forms' errors as messages."""
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 PAGE_SIZE = 25
+# A list a person waits for counts its rows up to this many and then says "1000+": a
+# count that read every matching row would grow with the table (issue 18).
+COUNT_CAP = 1000
+# How far "Next" reaches: rows beyond are found by narrowing the filters.
+DEEPEST = 100 * COUNT_CAP
 
 
 def page_of(request, queryset):
     paginator = Paginator(queryset, PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
+
+
+class MoreThan(int):
+    """A count that stopped after `shown` (its value is `shown` + 1, so that it compares
+    and pluralises as "more"): it reads "1000+"."""
+
+    def __new__(cls, shown: int):
+        number = super().__new__(cls, shown + 1)
+        number.shown = shown
+        return number
+
+    def __str__(self) -> str:
+        return f"{self.shown}+"
+
+    __repr__ = __str__
+
+
+def capped(counted: int, cap: int) -> int:
+    """`counted` (of at most cap + 1 rows) as it is shown: exact, or MoreThan(cap)."""
+    return MoreThan(cap) if counted > cap else counted
+
+
+def _up_to(queryset: QuerySet, limit: int) -> QuerySet:
+    # Only the keys, in no order: the database stops after `limit` matching rows.
+    return queryset.order_by().values("pk")[:limit]
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count reads at most COUNT_CAP + 1 rows (or, on a page beyond,
+    up to that page's end + 1): a page costs the same whatever the table's size. Past the
+    cap the count and the number of pages read "1000+" and "40+"; every page stays
+    reachable by "Next" (the person narrows the filters to see fewer)."""
+
+    limit = COUNT_CAP
+
+    def get_page(self, number):
+        try:
+            wanted = max(int(number), 1)
+        except (TypeError, ValueError):
+            wanted = 1
+        # Count through the page asked for, and one row more: its "Next" link shows. A
+        # page number past any list's end counts no further than DEEPEST rows.
+        self.limit = max(COUNT_CAP, min(wanted * self.per_page, DEEPEST))
+        return super().get_page(number)
+
+    @cached_property
+    def count(self) -> int:
+        return capped(_up_to(self.object_list, self.limit + 1).count(), self.limit)
+
+    @cached_property
+    def num_pages(self) -> int:
+        if isinstance(self.count, MoreThan):
+            return MoreThan(self.limit // self.per_page)
+        return super().num_pages
+
+
+def capped_page_of(request, queryset):
+    """A page of a list that may be long (the problem lists): its count is capped."""
+    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def capped_counts(
+    cap: int | None = None, **querysets: QuerySet | tuple[QuerySet, ...]
+) -> dict[str, int]:
+    """Each queryset's count, up to `cap` (then MoreThan(cap)), in one query: a scalar
+    subquery over at most cap + 1 rows each, so no count reads a whole table. A tuple of
+    disjoint querysets counts their sum (an OR the database could not read by index,
+    split into parts that it can)."""
+    cap = COUNT_CAP if cap is None else cap
+    parts = {name: qs if isinstance(qs, tuple) else (qs,) for name, qs in querysets.items()}
+    database = next(iter(parts.values()))[0].db
+    sql_parts, params = [], []
+    for queryset in (qs for group in parts.values() for qs in group):
+        query = _up_to(queryset, cap + 1).query
+        sql, subquery_params = query.get_compiler(using=database).as_sql()
+        sql_parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(sql_parts)})")
+        params.extend(subquery_params)
+    with connections[database].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(sql_parts), params)
+        counted = iter(cursor.fetchone())
+    return {name: capped(sum(next(counted) for _ in group), cap) for name, group in parts.items()}
 
 
 def safe_next(request, fallback: str) -> str:

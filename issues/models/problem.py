@@ -356,6 +356,26 @@ class Problem(models.Model):
             models.Index(
                 fields=["lead_department", "status", "due_at"], name="problem_dept_status_due"
             ),
+            # Triage's two lists and their counts (the office's home page too): each
+            # partial index holds exactly its rows, oldest first, so a page and a capped
+            # count read a bounded part of it whatever the number of problems.
+            models.Index(
+                fields=["created_at", "id"],
+                name="problem_triage_new",
+                condition=Q(status=Status.SUBMITTED, clock_started_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="problem_triage_returned",
+                condition=Q(status=Status.SUBMITTED, clock_started_at__isnull=False),
+            ),
+            # Escalated open problems, most overdue first: the escalations list, the
+            # leaders' "needs a leader" panel and their home page's count.
+            models.Index(
+                fields=["due_at", "id"],
+                name="problem_open_escalated",
+                condition=Q(status__in=OPEN_STATUSES, escalation_level__gte=1),
+            ),
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),

@@ -434,6 +434,53 @@ def test_it_keeps_the_filter_in_the_page_links(client_as, office, thirty):
     assert 'href="?status=in_progress&amp;page=1"' in response.content.decode()
 
 
+@pytest.fixture
+def small_cap(monkeypatch):
+    """Lists of 2 a page whose counts stop after 4 (liaison.pages.COUNT_CAP is 1000)."""
+    monkeypatch.setattr("liaison.pages.PAGE_SIZE", 2)
+    monkeypatch.setattr("liaison.pages.COUNT_CAP", 4)
+
+
+def test_it_says_more_than_the_cap_and_still_pages_to_the_end(
+    client_as, office, small_cap, make_problem
+):
+    first = make_problem(Status.IN_PROGRESS)
+    copy_problems(first, 6)
+    client = client_as(office)
+
+    response = client.get(LIST_URL)
+    page3 = client.get(LIST_URL, {"page": "3"})
+    page4 = client.get(LIST_URL, {"page": "4"})
+
+    assert "4+ problems" in response.content.decode()
+    assert "Page 1 of 2+" in response.content.decode()
+    assert "page=2" in response.content.decode()
+    # Beyond the cap the count reaches the page asked for, and one more row: "Next" shows.
+    assert len(listed(page3)) == 2 and "page=4" in page3.content.decode()
+    assert len(listed(page4)) == 1
+    assert "7 problems" in page4.content.decode() and "Page 4 of 4" in page4.content.decode()
+
+
+def test_it_counts_exactly_under_the_cap(client_as, office, small_cap, make_problem):
+    first = make_problem(Status.IN_PROGRESS)
+    copy_problems(first, 3)
+
+    response = client_as(office).get(LIST_URL)
+
+    assert "4 problems" in response.content.decode()
+    assert "Page 1 of 2<" in response.content.decode()
+
+
+def test_it_caps_the_desk_counts(client_as, lead_staff, small_cap, make_problem):
+    first = make_problem(Status.DISPATCHED)
+    copy_problems(first, 5)
+
+    response = client_as(lead_staff).get(DESK_URL)
+
+    assert str(response.context["counts"]["inbox"]) == "4+"
+    assert response.context["counts"]["in_progress"] == 0
+
+
 @pytest.mark.parametrize(
     "page, expected_number",
     [("abc", 1), ("0", 2), ("999", 2), ("", 1), ("99999999999999999999", 2), ("1e999", 1)],
@@ -723,10 +770,11 @@ def test_it_counts_triage_queries(
     first = returned_problem(make_problem, lead_staff) if show == "returned" else make_problem()
     copy_problems(first, n - 1)
 
-    # 1 session, 2 user, 3 profile, 4 count of the tab shown (paginator), 5 count of new,
-    # 6 count of returned, 7 the page of problems, 8 the open problems compared for
-    # possible duplicates (并单, issues.similarity: one bounded query for the page)
-    with django_assert_num_queries(8 + TWO_FACTOR_DEVICE):
+    # 1 session, 2 user, 3 profile, 4 count of the tab shown (paginator, capped), 5 the
+    # counts of new and of returned (one query, each capped: liaison.pages.capped_counts),
+    # 6 the page of problems, 7 the open problems compared for possible duplicates (并单,
+    # issues.similarity: one bounded query for the page)
+    with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         response = client.get(TRIAGE_URL, {"show": show})
     assert len(listed(response)) == min(n, 25)
 

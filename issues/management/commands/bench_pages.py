@@ -1,22 +1,28 @@
-"""Benchmark the problem pages at scale: lists and the problem page, time and query count.
+"""Benchmark the pages a person waits for at scale: every list, the problem page and the
+home pages, at N problems and again at 10×N, in one run, with the ratio of the medians.
 
-    python manage.py bench_pages --problems 100000 [--repeats 7] [--json]
+    python manage.py bench_pages --problems 100000 --grow-to 1000000 [--repeats 7] [--json]
 
-Builds its own data with bulk inserts inside one transaction, measures the pages
-through Django's test client (server time, without a network), and rolls the
-transaction back at the end, so it can run beside real data. Use PostgreSQL
-(DATABASE_URL) for figures that mean something.
+Builds its own data with bulk inserts inside one transaction, measures every case
+through Django's test client (server time, without a network), then grows the same
+data (`--grow-to`, default 10×N; 0 measures once) and measures every case again; each
+case prints both medians, their ratio and the query counts. The transaction is rolled
+back at the end, so it can run beside real data. Use PostgreSQL (DATABASE_URL) for
+figures that mean something.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json as jsonlib
 import random
 import time
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Category, Problem, ProblemEvent, Status
@@ -27,36 +33,91 @@ from liaison.services import profile_set_role
 
 User = get_user_model()
 
+STATUSES = [
+    (Status.SUBMITTED, 5),
+    (Status.DISPATCHED, 10),
+    (Status.IN_PROGRESS, 25),
+    (Status.RESOLVED, 10),
+    (Status.CLOSED, 45),
+    (Status.REJECTED, 5),
+]
+# The first problems were discussed at the meetings, 30 at each: a meeting's problems do
+# not grow with the table. One submitted problem in this many a department returned (its
+# clock had started).
+MEETINGS, PER_MEETING = 40, 30
+RETURNED_EVERY = 10
+
 
 class Command(BaseCommand):
-    help = "Time the problem lists and the problem page with N problems (rolled back afterwards)."
+    help = (
+        "Time every list, the problem page and the home pages with N problems, then with "
+        "10×N (one run; rolled back afterwards)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--problems", type=int, default=100_000)
+        parser.add_argument(
+            "--grow-to",
+            type=int,
+            default=None,
+            help="grow the data to this many problems and measure again (default 10×N; 0: once)",
+        )
         parser.add_argument("--repeats", type=int, default=7)
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="at the last size, print each case's slowest query with its EXPLAIN ANALYZE",
+        )
 
-    def handle(self, *args, problems: int, repeats: int, json: bool, **options):
+    def handle(self, *args, problems: int, grow_to: int | None, repeats: int, **options):
+        json, explain = options["json"], options["explain"]
+        if grow_to is None:
+            grow_to = 10 * problems
         self.report = Report(self, "pages", as_json=json)
+        self.as_json = json
         try:
             with transaction.atomic():
                 started = time.monotonic()
                 context = self.build(problems)
-                if connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute("ANALYZE issues_problem; ANALYZE issues_problemevent;")
+                self.analyze()
                 self.report.header(
                     f"Built {problems:,} problems in {time.monotonic() - started:.1f} s "
                     f"on {connection.vendor}; {repeats} timed runs per case."
                 )
-                for case, user, url in self.cases(context):
-                    self.measure(case, user, url, repeats, problems)
+                first = {
+                    case: self.measure(case, user, url, repeats, problems)
+                    for case, user, url in self.cases(context)
+                }
+                if grow_to > problems:
+                    started = time.monotonic()
+                    self.insert_problems(context, problems, grow_to)
+                    self.analyze()
+                    self.report.header(
+                        f"Grew to {grow_to:,} problems in {time.monotonic() - started:.1f} s."
+                    )
+                    second = {
+                        case: self.measure(case, user, url, repeats, grow_to)
+                        for case, user, url in self.cases(context)
+                    }
+                    self.compare(first, second, problems, grow_to)
+                if explain:
+                    for case, user, url in self.cases(context):
+                        self.explain(case, user, url)
                 raise Rollback
         except Rollback:
             pass
 
+    def analyze(self) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE issues_problem; ANALYZE issues_problemevent;")
+
     def build(self, n: int) -> dict:
-        rng = random.Random(7)
+        # Meetings and key tasks are apps above issues: looked up by name, not imported
+        # (the benchmark measures their lists, the layers stay as they are).
+        Meeting = apps.get_model("meetings", "Meeting")
+        KeyTask = apps.get_model("keytasks", "KeyTask")
         departments = Department.objects.bulk_create(
             [Department(name=f"基准测试部门{i:02d}", short_name=f"基准{i:02d}") for i in range(20)]
         )
@@ -81,24 +142,89 @@ class Command(BaseCommand):
         profile_set_role(user=head, role=Role.DEPARTMENT_HEAD, department=departments[0])
         owner = User.objects.create(username="bench-enterprise")
         profile_set_role(user=owner, role=Role.ENTERPRISE, enterprise=enterprises[0])
-
+        leader = User.objects.create(username="bench-leader")
+        profile_set_role(user=leader, role=Role.LEADER)
+        departments[0].supervising_leader = leader
+        departments[0].save(update_fields=["supervising_leader"])
         now = timezone.now()
-        statuses = [
-            (Status.SUBMITTED, 5),
-            (Status.DISPATCHED, 10),
-            (Status.IN_PROGRESS, 25),
-            (Status.RESOLVED, 10),
-            (Status.CLOSED, 45),
-            (Status.REJECTED, 5),
-        ]
-        population = [s for s, weight in statuses for _ in range(weight)]
-        # The calendar revision in force: the sweep acts on these problems as they are.
-        revision = workdays.in_force()
-        batch, created = [], 0
-        for i in range(n):
+        meetings = Meeting.objects.bulk_create(
+            [
+                Meeting(
+                    year=now.year,
+                    number=k + 1,
+                    theme=f"基准政企恳谈会 {k}",
+                    starts_at=now - dt.timedelta(days=7 * k),
+                    venue="区政府",
+                    status=Meeting.Status.HELD,
+                    created_by=office,
+                    held_at=now,
+                    held_by=office,
+                )
+                for k in range(MEETINGS)
+            ]
+        )
+        for meeting in meetings:
+            meeting.departments.add(departments[0])
+        tasks = KeyTask.objects.bulk_create(
+            [
+                KeyTask(
+                    year=now.year,
+                    number=k + 1,
+                    title=f"基准重点工作 {k}",
+                    target="完成",
+                    leader=leader,
+                    lead_department=departments[k % len(departments)],
+                )
+                for k in range(30)
+            ]
+        )
+        context = {
+            "now": now,
+            "departments": departments,
+            "enterprises": enterprises,
+            "categories": categories,
+            "meetings": meetings,
+            "office": office,
+            "head": head,
+            "owner": owner,
+            "leader": leader,
+            "department": departments[0],
+            "category": categories[0],
+            "revision": workdays.in_force(),
+        }
+        self.insert_problems(context, 0, n)
+        # The measured problem has a longer timeline; key tasks link a few problems each.
+        sample = (
+            Problem.objects.filter(lead_department=departments[0], status=Status.IN_PROGRESS)
+            .order_by("pk")
+            .first()
+        )
+        ProblemEvent.objects.bulk_create(
+            [
+                ProblemEvent(problem=sample, actor=head, kind="progress", text=f"进展 {k}")
+                for k in range(20)
+            ]
+        )
+        linked = list(Problem.objects.order_by("pk").values_list("pk", flat=True)[:90])
+        for k, task in enumerate(tasks):
+            task.problems.add(*linked[3 * k : 3 * k + 3])
+        context["sample"] = sample
+        return context
+
+    def insert_problems(self, c: dict, start: int, stop: int) -> None:
+        """Problems number `start` to `stop` (the same sequence however it is cut), each
+        with its "submitted" event."""
+        rng = random.Random(7 + start)
+        population = [s for s, weight in STATUSES for _ in range(weight)]
+        departments, enterprises, categories = c["departments"], c["enterprises"], c["categories"]
+        now, owner = c["now"], c["owner"]
+        batch = []
+        for i in range(start, stop):
             status = rng.choice(population)
             created_at = now - dt.timedelta(minutes=rng.randint(60, 60 * 24 * 365))
             accepted = status not in (Status.SUBMITTED, Status.REJECTED)
+            # A submitted problem a department returned: its clock had started.
+            returned = status == Status.SUBMITTED and i % RETURNED_EVERY == 0
             due_at = created_at + dt.timedelta(days=14) if accepted else None
             resolved = status in (Status.RESOLVED, Status.CLOSED)
             batch.append(
@@ -111,9 +237,10 @@ class Command(BaseCommand):
                     category=categories[i % len(categories)],
                     status=status,
                     lead_department=departments[i % len(departments)] if accepted else None,
+                    meeting=c["meetings"][i // PER_MEETING] if i < MEETINGS * PER_MEETING else None,
                     created_at=created_at,
                     updated_at=created_at,
-                    clock_started_at=created_at if accepted else None,
+                    clock_started_at=created_at if accepted or returned else None,
                     due_at=due_at,
                     original_due_at=due_at,
                     warn_at=due_at - dt.timedelta(days=2) if due_at else None,
@@ -124,66 +251,104 @@ class Command(BaseCommand):
                     else None,
                     rejection_reason="基准" if status == Status.REJECTED else "",
                     answer="已办结" if resolved else "",
-                    calendar_revision=revision,
+                    escalation_level=1 if accepted and not resolved and i % 7 == 0 else 0,
+                    escalated_at=created_at + dt.timedelta(days=14)
+                    if accepted and not resolved and i % 7 == 0
+                    else None,
+                    calendar_revision=c["revision"],
                 )
             )
             if len(batch) == 5000:
-                created += len(Problem.objects.bulk_create(batch))
+                self.insert_batch(batch, owner)
                 batch = []
         if batch:
-            Problem.objects.bulk_create(batch)
-        # Every problem has its "submitted" event; the measured ones have a longer timeline.
-        first_id = Problem.objects.filter(reference="1900-00001").values_list("pk", flat=True)[0]
-        event_batch = []
-        for problem_id in Problem.objects.filter(submitted_by=owner).values_list("pk", flat=True):
-            event_batch.append(
-                ProblemEvent(
-                    problem_id=problem_id, actor=owner, kind="submitted", to_status="submitted"
-                )
-            )
-            if len(event_batch) == 5000:
-                ProblemEvent.objects.bulk_create(event_batch)
-                event_batch = []
-        ProblemEvent.objects.bulk_create(event_batch)
-        sample = (
-            Problem.objects.filter(lead_department=departments[0], status=Status.IN_PROGRESS)
-            .order_by("pk")
-            .first()
-        )
+            self.insert_batch(batch, owner)
+
+    def insert_batch(self, batch: list[Problem], owner) -> None:
+        created = Problem.objects.bulk_create(batch)
         ProblemEvent.objects.bulk_create(
             [
-                ProblemEvent(problem=sample, actor=head, kind="progress", text=f"进展 {k}")
-                for k in range(20)
+                ProblemEvent(problem_id=p.pk, actor=owner, kind="submitted", to_status="submitted")
+                for p in created
             ]
         )
-        return {
-            "office": office,
-            "head": head,
-            "owner": owner,
-            "department": departments[0],
-            "category": categories[0],
-            "sample": sample,
-            "first_id": first_id,
-        }
 
     def cases(self, c: dict):
         dept = c["department"].pk
-        yield "office list (default)", c["office"], "/problems/"
-        yield "office list (page 50)", c["office"], "/problems/?page=50"
+        office, head, owner, leader = c["office"], c["head"], c["owner"], c["leader"]
+        yield "office list (default)", office, "/problems/"
+        yield "office list (page 50)", office, "/problems/?page=50"
         yield (
             "office list (filtered)",
-            c["office"],
+            office,
             f"/problems/?status=in_progress&lead_department={dept}&category={c['category'].pk}",
         )
-        yield "office list (overdue)", c["office"], "/problems/?overdue=on"
-        yield "office list (text search)", c["office"], "/problems/?q=%E7%94%A8%E7%94%B5"
-        yield "office triage", c["office"], "/problems/triage/"
-        yield "department inbox", c["head"], "/problems/department/?tab=inbox"
-        yield "department in progress", c["head"], "/problems/department/?tab=in_progress"
-        yield "enterprise my problems", c["owner"], "/problems/"
-        yield "problem page (office)", c["office"], f"/problems/{c['sample'].reference}/"
-        yield "problem page (department)", c["head"], f"/problems/{c['sample'].reference}/"
-        yield "home (office)", c["office"], "/"
+        yield "office list (overdue)", office, "/problems/?overdue=on"
+        yield "office list (text search)", office, "/problems/?q=%E7%94%A8%E7%94%B5"
+        yield "office triage (new)", office, "/problems/triage/"
+        yield "office triage (returned)", office, "/problems/triage/?show=returned"
+        yield "escalations (office)", office, "/problems/escalations/"
+        yield "department inbox", head, "/problems/department/?tab=inbox"
+        yield "department in progress", head, "/problems/department/?tab=in_progress"
+        yield "department co-handled", head, "/problems/department/?tab=co"
+        yield "department all problems", head, "/problems/"
+        yield "enterprise my problems", owner, "/problems/"
+        yield "problem page (office)", office, f"/problems/{c['sample'].reference}/"
+        yield "problem page (department)", head, f"/problems/{c['sample'].reference}/"
+        yield "meetings (office)", office, "/meetings/"
+        yield "meetings (department)", head, "/meetings/"
+        yield "key tasks (office)", office, "/tasks/"
+        yield "key tasks (leader)", leader, "/tasks/"
+        yield "home (office)", office, "/"
+        yield "home (department)", head, "/"
+        yield "home (leader)", leader, "/"
+        yield "home (enterprise)", owner, "/"
 
-    def measure(self, case: str, user, url: str, repeats: int, n: int) -> None:
-        self.report.row(case, n, *time_calls(page_getter(user, url), repeats))
+    def explain(self, case: str, user, url: str) -> None:
+        """The case's slowest query and the database's plan of it, as it ran."""
+        get = page_getter(user, url)
+        with CaptureQueriesContext(connection) as captured:
+            get()
+        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+        self.stdout.write(f"\n--- {case}: {slowest['time']} s\n{slowest['sql']}")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+                self.stdout.write("\n".join(row[0] for row in cursor.fetchall()))
+
+    def measure(self, case: str, user, url: str, repeats: int, n: int) -> dict:
+        return self.report.row(case, n, *time_calls(page_getter(user, url), repeats))
+
+    def compare(self, first: dict, second: dict, n: int, grown: int) -> None:
+        """Each case at N and at the grown size: both medians, their ratio, the queries."""
+        if not self.as_json:
+            self.stdout.write(
+                f"\n{'case':<36}{f'ms @{n:,}':>14}{f'ms @{grown:,}':>16}{'ratio':>8}{'queries':>10}"
+            )
+        for case, before in first.items():
+            after = second[case]
+            ratio = after["median_ms"] / before["median_ms"] if before["median_ms"] else 0.0
+            row = {
+                "bench": "pages",
+                "case": case,
+                "compare": True,
+                "n": n,
+                "grown_n": grown,
+                "median_ms": before["median_ms"],
+                "grown_median_ms": after["median_ms"],
+                "ratio": round(ratio, 2),
+                "queries": before["queries"],
+                "grown_queries": after["queries"],
+            }
+            if self.as_json:
+                self.stdout.write(jsonlib.dumps(row, ensure_ascii=False))
+            else:
+                queries = (
+                    f"{before['queries']}"
+                    if before["queries"] == after["queries"]
+                    else f"{before['queries']}→{after['queries']}"
+                )
+                self.stdout.write(
+                    f"{case:<36}{before['median_ms']:>14.1f}{after['median_ms']:>16.1f}"
+                    f"{ratio:>7.2f}×{queries:>10}"
+                )
