@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dashboard.models import DashboardCell
 from dashboard.summary import dashboard_refresh
 from issues.models import Category, Problem, Status
 from liaison import workdays
@@ -280,7 +281,7 @@ class Command(BaseCommand):
         self.time_case("refresh, full", lambda: dashboard_refresh(full=True), 3, n)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE liaison_dashboardcell")
+                cursor.execute(f"ANALYZE {DashboardCell._meta.db_table}")
         self.time_case("refresh, nothing changed", dashboard_refresh, repeats, n)
         changed = Problem.objects.order_by("-created_at").values_list("pk", flat=True)[:1]
 
