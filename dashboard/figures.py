@@ -32,6 +32,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
@@ -52,7 +53,7 @@ from liaison import workdays
 from liaison.models import Department
 from meetings.models import ActionItem, Meeting
 
-from .models import DashboardCell, DashboardRefresh
+from .models import DashboardCell, DashboardDayCell, DashboardRefresh
 
 # Escalated now = open and escalated at least once (to a district leader). Built here on
 # top of metrics.OPEN: issues.metrics has no escalation figure.
@@ -169,7 +170,8 @@ class Dashboard:
     now: dt.datetime
     # When the figures come from the summary: the time its counts were computed at.
     as_of: dt.datetime | None = None
-    # When the summary was last refreshed, if that is too long ago to use it.
+    # When the summary was last refreshed, if that is longer ago than it should be: the
+    # figures are as of then (as_of), and a refresh was asked for.
     summary_stale_since: dt.datetime | None = None
 
     def chart_data(self) -> dict:
@@ -265,7 +267,7 @@ def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
     return groups
 
 
-_CELL_SUMMED = (*COUNT_NAMES, "handling_count", "handling_days")
+_CELL_SUMMED = ("problems", *COUNT_NAMES, "handling_count", "handling_days")
 # The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
 _CELL_DIMENSIONS = (
     "lead_department_id",
@@ -275,27 +277,70 @@ _CELL_DIMENSIONS = (
     "meeting_id",
     "appeal_type",
 )
-_CELL_LOOKUPS = {
-    "month__gte": "month >= %s",
-    "month__lte": "month <= %s",
-    **{column: f"{column} = %s" for _field, column in SUMMARY_KEY},
-}
+_KEY_LOOKUPS = {column: f"{column} = %s" for _field, column in SUMMARY_KEY}
+
+
+def _days_in_month(month: dt.date) -> int:
+    return ((month + dt.timedelta(days=32)).replace(day=1) - month).days
+
+
+def period_parts(first: dt.date, last: dt.date) -> list[tuple[int, str, dt.date, dt.date]]:
+    """The cells that sum to the period from `first` to `last` (inclusive).
+
+    (sign, "month" or "day", from, to): the month cells of the whole months, and for a
+    partial month at either end whichever reads fewer days: its own days' cells, or its
+    month cell minus the day cells of the days outside the period. So a period reads at
+    most half a month of day cells at each end, whatever its length.
+    """
+    parts: list[tuple[int, str, dt.date, dt.date]] = []
+    months: list[dt.date] = []
+    for month in _months(first, last):
+        month_last = month + dt.timedelta(days=_days_in_month(month) - 1)
+        start, end = max(first, month), min(last, month_last)
+        inside = (end - start).days + 1
+        if inside == _days_in_month(month):
+            months.append(month)
+        elif inside <= _days_in_month(month) - inside:
+            parts.append((1, "day", start, end))
+        else:
+            months.append(month)
+            if start > month:
+                parts.append((-1, "day", month, start - dt.timedelta(days=1)))
+            if end < month_last:
+                parts.append((-1, "day", end + dt.timedelta(days=1), month_last))
+    if months:  # consecutive: only the first and the last month of a period can be partial
+        parts.insert(0, (1, "month", months[0], months[-1]))
+    return parts
 
 
 def _summary_rows(lookups: dict) -> list[tuple]:
     """The cells matching `lookups` summed by each dimension, in one query.
 
-    Rows: (dimension index, the six dimension columns, the sums of _CELL_SUMMED); only
-    the row's own dimension column is meaningful. PostgreSQL reads the cells once
-    (GROUPING SETS); other databases, which lack it, once per dimension (UNION ALL).
-    Raw SQL because the ORM has neither; every name in it comes from this module.
+    `lookups`: the period ("day__gte", "day__lte") and key columns. The cells are the
+    month and day cells of period_parts(), those subtracted with their sign. Rows:
+    (dimension index, the six dimension columns, the sums of _CELL_SUMMED); only the
+    row's own dimension column is meaningful. PostgreSQL reads the cells once (GROUPING
+    SETS); other databases, which lack it, once per dimension (UNION ALL). Raw SQL because
+    the ORM has neither; every name in it comes from this module.
     """
-    table = DashboardCell._meta.db_table
-    where = " AND ".join(_CELL_LOOKUPS[name] for name in lookups) or "1 = 1"
-    params = [
-        connection.ops.adapt_datefield_value(value) if isinstance(value, dt.date) else value
-        for value in lookups.values()
-    ]
+    keys = {name: value for name, value in lookups.items() if name in _KEY_LOOKUPS}
+    key_where = "".join(f" AND {_KEY_LOOKUPS[name]}" for name in keys)
+    tables = {"month": DashboardCell._meta.db_table, "day": DashboardDayCell._meta.db_table}
+    branches, params = [], []
+    for sign, grain, start, end in period_parts(lookups["day__gte"], lookups["day__lte"]):
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
+        branches.append(
+            f"SELECT {', '.join(_CELL_DIMENSIONS)}, {signed} FROM {tables[grain]} "
+            f"WHERE {grain} >= %s AND {grain} <= %s{key_where}"
+        )
+        params += [
+            connection.ops.adapt_datefield_value(start),
+            connection.ops.adapt_datefield_value(end),
+            *keys.values(),
+        ]
+    if not branches:
+        return []
+    cells = " UNION ALL ".join(branches)
     sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
     if connection.vendor == "postgresql":
         which = " ".join(
@@ -304,18 +349,17 @@ def _summary_rows(lookups: dict) -> list[tuple]:
         )
         sets = ", ".join(f"({column})" for column in _CELL_DIMENSIONS)
         sql = (
-            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} FROM {table} "
-            f"WHERE {where} GROUP BY GROUPING SETS ({sets})"
+            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} "
+            f"FROM ({cells}) AS cells GROUP BY GROUPING SETS ({sets})"
         )
     else:
-        branches = []
+        per_dimension = []
         for index, column in enumerate(_CELL_DIMENSIONS):
-            keys = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
-            branches.append(
-                f"SELECT {index}, {keys}, {sums} FROM {table} WHERE {where} GROUP BY {column}"
+            dimensions = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
+            per_dimension.append(
+                f"SELECT {index}, {dimensions}, {sums} FROM cells GROUP BY {column}"
             )
-        sql = " UNION ALL ".join(branches)
-        params = params * len(_CELL_DIMENSIONS)
+        sql = f"WITH cells AS ({cells}) " + " UNION ALL ".join(per_dimension)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -340,6 +384,8 @@ def _summary_groups(lookups: dict) -> _Groups:
     for row in _summary_rows(lookups):
         index, key = row[0], row[1 + row[0]]
         counts = dict(zip(_CELL_SUMMED, row[1 + len(_CELL_DIMENSIONS) :], strict=True))
+        if not counts["problems"]:
+            continue  # its problems were all on days subtracted (period_parts)
         if _CELL_DIMENSIONS[index] == "month":
             key = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
         elif _CELL_DIMENSIONS[index] == "meeting_id" and not key:
@@ -370,6 +416,22 @@ def summary_refreshed_at() -> dt.datetime | None:
     )
 
 
+REFRESH_REQUEST_KEY = "dashboard:refresh-requested"
+
+
+def request_refresh() -> bool:
+    """Queue a summary refresh for a page that found it stale, at most once a minute
+    across all pages (the cache); never waits for a broker that is down (send_or_false).
+    Returns whether one was queued."""
+    from liaison.celery import send_or_false
+
+    from .tasks import refresh_dashboard
+
+    if not cache.add(REFRESH_REQUEST_KEY, True, timeout=60):
+        return False
+    return send_or_false(refresh_dashboard)
+
+
 def dashboard(
     problems: QuerySet[Problem],
     *,
@@ -389,8 +451,11 @@ def dashboard(
     as_of = summary_refreshed_at() if summary is not None else None
     stale_since = None
     if as_of is not None and now - as_of > summary_stale_after():
-        # Nobody refreshes the summary (worker or beat down): count live, and say so.
-        stale_since, as_of = as_of, None
+        # Nobody refreshed the summary for a while (worker or beat down, or busy): the
+        # figures stay the cells' (fast), the page says how old they are, and a refresh
+        # is asked for. Counting a million problems live instead would take seconds.
+        stale_since = as_of
+        request_refresh()
     if as_of is not None:
         groups = _summary_groups(summary)
     else:

@@ -5,16 +5,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class DashboardCell(models.Model):
-    """The dashboard's counts for one month received and one combination of its filter keys.
+class _CellCounts(models.Model):
+    """The filter keys and counts a summary cell holds, whatever its period (a month, a day).
 
-    Derived data, rebuilt by dashboard.summary.dashboard_refresh: the dashboard sums these
-    rows instead of a year of problems. The keys are plain integers with 0 for "none"
-    (not foreign keys with NULL), so that the unique constraint holds on every database;
-    a cell is deleted and rebuilt with its month, never edited.
+    The keys are plain integers with 0 for "none" (not foreign keys with NULL), so that the
+    unique constraints hold on every database; a cell is deleted and rebuilt with its
+    month, never edited.
     """
 
-    month = models.DateField(_("month received"))
     lead_department_id = models.PositiveIntegerField(default=0)
     category_id = models.PositiveIntegerField()
     # The enterprise's town or street when the cell was built.
@@ -24,6 +22,9 @@ class DashboardCell(models.Model):
     responsible_leader_id = models.PositiveIntegerField(default=0)
     # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
     appeal_type = models.CharField(max_length=12, default="request")
+    # Every problem of the cell, merged ones too: whether a group has any problem once
+    # cells are subtracted (dashboard.figures.period_parts); not a figure shown.
+    problems = models.PositiveIntegerField(default=0)
     # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
     received = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
@@ -44,20 +45,34 @@ class DashboardCell(models.Model):
     handling_days = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+_KEY_FIELDS = [
+    "lead_department_id",
+    "category_id",
+    "town_id",
+    "meeting_id",
+    "responsible_leader_id",
+    "appeal_type",
+]
+
+
+class DashboardCell(_CellCounts):
+    """The dashboard's counts for one month received and one combination of its filter keys.
+
+    Derived data, rebuilt by dashboard.summary.dashboard_refresh: the dashboard sums these
+    rows instead of a year of problems.
+    """
+
+    month = models.DateField(_("month received"))
+
+    class Meta:
         verbose_name = _("dashboard cell")
         verbose_name_plural = _("dashboard cells")
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "lead_department_id",
-                    "category_id",
-                    "town_id",
-                    "meeting_id",
-                    "responsible_leader_id",
-                    "appeal_type",
-                ],
-                name="dashboardcell_one_per_key",
+                fields=["month", *_KEY_FIELDS], name="dashboardcell_one_per_key"
             )
         ]
         indexes = [
@@ -67,6 +82,33 @@ class DashboardCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.lead_department_id}/{self.category_id}: {self.received}"
+
+
+class DashboardDayCell(_CellCounts):
+    """The same counts for one day received: the days of a period's partial months.
+
+    Built with its month's DashboardCell rows (whose counts are the sums of these) from the
+    same read, so a month's cells minus some of its day cells are the other days exactly.
+    """
+
+    day = models.DateField(_("day received"))
+    month = models.DateField(_("month received"))
+
+    class Meta:
+        verbose_name = _("dashboard day cell")
+        verbose_name_plural = _("dashboard day cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", *_KEY_FIELDS], name="dashboarddaycell_one_per_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["lead_department_id", "day"], name="dashboarddaycell_department"),
+            models.Index(fields=["month"], name="dashboarddaycell_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.lead_department_id}/{self.category_id}: {self.received}"
 
 
 class DashboardRefresh(models.Model):

@@ -10,8 +10,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from issues import metrics
@@ -19,7 +19,7 @@ from issues.models import Problem
 from liaison import readiness, workdays
 
 from .figures import COUNT_NAMES, SUMMARY_KEY, _month_of, aggregates
-from .models import DashboardCell, DashboardRefresh
+from .models import DashboardCell, DashboardDayCell, DashboardRefresh
 
 # A transition stamps updated_at before its transaction commits; one that commits after a
 # refresh began is found by the next one because it looks back this far.
@@ -38,8 +38,9 @@ def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> 
     updated_at records (an enterprise moved to another town in the admin, a calendar
     edit changing past handling times) waits for the nightly full rebuild.
 
-    Each month: one grouped count, two grouped handling-time queries, one delete and one
-    insert per CELL_BATCH cells, in this one transaction, which also holds the
+    Each month: one grouped count (by day received and key), two grouped handling-time
+    queries, one delete of its month cells and one of its day cells, and one insert per
+    CELL_BATCH cells of each kind, in this one transaction, which also holds the
     DashboardRefresh row locked so that two refreshes never interleave. Idempotent.
     """
     now = now or timezone.now()
@@ -49,6 +50,7 @@ def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> 
     full = full or state.full_at is None or state.refreshed_at is None
     if full:
         DashboardCell.objects.all().delete()
+        DashboardDayCell.objects.all().delete()
         months = _months_of(Problem.objects.all())
     else:
         months = _months_of(
@@ -94,30 +96,50 @@ def _months_of(problems: QuerySet[Problem]) -> set[dt.date]:
 
 
 def _refresh_month(month: dt.date, *, now: dt.datetime, delete: bool) -> None:
-    """Replace the cells of one month with the counts of its problems."""
+    """Replace the cells of one month, and of its days, with the counts of its problems.
+
+    One read grouped by day received and key gives the day cells; the month's cells are
+    their sums (computed here, not read again), so the two always agree.
+    """
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    problems = Problem.objects.filter(
-        created_at__gte=workdays.start_of_day(month),
-        created_at__lt=workdays.start_of_day(next_month),
-    ).order_by()
+    problems = (
+        Problem.objects.filter(
+            created_at__gte=workdays.start_of_day(month),
+            created_at__lt=workdays.start_of_day(next_month),
+        )
+        .order_by()
+        .annotate(received_day=TruncDate("created_at", tzinfo=workdays.SHANGHAI))
+    )
     fields = [field for field, _column in SUMMARY_KEY]
-    rows = list(problems.values(*fields).annotate(**aggregates(now)))
-    handling = metrics.handling_time_by(problems, by=fields)
+    by = ["received_day", *fields]
+    rows = list(problems.values(*by).annotate(**aggregates(now), problems=Count("pk")))
+    handling = metrics.handling_time_by(problems, by=by)
     if delete:
         DashboardCell.objects.filter(month=month).delete()
-    cells = []
+        DashboardDayCell.objects.filter(month=month).delete()
+    days, months = [], {}
     for row in rows:
-        spent = handling.get(tuple(row[field] for field in fields), metrics.HandlingTime(0, 0))
-        cells.append(
-            DashboardCell(
-                month=month,
-                **{column: row[field] or 0 for field, column in SUMMARY_KEY},
-                **{name: row[name] for name in COUNT_NAMES},
-                handling_count=spent.count,
-                handling_days=spent.total_working_days,
-            )
+        spent = handling.get(tuple(row[name] for name in by), metrics.HandlingTime(0, 0))
+        key = {column: row[field] or 0 for field, column in SUMMARY_KEY}
+        counts = {name: row[name] for name in ("problems", *COUNT_NAMES)}
+        counts["handling_count"] = spent.count
+        counts["handling_days"] = spent.total_working_days
+        days.append(
+            DashboardDayCell(day=_day_of(row["received_day"]), month=month, **key, **counts)
         )
-    DashboardCell.objects.bulk_create(cells, batch_size=CELL_BATCH)
+        cell = months.get(tuple(key.values()))
+        if cell is None:
+            months[tuple(key.values())] = DashboardCell(month=month, **key, **counts)
+        else:
+            for name, value in counts.items():
+                setattr(cell, name, getattr(cell, name) + value)
+    DashboardCell.objects.bulk_create(months.values(), batch_size=CELL_BATCH)
+    DashboardDayCell.objects.bulk_create(days, batch_size=CELL_BATCH)
+
+
+def _day_of(value) -> dt.date:
+    """TruncDate's value: a date (a datetime on databases that return one)."""
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def summary_readiness_check() -> readiness.Result:
