@@ -102,10 +102,8 @@ class DashboardDayCell(_CellCounts):
                 fields=["day", *_KEY_FIELDS], name="dashboarddaycell_one_per_key"
             )
         ]
-        indexes = [
-            models.Index(fields=["lead_department_id", "day"], name="dashboarddaycell_department"),
-            models.Index(fields=["month"], name="dashboarddaycell_month"),
-        ]
+        # The unique constraint's index (day first) serves every read and delete, which
+        # are by days; no other index, so that writing a month's day cells stays cheap.
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.lead_department_id}/{self.category_id}: {self.received}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -31,16 +31,19 @@ CELL_BATCH = 1000
 def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> list[dt.date]:
     """Bring the dashboard cells up to date; returns the months recomputed.
 
-    A month is recomputed when one of its problems changed since the last refresh (every
-    transition, escalation and deadline recompute stamps updated_at) or one of its open
-    problems went past its deadline since then (it became overdue without changing);
-    every month when `full` or when the cells were never built. What no problem's
+    A day's cells are recomputed when one of the problems received that day changed since
+    the last refresh (every transition, escalation and deadline recompute stamps
+    updated_at) or one of its open problems went past its deadline since then (it became
+    overdue without changing), and then its month's cells, as the sums of its day cells;
+    every day and month when `full` or when the cells were never built. What no problem's
     updated_at records (an enterprise moved to another town in the admin, a calendar
     edit changing past handling times) waits for the nightly full rebuild.
 
-    Each month: one grouped count (by day received and key), two grouped handling-time
-    queries, one delete of its month cells and one of its day cells, and one insert per
-    CELL_BATCH cells of each kind, in this one transaction, which also holds the
+    Each month: one grouped count (by day received and key) of its changed days' problems,
+    two grouped handling-time queries, the old day cells of those days deleted and the new
+    ones inserted (one insert per CELL_BATCH cells), its month cells deleted and summed
+    again from its day cells (one INSERT ... SELECT); a full rebuild inserts the month
+    cells computed with the day cells instead. All in this one transaction, which also holds the
     DashboardRefresh row locked so that two refreshes never interleave. Idempotent.
     """
     now = now or timezone.now()
@@ -52,14 +55,20 @@ def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> 
         DashboardCell.objects.all().delete()
         DashboardDayCell.objects.all().delete()
         months = _months_of(Problem.objects.all())
+        for month in sorted(months):
+            _refresh_month(month, now=now, delete=False)
     else:
-        months = _months_of(
+        days = _days_of(
             Problem.objects.filter(updated_at__gt=state.refreshed_at - REFRESH_LOOKBACK)
-        ) | _months_of(
+        ) | _days_of(
             Problem.objects.filter(metrics.OPEN, due_at__gte=state.refreshed_at, due_at__lt=now)
         )
-    for month in sorted(months):
-        _refresh_month(month, now=now, delete=not full)
+        by_month: dict[dt.date, set[dt.date]] = {}
+        for day in days:
+            by_month.setdefault(day.replace(day=1), set()).add(day)
+        months = set(by_month)
+        for month in sorted(months):
+            _refresh_month(month, now=now, delete=True, days=by_month[month])
     state.refreshed_at = now
     fields = ["refreshed_at"]
     if full:
@@ -84,6 +93,17 @@ def dashboard_refresh_months(months, *, now: dt.datetime | None = None) -> list[
     return sorted(months)
 
 
+def _days_of(problems: QuerySet[Problem]) -> set[dt.date]:
+    """The days (Asia/Shanghai) on which `problems` were received (one query)."""
+    days = (
+        problems.order_by()
+        .annotate(received_day=TruncDate("created_at", tzinfo=workdays.SHANGHAI))
+        .values_list("received_day", flat=True)
+        .distinct()
+    )
+    return {_day_of(day) for day in days}
+
+
 def _months_of(problems: QuerySet[Problem]) -> set[dt.date]:
     """The months (Asia/Shanghai) in which `problems` were received (one query)."""
     months = (
@@ -95,18 +115,30 @@ def _months_of(problems: QuerySet[Problem]) -> set[dt.date]:
     return {_month_of(month) for month in months}
 
 
-def _refresh_month(month: dt.date, *, now: dt.datetime, delete: bool) -> None:
-    """Replace the cells of one month, and of its days, with the counts of its problems.
+def _refresh_month(
+    month: dt.date, *, now: dt.datetime, delete: bool, days: set[dt.date] | None = None
+) -> None:
+    """Replace the cells of `days` of one month (all of them when None), and its month
+    cells, with the counts of its problems.
 
     One read grouped by day received and key gives the day cells; the month's cells are
-    their sums (computed here, not read again), so the two always agree.
+    their sums, so the two always agree.
     """
     next_month = (month + dt.timedelta(days=32)).replace(day=1)
-    problems = (
-        Problem.objects.filter(
+    if days is None:
+        received = Q(
             created_at__gte=workdays.start_of_day(month),
             created_at__lt=workdays.start_of_day(next_month),
         )
+    else:
+        received = Q(pk__in=[])
+        for day in sorted(days):
+            received |= Q(
+                created_at__gte=workdays.start_of_day(day),
+                created_at__lt=workdays.start_of_day(day + dt.timedelta(days=1)),
+            )
+    problems = (
+        Problem.objects.filter(received)
         .order_by()
         .annotate(received_day=TruncDate("created_at", tzinfo=workdays.SHANGHAI))
     )
@@ -115,26 +147,63 @@ def _refresh_month(month: dt.date, *, now: dt.datetime, delete: bool) -> None:
     rows = list(problems.values(*by).annotate(**aggregates(now), problems=Count("pk")))
     handling = metrics.handling_time_by(problems, by=by)
     if delete:
-        DashboardCell.objects.filter(month=month).delete()
-        DashboardDayCell.objects.filter(month=month).delete()
-    days, months = [], {}
+        if days is None:
+            DashboardDayCell.objects.filter(day__gte=month, day__lt=next_month).delete()
+        else:
+            DashboardDayCell.objects.filter(day__in=sorted(days)).delete()
+    columns = [column for _field, column in SUMMARY_KEY]
+    summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
+    day_rows, months = [], {}
     for row in rows:
         spent = handling.get(tuple(row[name] for name in by), metrics.HandlingTime(0, 0))
-        key = {column: row[field] or 0 for field, column in SUMMARY_KEY}
-        counts = {name: row[name] for name in ("problems", *COUNT_NAMES)}
-        counts["handling_count"] = spent.count
-        counts["handling_days"] = spent.total_working_days
-        days.append(
-            DashboardDayCell(day=_day_of(row["received_day"]), month=month, **key, **counts)
-        )
-        cell = months.get(tuple(key.values()))
+        key = tuple(row[field] or 0 for field, _column in SUMMARY_KEY)
+        counts = [row[name] for name in summed[:-2]] + [spent.count, spent.total_working_days]
+        day_rows.append((_day_of(row["received_day"]), month, *key, *counts))
+        cell = months.get(key)
         if cell is None:
-            months[tuple(key.values())] = DashboardCell(month=month, **key, **counts)
+            months[key] = counts
         else:
-            for name, value in counts.items():
-                setattr(cell, name, getattr(cell, name) + value)
-    DashboardCell.objects.bulk_create(months.values(), batch_size=CELL_BATCH)
-    DashboardDayCell.objects.bulk_create(days, batch_size=CELL_BATCH)
+            months[key] = [a + b for a, b in zip(cell, counts, strict=True)]
+    _insert(DashboardDayCell, ["day", "month", *columns, *summed], day_rows)
+    if days is None and not delete:
+        month_rows = [(month, *key, *counts) for key, counts in months.items()]
+        _insert(DashboardCell, ["month", *columns, *summed], month_rows)
+        return
+    # The month's other days are in their day cells: its month cells are their sums.
+    if delete:
+        DashboardCell.objects.filter(month=month).delete()
+    keys = ", ".join(columns)
+    sums = ", ".join(f"SUM({name})" for name in summed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DashboardCell._meta.db_table} (month, {keys}, {', '.join(summed)}) "
+            f"SELECT month, {keys}, {sums} FROM {DashboardDayCell._meta.db_table} "
+            f"WHERE day >= %s AND day < %s GROUP BY month, {keys}",
+            [connection.ops.adapt_datefield_value(d) for d in (month, next_month)],
+        )
+
+
+def _insert(model, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT `rows` (values of `columns`, dates first) in batches: one statement per
+    CELL_BATCH rows, without building a model instance per row (bulk_create spent most
+    of a month's refresh preparing values)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    limit = connection.features.max_query_params
+    size = min(CELL_BATCH, limit // len(columns)) if limit else CELL_BATCH
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            params = [
+                adapt(value) if isinstance(value, dt.date) else value
+                for row in chunk
+                for value in row
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}", params
+            )
 
 
 def _day_of(value) -> dt.date:

@@ -51,7 +51,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'dashboard day cell',
                 'verbose_name_plural': 'dashboard day cells',
-                'indexes': [models.Index(fields=['lead_department_id', 'day'], name='dashboarddaycell_department'), models.Index(fields=['month'], name='dashboarddaycell_month')],
                 'constraints': [models.UniqueConstraint(fields=('day', 'lead_department_id', 'category_id', 'town_id', 'meeting_id', 'responsible_leader_id', 'appeal_type'), name='dashboarddaycell_one_per_key')],
             },
         ),
