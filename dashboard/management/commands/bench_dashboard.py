@@ -129,11 +129,18 @@ class Command(BaseCommand):
         parser.add_argument("--repeats", type=int, default=7)
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
         parser.add_argument(
+            "--full-repeats",
+            type=int,
+            default=3,
+            help="timed full rebuilds of the summary (minutes each at 1,000,000)",
+        )
+        parser.add_argument(
             "--slowest", type=int, default=0, help="print each case's N slowest queries"
         )
 
     def handle(self, *args, problems: int, repeats: int, json: bool, slowest: int, **options):
         self.slowest = slowest
+        self.full_repeats = options["full_repeats"]
         self.report = Report(self, "dashboard", as_json=json)
         try:
             with transaction.atomic():
@@ -300,7 +307,7 @@ class Command(BaseCommand):
 
     def measure_refresh(self, c: dict, repeats: int, n: int) -> None:
         """The summary built (a full rebuild), then refreshed with nothing and with one change."""
-        self.time_case("refresh, full", lambda: dashboard_refresh(full=True), 3, n)
+        self.time_case("refresh, full", lambda: dashboard_refresh(full=True), self.full_repeats, n)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for model in (DashboardCell, DashboardDayCell):
