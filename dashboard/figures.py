@@ -14,13 +14,17 @@ database with the conditional counts of `metrics.totals()`:
 9. the escalated problems that need a leader, 10. the overdue action items.
 
 At a million problems, reading a year of them takes seconds, so the counts are also kept
-in a summary table (DashboardCell: one row per month received and combination of the
-filter keys) that `dashboard_refresh` (dashboard.summary) keeps current every minute
-(dashboard.tasks). When the filter can be answered from it (whole months; department,
-category, meeting and leader are in its key), steps 1 to 5 become one query summing the
-cells by each dimension, and the page says how old they are. Otherwise the live queries above
-answer; they remain the reference the summary is tested against. The "needs a leader"
-lists stay live.
+in a summary (DashboardCell: one row per month received and combination of the filter
+keys; DashboardDayCell: the same per day received) that `dashboard_refresh`
+(dashboard.summary) keeps current every minute (dashboard.tasks). Every filter of the
+form is in the cells' key, so once they are built steps 1 to 5 become one query summing
+the cells by each dimension: the month cells of the whole months of the period, and for
+a partial month at either end its day cells, or its month cell minus the day cells of
+the days outside the period, whichever reads fewer days (period_parts); the page says
+how old they are. When the summary has not been refreshed for a while (worker or beat
+down) the page still reads it, says "as of" its time, and asks for a refresh
+(request_refresh). The live queries above answer until it is first built; they remain
+the reference the summary is tested against. The "needs a leader" lists stay live.
 """
 
 from __future__ import annotations
