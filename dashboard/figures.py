@@ -57,7 +57,7 @@ from liaison import workdays
 from liaison.models import Department
 from meetings.models import ActionItem, Meeting
 
-from .models import DashboardCell, DashboardDayCell, DashboardRefresh
+from .models import DashboardCell, DashboardDayCell, DashboardRefresh, DashboardTotal
 
 # Escalated now = open and escalated at least once (to a district leader). Built here on
 # top of metrics.OPEN: issues.metrics has no escalation figure.
@@ -273,7 +273,7 @@ def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
 
 _CELL_SUMMED = ("problems", *COUNT_NAMES, "handling_count", "handling_days")
 # The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
-_CELL_DIMENSIONS = (
+CELL_DIMENSIONS = (
     "lead_department_id",
     "category_id",
     "month",
@@ -328,13 +328,15 @@ def _summary_rows(lookups: dict) -> list[tuple]:
     the ORM has neither; every name in it comes from this module.
     """
     keys = {name: value for name, value in lookups.items() if name in _KEY_LOOKUPS}
+    if not keys:
+        return _total_rows(lookups["day__gte"], lookups["day__lte"])
     key_where = "".join(f" AND {_KEY_LOOKUPS[name]}" for name in keys)
     tables = {"month": DashboardCell._meta.db_table, "day": DashboardDayCell._meta.db_table}
     branches, params = [], []
     for sign, grain, start, end in period_parts(lookups["day__gte"], lookups["day__lte"]):
         signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
         branches.append(
-            f"SELECT {', '.join(_CELL_DIMENSIONS)}, {signed} FROM {tables[grain]} "
+            f"SELECT {', '.join(CELL_DIMENSIONS)}, {signed} FROM {tables[grain]} "
             f"WHERE {grain} >= %s AND {grain} <= %s{key_where}"
         )
         params += [
@@ -349,17 +351,17 @@ def _summary_rows(lookups: dict) -> list[tuple]:
     if connection.vendor == "postgresql":
         which = " ".join(
             f"WHEN GROUPING({column}) = 0 THEN {index}"
-            for index, column in enumerate(_CELL_DIMENSIONS)
+            for index, column in enumerate(CELL_DIMENSIONS)
         )
-        sets = ", ".join(f"({column})" for column in _CELL_DIMENSIONS)
+        sets = ", ".join(f"({column})" for column in CELL_DIMENSIONS)
         sql = (
-            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} "
+            f"SELECT CASE {which} END, {', '.join(CELL_DIMENSIONS)}, {sums} "
             f"FROM ({cells}) AS cells GROUP BY GROUPING SETS ({sets})"
         )
     else:
         per_dimension = []
-        for index, column in enumerate(_CELL_DIMENSIONS):
-            dimensions = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
+        for index, column in enumerate(CELL_DIMENSIONS):
+            dimensions = ", ".join(c if c == column else "NULL" for c in CELL_DIMENSIONS)
             per_dimension.append(
                 f"SELECT {index}, {dimensions}, {sums} FROM cells GROUP BY {column}"
             )
@@ -367,6 +369,46 @@ def _summary_rows(lookups: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _total_rows(first: dt.date, last: dt.date) -> list[tuple]:
+    """_summary_rows without a filter, from the totals by each dimension (DashboardTotal):
+    a few dozen rows a day or month instead of every cell; one query, any database."""
+    table = DashboardTotal._meta.db_table
+    key = connection.ops.quote_name("key")
+    branches, params = [], []
+    for sign, grain, start, end in period_parts(first, last):
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
+        where = {
+            "month": "day IS NULL AND month >= %s AND month <= %s",
+            "day": "day >= %s AND day <= %s",
+        }[grain]
+        branches.append(
+            f"SELECT dimension, {key} AS dimension_key, {signed} FROM {table} WHERE {where}"
+        )
+        params += [connection.ops.adapt_datefield_value(d) for d in (start, end)]
+    if not branches:
+        return []
+    sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
+    sql = (
+        f"SELECT dimension, dimension_key, {sums} FROM ({' UNION ALL '.join(branches)}) "
+        "AS totals GROUP BY dimension, dimension_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        totals = cursor.fetchall()
+    rows = []
+    for index, text, *sums_ in totals:
+        dimension = CELL_DIMENSIONS[index]
+        if dimension == "month":
+            value = dt.date.fromisoformat(text)
+        elif dimension == "appeal_type":
+            value = text
+        else:
+            value = int(text)
+        keys = tuple(value if i == index else None for i in range(len(CELL_DIMENSIONS)))
+        rows.append((index, *keys, *sums_))
+    return rows
 
 
 def _summary_groups(lookups: dict) -> _Groups:
@@ -387,16 +429,16 @@ def _summary_groups(lookups: dict) -> _Groups:
     )
     for row in _summary_rows(lookups):
         index, key = row[0], row[1 + row[0]]
-        counts = dict(zip(_CELL_SUMMED, row[1 + len(_CELL_DIMENSIONS) :], strict=True))
+        counts = dict(zip(_CELL_SUMMED, row[1 + len(CELL_DIMENSIONS) :], strict=True))
         if not counts["problems"]:
             continue  # its problems were all on days subtracted (period_parts)
-        if _CELL_DIMENSIONS[index] == "month":
+        if CELL_DIMENSIONS[index] == "month":
             key = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
-        elif _CELL_DIMENSIONS[index] == "meeting_id" and not key:
+        elif CELL_DIMENSIONS[index] == "meeting_id" and not key:
             continue  # problems raised at no meeting
         key = key or None
         _add(into[index][key], counts)
-        if _CELL_DIMENSIONS[index] == "lead_department_id":
+        if CELL_DIMENSIONS[index] == "lead_department_id":
             _add(groups.total, counts)
             if counts["handling_count"]:
                 groups.handling[key] = metrics.HandlingTime(

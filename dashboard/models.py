@@ -5,25 +5,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class _CellCounts(models.Model):
-    """The filter keys and counts a summary cell holds, whatever its period (a month, a day).
+class _Counts(models.Model):
+    """The counts a summary row holds (the figures of dashboard.figures.COUNT_NAMES)."""
 
-    The keys are plain integers with 0 for "none" (not foreign keys with NULL), so that the
-    unique constraints hold on every database; a cell is deleted and rebuilt with its
-    month, never edited.
-    """
-
-    lead_department_id = models.PositiveIntegerField(default=0)
-    category_id = models.PositiveIntegerField()
-    # The enterprise's town or street when the cell was built.
-    town_id = models.PositiveIntegerField(default=0)
-    meeting_id = models.PositiveIntegerField(default=0)
-    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
-    responsible_leader_id = models.PositiveIntegerField(default=0)
-    # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
-    appeal_type = models.CharField(max_length=12, default="request")
-    # Every problem of the cell, merged ones too: whether a group has any problem once
-    # cells are subtracted (dashboard.figures.period_parts); not a figure shown.
+    # Every problem of the row, merged ones too: whether a group has any problem once
+    # rows are subtracted (dashboard.figures.period_parts); not a figure shown.
     problems = models.PositiveIntegerField(default=0)
     # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
     received = models.PositiveIntegerField(default=0)
@@ -43,6 +29,28 @@ class _CellCounts(models.Model):
     # days summed; signed, as a problem answered before its clock started counts negative.
     handling_count = models.PositiveIntegerField(default=0)
     handling_days = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class _CellCounts(_Counts):
+    """The filter keys and counts a summary cell holds, whatever its period (a month, a day).
+
+    The keys are plain integers with 0 for "none" (not foreign keys with NULL), so that the
+    unique constraints hold on every database; a cell is deleted and rebuilt with its
+    month, never edited.
+    """
+
+    lead_department_id = models.PositiveIntegerField(default=0)
+    category_id = models.PositiveIntegerField()
+    # The enterprise's town or street when the cell was built.
+    town_id = models.PositiveIntegerField(default=0)
+    meeting_id = models.PositiveIntegerField(default=0)
+    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
+    responsible_leader_id = models.PositiveIntegerField(default=0)
+    # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
+    appeal_type = models.CharField(max_length=12, default="request")
 
     class Meta:
         abstract = True
@@ -107,6 +115,33 @@ class DashboardDayCell(_CellCounts):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.lead_department_id}/{self.category_id}: {self.received}"
+
+
+class DashboardTotal(_Counts):
+    """The dashboard's counts by one dimension alone, for a day or a month: what the page
+    shows when no filter is chosen, a few dozen rows a day instead of the cells.
+
+    `dimension` is the index of the dimension in dashboard.figures' _CELL_DIMENSIONS and
+    `key` its value as text (an id, "0" for none, an appeal type, or the month). Rebuilt
+    with the cells (dashboard.summary), from the same read.
+    """
+
+    month = models.DateField(_("month received"))
+    # None: the month's totals; else one day's.
+    day = models.DateField(_("day received"), null=True, blank=True)
+    dimension = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("dashboard total")
+        verbose_name_plural = _("dashboard totals")
+        indexes = [
+            models.Index(fields=["month", "day"], name="dashboardtotal_month"),
+            models.Index(fields=["day"], name="dashboardtotal_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day or self.month} {self.dimension}={self.key}: {self.received}"
 
 
 class DashboardRefresh(models.Model):

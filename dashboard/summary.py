@@ -18,8 +18,8 @@ from issues import metrics
 from issues.models import Problem
 from liaison import readiness, workdays
 
-from .figures import COUNT_NAMES, SUMMARY_KEY, _month_of, aggregates
-from .models import DashboardCell, DashboardDayCell, DashboardRefresh
+from .figures import CELL_DIMENSIONS, COUNT_NAMES, SUMMARY_KEY, _month_of, aggregates
+from .models import DashboardCell, DashboardDayCell, DashboardRefresh, DashboardTotal
 
 # A transition stamps updated_at before its transaction commits; one that commits after a
 # refresh began is found by the next one because it looks back this far.
@@ -54,6 +54,7 @@ def dashboard_refresh(*, full: bool = False, now: dt.datetime | None = None) -> 
     if full:
         DashboardCell.objects.all().delete()
         DashboardDayCell.objects.all().delete()
+        DashboardTotal.objects.all().delete()
         months = _months_of(Problem.objects.all())
         for month in sorted(months):
             _refresh_month(month, now=now, delete=False)
@@ -149,8 +150,10 @@ def _refresh_month(
     if delete:
         if days is None:
             DashboardDayCell.objects.filter(day__gte=month, day__lt=next_month).delete()
+            DashboardTotal.objects.filter(month=month, day__isnull=False).delete()
         else:
             DashboardDayCell.objects.filter(day__in=sorted(days)).delete()
+            DashboardTotal.objects.filter(day__in=sorted(days)).delete()
     columns = [column for _field, column in SUMMARY_KEY]
     summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
     day_rows, months = [], {}
@@ -164,23 +167,68 @@ def _refresh_month(
             months[key] = counts
         else:
             months[key] = [a + b for a, b in zip(cell, counts, strict=True)]
+    day_totals = _totals(day_rows, columns)
     _insert(DashboardDayCell, ["day", "month", *columns, *summed], day_rows)
+    _insert(
+        DashboardTotal,
+        ["day", "month", "dimension", "key", *summed],
+        [(day, month, index, key, *counts) for (day, index, key), counts in day_totals.items()],
+    )
     if days is None and not delete:
         month_rows = [(month, *key, *counts) for key, counts in months.items()]
         _insert(DashboardCell, ["month", *columns, *summed], month_rows)
+        month_totals: dict = {}
+        for (_day, index, key), counts in day_totals.items():
+            _sum_into(month_totals, (index, key), counts)
+        _insert(
+            DashboardTotal,
+            ["month", "dimension", "key", *summed],
+            [(month, index, key, *counts) for (index, key), counts in month_totals.items()],
+        )
         return
-    # The month's other days are in their day cells: its month cells are their sums.
+    # The month's other days are in their day rows: its month rows are their sums.
     if delete:
         DashboardCell.objects.filter(month=month).delete()
-    keys = ", ".join(columns)
     sums = ", ".join(f"SUM({name})" for name in summed)
+    between = [connection.ops.adapt_datefield_value(d) for d in (month, next_month)]
+    keys = ", ".join(columns)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DashboardCell._meta.db_table} (month, {keys}, {', '.join(summed)}) "
             f"SELECT month, {keys}, {sums} FROM {DashboardDayCell._meta.db_table} "
             f"WHERE day >= %s AND day < %s GROUP BY month, {keys}",
-            [connection.ops.adapt_datefield_value(d) for d in (month, next_month)],
+            between,
         )
+    DashboardTotal.objects.filter(month=month, day__isnull=True).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DashboardTotal._meta.db_table} "
+            f"(month, dimension, {connection.ops.quote_name('key')}, {', '.join(summed)}) "
+            f"SELECT month, dimension, {connection.ops.quote_name('key')}, {sums} "
+            f"FROM {DashboardTotal._meta.db_table} WHERE day >= %s AND day < %s "
+            f"GROUP BY month, dimension, {connection.ops.quote_name('key')}",
+            between,
+        )
+
+
+def _totals(day_rows: list[tuple], columns: list[str]) -> dict:
+    """The day rows summed by day and each dimension alone: (day, dimension, key) -> counts."""
+    totals: dict = {}
+    width = len(columns)
+    for day, month, *rest in day_rows:
+        values = dict(zip(columns, rest[:width], strict=True))
+        counts = rest[width:]
+        for index, dimension in enumerate(CELL_DIMENSIONS):
+            key = month.isoformat() if dimension == "month" else str(values[dimension])
+            _sum_into(totals, (day, index, key), counts)
+    return totals
+
+
+def _sum_into(into: dict, key, counts) -> None:
+    previous = into.get(key)
+    into[key] = (
+        list(counts) if previous is None else [a + b for a, b in zip(previous, counts, strict=True)]
+    )
 
 
 def _insert(model, columns: list[str], rows: list[tuple]) -> None:

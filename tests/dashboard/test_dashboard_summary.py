@@ -17,7 +17,7 @@ from django.db.models import F
 from dashboard import figures as dashboard
 from dashboard import tasks
 from dashboard.filters import DashboardFilter
-from dashboard.models import DashboardCell, DashboardRefresh
+from dashboard.models import DashboardCell, DashboardDayCell, DashboardRefresh
 from dashboard.summary import dashboard_refresh
 from issues import workflow
 from issues.models import AppealType, Problem, Satisfaction, Status
@@ -363,36 +363,60 @@ def test_a_change_committed_while_a_refresh_ran_is_picked_up_by_the_next(summed)
 
 
 # Refresh queries: the DashboardRefresh row locked (SELECT ... FOR UPDATE; a savepoint
-# around it and a release at the end, as the test runs inside a transaction), the months
-# of changed problems, the months of problems that went past their deadline; per month:
-# the grouped counts (by day and key), the grouped start days, the grouped answer days,
-# the month's old month cells deleted and its old day cells deleted, the new month cells
-# inserted and the new day cells inserted (one INSERT per 1000 cells); the row saved.
-def test_an_incremental_refresh_makes_seven_queries_per_month(summed, django_assert_num_queries):
+# around it and a release at the end, as the test runs inside a transaction), the days
+# of changed problems, the days of problems that went past their deadline; per month:
+# the grouped counts of its changed days (by day and key), the grouped start days, the
+# grouped answer days; the old day cells and day totals of those days deleted, the new
+# ones inserted (one INSERT each per 1000 rows); the month cells deleted and summed again
+# from the day cells, the month totals deleted and summed again from the day totals
+# (INSERT ... SELECT); the row saved.
+def test_an_incremental_refresh_makes_eleven_queries_per_month(summed, django_assert_num_queries):
     def touch(*numbers: int, minutes: int) -> dt.datetime:
         moment = NOW + dt.timedelta(minutes=minutes)
         ids = [summed["problems"][n].pk for n in numbers]
         Problem.objects.filter(pk__in=ids).update(updated_at=moment)
         return moment + dt.timedelta(minutes=10)
 
-    with django_assert_num_queries(2 + 3 + 0 * 7 + 1):
+    with django_assert_num_queries(2 + 3 + 0 * 11 + 1):
         assert dashboard_refresh(now=NOW + dt.timedelta(minutes=1)) == []
     refreshed = touch(5, minutes=20)
-    with django_assert_num_queries(2 + 3 + 1 * 7 + 1):
+    with django_assert_num_queries(2 + 3 + 1 * 11 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 1
     refreshed = touch(3, 5, 8, minutes=40)
-    with django_assert_num_queries(2 + 3 + 3 * 7 + 1):
+    with django_assert_num_queries(2 + 3 + 3 * 11 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 3
 
 
-# A full rebuild: the row locked (savepoint, lock, release), every month cell deleted,
-# every day cell deleted, the months of all problems; per month the three grouped reads,
-# one insert of month cells and one of day cells; the row saved.
-def test_a_full_refresh_makes_five_queries_per_month(summed, django_assert_num_queries):
+# A full rebuild: the row locked (savepoint, lock, release), every month cell, day cell
+# and total deleted, the months of all problems; per month the three grouped reads and
+# one insert each of day cells, day totals, month cells and month totals; the row saved.
+def test_a_full_refresh_makes_seven_queries_per_month(summed, django_assert_num_queries):
     months = 5  # 2024-12, 2025-03 to 2025-06
 
-    with django_assert_num_queries(2 + 1 + 1 + 1 + 1 + months * 5 + 1):
+    with django_assert_num_queries(2 + 1 + 3 + 1 + months * 7 + 1):
         assert len(dashboard_refresh(full=True, now=NOW)) == months
+
+
+def test_an_incremental_refresh_recomputes_only_the_changed_days(summed):
+    """A problem received on another day of March: that day's cells are new, March 3's
+    are the ones it had, and March's month cells and totals are the sums of its days."""
+    make_problem(
+        summed,
+        Status.SUBMITTED,
+        created="2025-03-20 10:00",
+        updated_at=NOW + dt.timedelta(minutes=5),
+    )
+    march_3 = set(DashboardDayCell.objects.filter(day=dt.date(2025, 3, 3)).values_list("pk"))
+
+    assert dashboard_refresh(now=NOW + dt.timedelta(minutes=10)) == [dt.date(2025, 3, 1)]
+    assert set(DashboardDayCell.objects.filter(day=dt.date(2025, 3, 3)).values_list("pk")) == (
+        march_3
+    )
+    assert DashboardDayCell.objects.filter(day=dt.date(2025, 3, 20)).count() == 1
+    live, summary = both({"year": "2025"}, now=NOW + dt.timedelta(minutes=10))
+    assert_same(live, summary)
+    assert_same(*both({"year": "2025", "category": summed["c1"].pk}, now=live.now))
+    assert summary.headline.received == 9
 
 
 def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
