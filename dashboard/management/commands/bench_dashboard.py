@@ -158,6 +158,8 @@ class Command(BaseCommand):
                 for case, user, url in self.cases(context):
                     self.TARGETED.add(case)
                     self.measure(case, user, url, repeats, problems)
+                    if url.startswith("/dashboard/") and "export" not in url:
+                        self.measure_figures(case, user, url, repeats, problems)
                 self.TARGETED.add("summary stale (an hour old)")
                 self.measure_stale(context, repeats, problems)
                 self.measure_live(repeats, problems)
@@ -377,6 +379,29 @@ class Command(BaseCommand):
         )
         yield "league table (sorted by overdue)", c["office"], "/dashboard/?sort=overdue"
         yield "export .xlsx (default)", c["office"], "/dashboard/export.xlsx"
+
+    def measure_figures(self, case: str, user, url: str, repeats: int, n: int) -> None:
+        """The same filter's figures alone (dashboard.figures.dashboard: the summary, the
+        names, "needs a leader"), without the rest of the page and its rendering."""
+        from django.http import QueryDict
+
+        from dashboard.views import _own_department
+
+        data = QueryDict(url.partition("?")[2])
+        department = _own_department(user)
+        chosen = DashboardFilter(data, queryset=Problem.objects.all(), department=department)
+        assert chosen.is_valid(), chosen.form.errors
+
+        def figures():
+            dashboard(
+                chosen.qs,
+                period=chosen.period(),
+                list_params=chosen.list_params(),
+                department_id=department.pk if department else None,
+                summary=chosen.summary_lookups(),
+            )
+
+        self.time_case("  figures only", figures, repeats, n)
 
     def measure_live(self, repeats: int, n: int) -> None:
         """The live aggregates (the reference the cells are tested against), for comparison."""
