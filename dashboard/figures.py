@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -606,7 +606,7 @@ def dashboard(
         meetings=meeting_rows,
         months=month_rows,
         appeal_types=appeal_type_rows,
-        escalated=needs_a_leader(problems, now=now),
+        escalated=needs_a_leader(problems, now=now, period=period),
         action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
         now=now,
         as_of=as_of,
@@ -614,12 +614,33 @@ def dashboard(
     )
 
 
-def needs_a_leader(problems: QuerySet[Problem], *, now: dt.datetime) -> list[NeedsALeader]:
-    """Escalated open problems, most overdue first, with who must act (one query)."""
+# A period up to this long: its open problems are read by when they were received and
+# sorted, not by walking the open problems in deadline order (below).
+SHORT_PERIOD = dt.timedelta(days=92)
+
+
+def needs_a_leader(
+    problems: QuerySet[Problem],
+    *,
+    now: dt.datetime,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> list[NeedsALeader]:
+    """Escalated open problems, most overdue first, with who must act (one query).
+
+    Ordered by deadline, PostgreSQL walks the open problems in deadline order (an index)
+    until 20 fall in the period: at once for a period starting with the oldest ones, but
+    through most of a million for a week in June (over a second). For a short period the
+    order is an expression no index gives, so it reads the period's open problems by
+    date received (few) and sorts them; the same order, as an escalated problem always
+    has a deadline.
+    """
+    deadline_order = "due_at"
+    if period is not None and period[1] - period[0] <= SHORT_PERIOD:
+        deadline_order = Coalesce("due_at", "created_at")
     escalated = (
         problems.filter(ESCALATED_NOW)
         .select_related("enterprise", *DISTRICT_LEADER_RELATIONS)
-        .order_by("due_at", "id")[:NEEDS_A_LEADER_ROWS]
+        .order_by(deadline_order, "id")[:NEEDS_A_LEADER_ROWS]
     )
     today = workdays.local_date(now)
     rows = []

@@ -227,6 +227,25 @@ def test_a_period_not_on_month_boundaries_equals_the_live_figures(summed, first,
     assert_same(*both({"date_from": first, "date_to": last, "category": summed["c1"].pk}))
 
 
+def test_a_short_periods_needs_a_leader_list_is_in_the_same_order(summed):
+    make_problem(
+        summed,
+        Status.IN_PROGRESS,
+        created="2025-04-02 10:00",
+        department=summed["district"].department,
+        due_at=at("2025-04-20 23:59:59"),
+        escalation_level=1,
+    )
+    chosen = DashboardFilter(
+        {"date_from": "2025-03-15", "date_to": "2025-05-10"}, queryset=Problem.objects.all()
+    )
+    assert chosen.is_valid()
+    by_deadline = dashboard.needs_a_leader(chosen.qs, now=NOW)
+    short = dashboard.needs_a_leader(chosen.qs, now=NOW, period=chosen.period())
+    assert len(short) == 2
+    assert short == by_deadline
+
+
 def test_partial_months_count_the_right_problems(summed):
     live, summary = both({"date_from": "2025-03-04", "date_to": "2025-06-01"})
     assert_same(live, summary)
