@@ -14,13 +14,17 @@ database with the conditional counts of `metrics.totals()`:
 9. the escalated problems that need a leader, 10. the overdue action items.
 
 At a million problems, reading a year of them takes seconds, so the counts are also kept
-in a summary table (DashboardCell: one row per month received and combination of the
-filter keys) that `dashboard_refresh` (dashboard.summary) keeps current every minute
-(dashboard.tasks). When the filter can be answered from it (whole months; department,
-category, meeting and leader are in its key), steps 1 to 5 become one query summing the
-cells by each dimension, and the page says how old they are. Otherwise the live queries above
-answer; they remain the reference the summary is tested against. The "needs a leader"
-lists stay live.
+in a summary (DashboardCell: one row per month received and combination of the filter
+keys; DashboardDayCell: the same per day received) that `dashboard_refresh`
+(dashboard.summary) keeps current every minute (dashboard.tasks). Every filter of the
+form is in the cells' key, so once they are built steps 1 to 5 become one query summing
+the cells by each dimension: the month cells of the whole months of the period, and for
+a partial month at either end its day cells, or its month cell minus the day cells of
+the days outside the period, whichever reads fewer days (period_parts); the page says
+how old they are. When the summary has not been refreshed for a while (worker or beat
+down) the page still reads it, says "as of" its time, and asks for a refresh
+(request_refresh). The live queries above answer until it is first built; they remain
+the reference the summary is tested against. The "needs a leader" lists stay live.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -52,7 +57,7 @@ from liaison import workdays
 from liaison.models import Department
 from meetings.models import ActionItem, Meeting
 
-from .models import DashboardCell, DashboardRefresh
+from .models import DashboardCell, DashboardDayCell, DashboardRefresh, DashboardTotal
 
 # Escalated now = open and escalated at least once (to a district leader). Built here on
 # top of metrics.OPEN: issues.metrics has no escalation figure.
@@ -169,7 +174,8 @@ class Dashboard:
     now: dt.datetime
     # When the figures come from the summary: the time its counts were computed at.
     as_of: dt.datetime | None = None
-    # When the summary was last refreshed, if that is too long ago to use it.
+    # When the summary was last refreshed, if that is longer ago than it should be: the
+    # figures are as of then (as_of), and a refresh was asked for.
     summary_stale_since: dt.datetime | None = None
 
     def chart_data(self) -> dict:
@@ -265,9 +271,9 @@ def _live_groups(problems: QuerySet[Problem], now: dt.datetime) -> _Groups:
     return groups
 
 
-_CELL_SUMMED = (*COUNT_NAMES, "handling_count", "handling_days")
+_CELL_SUMMED = ("problems", *COUNT_NAMES, "handling_count", "handling_days")
 # The dashboard's dimensions over the cells, in the order of the grouped query's key columns.
-_CELL_DIMENSIONS = (
+CELL_DIMENSIONS = (
     "lead_department_id",
     "category_id",
     "month",
@@ -275,50 +281,134 @@ _CELL_DIMENSIONS = (
     "meeting_id",
     "appeal_type",
 )
-_CELL_LOOKUPS = {
-    "month__gte": "month >= %s",
-    "month__lte": "month <= %s",
-    **{column: f"{column} = %s" for _field, column in SUMMARY_KEY},
-}
+_KEY_LOOKUPS = {column: f"{column} = %s" for _field, column in SUMMARY_KEY}
+
+
+def _days_in_month(month: dt.date) -> int:
+    return ((month + dt.timedelta(days=32)).replace(day=1) - month).days
+
+
+def period_parts(first: dt.date, last: dt.date) -> list[tuple[int, str, dt.date, dt.date]]:
+    """The cells that sum to the period from `first` to `last` (inclusive).
+
+    (sign, "month" or "day", from, to): the month cells of the whole months, and for a
+    partial month at either end whichever reads fewer days: its own days' cells, or its
+    month cell minus the day cells of the days outside the period. So a period reads at
+    most half a month of day cells at each end, whatever its length.
+    """
+    parts: list[tuple[int, str, dt.date, dt.date]] = []
+    months: list[dt.date] = []
+    for month in _months(first, last):
+        month_last = month + dt.timedelta(days=_days_in_month(month) - 1)
+        start, end = max(first, month), min(last, month_last)
+        inside = (end - start).days + 1
+        if inside == _days_in_month(month):
+            months.append(month)
+        elif inside <= _days_in_month(month) - inside:
+            parts.append((1, "day", start, end))
+        else:
+            months.append(month)
+            if start > month:
+                parts.append((-1, "day", month, start - dt.timedelta(days=1)))
+            if end < month_last:
+                parts.append((-1, "day", end + dt.timedelta(days=1), month_last))
+    if months:  # consecutive: only the first and the last month of a period can be partial
+        parts.insert(0, (1, "month", months[0], months[-1]))
+    return parts
 
 
 def _summary_rows(lookups: dict) -> list[tuple]:
     """The cells matching `lookups` summed by each dimension, in one query.
 
-    Rows: (dimension index, the six dimension columns, the sums of _CELL_SUMMED); only
-    the row's own dimension column is meaningful. PostgreSQL reads the cells once
-    (GROUPING SETS); other databases, which lack it, once per dimension (UNION ALL).
-    Raw SQL because the ORM has neither; every name in it comes from this module.
+    `lookups`: the period ("day__gte", "day__lte") and key columns. The cells are the
+    month and day cells of period_parts(), those subtracted with their sign. Rows:
+    (dimension index, the six dimension columns, the sums of _CELL_SUMMED); only the
+    row's own dimension column is meaningful. PostgreSQL reads the cells once (GROUPING
+    SETS); other databases, which lack it, once per dimension (UNION ALL). Raw SQL because
+    the ORM has neither; every name in it comes from this module.
     """
-    table = DashboardCell._meta.db_table
-    where = " AND ".join(_CELL_LOOKUPS[name] for name in lookups) or "1 = 1"
-    params = [
-        connection.ops.adapt_datefield_value(value) if isinstance(value, dt.date) else value
-        for value in lookups.values()
-    ]
+    keys = {name: value for name, value in lookups.items() if name in _KEY_LOOKUPS}
+    if not keys:
+        return _total_rows(lookups["day__gte"], lookups["day__lte"])
+    key_where = "".join(f" AND {_KEY_LOOKUPS[name]}" for name in keys)
+    tables = {"month": DashboardCell._meta.db_table, "day": DashboardDayCell._meta.db_table}
+    branches, params = [], []
+    for sign, grain, start, end in period_parts(lookups["day__gte"], lookups["day__lte"]):
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
+        branches.append(
+            f"SELECT {', '.join(CELL_DIMENSIONS)}, {signed} FROM {tables[grain]} "
+            f"WHERE {grain} >= %s AND {grain} <= %s{key_where}"
+        )
+        params += [
+            connection.ops.adapt_datefield_value(start),
+            connection.ops.adapt_datefield_value(end),
+            *keys.values(),
+        ]
+    if not branches:
+        return []
+    cells = " UNION ALL ".join(branches)
     sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
     if connection.vendor == "postgresql":
         which = " ".join(
             f"WHEN GROUPING({column}) = 0 THEN {index}"
-            for index, column in enumerate(_CELL_DIMENSIONS)
+            for index, column in enumerate(CELL_DIMENSIONS)
         )
-        sets = ", ".join(f"({column})" for column in _CELL_DIMENSIONS)
+        sets = ", ".join(f"({column})" for column in CELL_DIMENSIONS)
         sql = (
-            f"SELECT CASE {which} END, {', '.join(_CELL_DIMENSIONS)}, {sums} FROM {table} "
-            f"WHERE {where} GROUP BY GROUPING SETS ({sets})"
+            f"SELECT CASE {which} END, {', '.join(CELL_DIMENSIONS)}, {sums} "
+            f"FROM ({cells}) AS cells GROUP BY GROUPING SETS ({sets})"
         )
     else:
-        branches = []
-        for index, column in enumerate(_CELL_DIMENSIONS):
-            keys = ", ".join(c if c == column else "NULL" for c in _CELL_DIMENSIONS)
-            branches.append(
-                f"SELECT {index}, {keys}, {sums} FROM {table} WHERE {where} GROUP BY {column}"
+        per_dimension = []
+        for index, column in enumerate(CELL_DIMENSIONS):
+            dimensions = ", ".join(c if c == column else "NULL" for c in CELL_DIMENSIONS)
+            per_dimension.append(
+                f"SELECT {index}, {dimensions}, {sums} FROM cells GROUP BY {column}"
             )
-        sql = " UNION ALL ".join(branches)
-        params = params * len(_CELL_DIMENSIONS)
+        sql = f"WITH cells AS ({cells}) " + " UNION ALL ".join(per_dimension)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _total_rows(first: dt.date, last: dt.date) -> list[tuple]:
+    """_summary_rows without a filter, from the totals by each dimension (DashboardTotal):
+    a few dozen rows a day or month instead of every cell; one query, any database."""
+    table = DashboardTotal._meta.db_table
+    key = connection.ops.quote_name("key")
+    branches, params = [], []
+    for sign, grain, start, end in period_parts(first, last):
+        signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
+        where = {
+            "month": "day IS NULL AND month >= %s AND month <= %s",
+            "day": "day >= %s AND day <= %s",
+        }[grain]
+        branches.append(
+            f"SELECT dimension, {key} AS dimension_key, {signed} FROM {table} WHERE {where}"
+        )
+        params += [connection.ops.adapt_datefield_value(d) for d in (start, end)]
+    if not branches:
+        return []
+    sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)
+    sql = (
+        f"SELECT dimension, dimension_key, {sums} FROM ({' UNION ALL '.join(branches)}) "
+        "AS totals GROUP BY dimension, dimension_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        totals = cursor.fetchall()
+    rows = []
+    for index, text, *sums_ in totals:
+        dimension = CELL_DIMENSIONS[index]
+        if dimension == "month":
+            value = dt.date.fromisoformat(text)
+        elif dimension == "appeal_type":
+            value = text
+        else:
+            value = int(text)
+        keys = tuple(value if i == index else None for i in range(len(CELL_DIMENSIONS)))
+        rows.append((index, *keys, *sums_))
+    return rows
 
 
 def _summary_groups(lookups: dict) -> _Groups:
@@ -339,14 +429,16 @@ def _summary_groups(lookups: dict) -> _Groups:
     )
     for row in _summary_rows(lookups):
         index, key = row[0], row[1 + row[0]]
-        counts = dict(zip(_CELL_SUMMED, row[1 + len(_CELL_DIMENSIONS) :], strict=True))
-        if _CELL_DIMENSIONS[index] == "month":
+        counts = dict(zip(_CELL_SUMMED, row[1 + len(CELL_DIMENSIONS) :], strict=True))
+        if not counts["problems"]:
+            continue  # its problems were all on days subtracted (period_parts)
+        if CELL_DIMENSIONS[index] == "month":
             key = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
-        elif _CELL_DIMENSIONS[index] == "meeting_id" and not key:
+        elif CELL_DIMENSIONS[index] == "meeting_id" and not key:
             continue  # problems raised at no meeting
         key = key or None
         _add(into[index][key], counts)
-        if _CELL_DIMENSIONS[index] == "lead_department_id":
+        if CELL_DIMENSIONS[index] == "lead_department_id":
             _add(groups.total, counts)
             if counts["handling_count"]:
                 groups.handling[key] = metrics.HandlingTime(
@@ -370,6 +462,22 @@ def summary_refreshed_at() -> dt.datetime | None:
     )
 
 
+REFRESH_REQUEST_KEY = "dashboard:refresh-requested"
+
+
+def request_refresh() -> bool:
+    """Queue a summary refresh for a page that found it stale, at most once a minute
+    across all pages (the cache); never waits for a broker that is down (send_or_false).
+    Returns whether one was queued."""
+    from liaison.celery import send_or_false
+
+    from .tasks import refresh_dashboard
+
+    if not cache.add(REFRESH_REQUEST_KEY, True, timeout=60):
+        return False
+    return send_or_false(refresh_dashboard)
+
+
 def dashboard(
     problems: QuerySet[Problem],
     *,
@@ -389,8 +497,11 @@ def dashboard(
     as_of = summary_refreshed_at() if summary is not None else None
     stale_since = None
     if as_of is not None and now - as_of > summary_stale_after():
-        # Nobody refreshes the summary (worker or beat down): count live, and say so.
-        stale_since, as_of = as_of, None
+        # Nobody refreshed the summary for a while (worker or beat down, or busy): the
+        # figures stay the cells' (fast), the page says how old they are, and a refresh
+        # is asked for. Counting a million problems live instead would take seconds.
+        stale_since = as_of
+        request_refresh()
     if as_of is not None:
         groups = _summary_groups(summary)
     else:
@@ -495,7 +606,7 @@ def dashboard(
         meetings=meeting_rows,
         months=month_rows,
         appeal_types=appeal_type_rows,
-        escalated=needs_a_leader(problems, now=now),
+        escalated=needs_a_leader(problems, now=now, period=period),
         action_items_overdue=action_items_overdue(problems, department_id=department_id, now=now),
         now=now,
         as_of=as_of,
@@ -503,12 +614,33 @@ def dashboard(
     )
 
 
-def needs_a_leader(problems: QuerySet[Problem], *, now: dt.datetime) -> list[NeedsALeader]:
-    """Escalated open problems, most overdue first, with who must act (one query)."""
+# A period up to this long: its open problems are read by when they were received and
+# sorted, not by walking the open problems in deadline order (below).
+SHORT_PERIOD = dt.timedelta(days=92)
+
+
+def needs_a_leader(
+    problems: QuerySet[Problem],
+    *,
+    now: dt.datetime,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> list[NeedsALeader]:
+    """Escalated open problems, most overdue first, with who must act (one query).
+
+    Ordered by deadline, PostgreSQL walks the open problems in deadline order (an index)
+    until 20 fall in the period: at once for a period starting with the oldest ones, but
+    through most of a million for a week in June (over a second). For a short period the
+    order is an expression no index gives, so it reads the period's open problems by
+    date received (few) and sorts them; the same order, as an escalated problem always
+    has a deadline.
+    """
+    deadline_order = "due_at"
+    if period is not None and period[1] - period[0] <= SHORT_PERIOD:
+        deadline_order = Coalesce("due_at", "created_at")
     escalated = (
         problems.filter(ESCALATED_NOW)
         .select_related("enterprise", *DISTRICT_LEADER_RELATIONS)
-        .order_by("due_at", "id")[:NEEDS_A_LEADER_ROWS]
+        .order_by(deadline_order, "id")[:NEEDS_A_LEADER_ROWS]
     )
     today = workdays.local_date(now)
     rows = []

@@ -1,4 +1,5 @@
-"""The leaders' dashboard filter (django-filter): period, department, category, meeting, leader.
+"""The leaders' dashboard filter (django-filter): period, department, category, town or
+street, appeal type, meeting, leader.
 
 The period is the time the problems were received (created_at, Asia/Shanghai): a year
 (the current one by default) or a date range, which wins when given. `list_params()`
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.filters import LeaderFilter
 from issues.forms import leader_queryset
-from issues.models import Category, Problem
+from issues.models import AppealType, Category, Problem
 from liaison import workdays
 from liaison.forms import HtmlDateInput
 from liaison.models import Department
@@ -68,6 +69,12 @@ class DashboardFilter(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=Category.objects.all()
     )
+    town = django_filters.ModelChoiceFilter(
+        label=_("Town or street"),
+        field_name="enterprise__town",
+        queryset=Department.objects.filter(kind=Department.Kind.TOWN).order_by("name"),
+    )
+    appeal_type = django_filters.ChoiceFilter(label=_("Appeal type"), choices=AppealType.choices)
     meeting = django_filters.ModelChoiceFilter(
         label=_("Face-to-face meeting"),
         queryset=Meeting.objects.order_by("-year", "-number"),
@@ -138,27 +145,26 @@ class DashboardFilter(django_filters.FilterSet):
     SUMMARY_COLUMNS = {
         "department": "lead_department_id",
         "category": "category_id",
+        "town": "town_id",
+        "appeal_type": "appeal_type",
         "meeting": "meeting_id",
         "leader": "responsible_leader_id",
     }
     PERIOD_FILTERS = ("year", "date_from", "date_to")
 
     def summary_lookups(self) -> dict | None:
-        """This filter as DashboardCell lookups, or None when the cells cannot answer it.
-
-        They can when the period is whole months (a year, or the 1st of a month to the
-        last day of a month) and every other filter is one of the cell's key columns.
+        """This filter as summary lookups (dashboard.figures), or None when the cells cannot
+        answer it: the period's first and last day, and the cell's key column of every
+        other filter with a value (every filter of this form is one).
         """
         first, last = self.period()
-        if first.day != 1 or (last + dt.timedelta(days=1)).day != 1:
-            return None
-        lookups: dict = {"month__gte": first, "month__lte": last}
+        lookups: dict = {"day__gte": first, "day__lte": last}
         for name, value in self.form.cleaned_data.items():
             if name in self.PERIOD_FILTERS or value in (None, "", [], ()):
                 continue
             if name not in self.SUMMARY_COLUMNS:
                 return None
-            lookups[self.SUMMARY_COLUMNS[name]] = value.pk
+            lookups[self.SUMMARY_COLUMNS[name]] = getattr(value, "pk", value)
         return lookups
 
     def list_params(self) -> dict[str, str]:
@@ -169,11 +175,14 @@ class DashboardFilter(django_filters.FilterSet):
         for name, list_name in (
             ("department", "lead_department"),
             ("category", "category"),
+            ("town", "town"),
             ("meeting", "meeting"),
             ("leader", "responsible_leader"),
         ):
             if cleaned.get(name) is not None:
                 params[list_name] = str(cleaned[name].pk)
+        if cleaned.get("appeal_type"):
+            params["appeal_type"] = cleaned["appeal_type"]
         return params
 
     def export_params(self) -> dict[str, str]:
@@ -184,9 +193,11 @@ class DashboardFilter(django_filters.FilterSet):
             params = {"date_from": first.isoformat(), "date_to": last.isoformat()}
         else:
             params = {"year": str(first.year)}
-        for name in ("department", "category", "meeting", "leader"):
+        for name in ("department", "category", "town", "meeting", "leader"):
             if cleaned.get(name) is not None and not (
                 name == "department" and self.forced_department
             ):
                 params[name] = str(cleaned[name].pk)
+        if cleaned.get("appeal_type"):
+            params["appeal_type"] = cleaned["appeal_type"]
         return params

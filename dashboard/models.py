@@ -5,25 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class DashboardCell(models.Model):
-    """The dashboard's counts for one month received and one combination of its filter keys.
+class _Counts(models.Model):
+    """The counts a summary row holds (the figures of dashboard.figures.COUNT_NAMES)."""
 
-    Derived data, rebuilt by dashboard.summary.dashboard_refresh: the dashboard sums these
-    rows instead of a year of problems. The keys are plain integers with 0 for "none"
-    (not foreign keys with NULL), so that the unique constraint holds on every database;
-    a cell is deleted and rebuilt with its month, never edited.
-    """
-
-    month = models.DateField(_("month received"))
-    lead_department_id = models.PositiveIntegerField(default=0)
-    category_id = models.PositiveIntegerField()
-    # The enterprise's town or street when the cell was built.
-    town_id = models.PositiveIntegerField(default=0)
-    meeting_id = models.PositiveIntegerField(default=0)
-    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
-    responsible_leader_id = models.PositiveIntegerField(default=0)
-    # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
-    appeal_type = models.CharField(max_length=12, default="request")
+    # Every problem of the row, merged ones too: whether a group has any problem once
+    # rows are subtracted (dashboard.figures.period_parts); not a figure shown.
+    problems = models.PositiveIntegerField(default=0)
     # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
     received = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
@@ -44,20 +31,56 @@ class DashboardCell(models.Model):
     handling_days = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class _CellCounts(_Counts):
+    """The filter keys and counts a summary cell holds, whatever its period (a month, a day).
+
+    The keys are plain integers with 0 for "none" (not foreign keys with NULL), so that the
+    unique constraints hold on every database; a cell is deleted and rebuilt with its
+    month, never edited.
+    """
+
+    lead_department_id = models.PositiveIntegerField(default=0)
+    category_id = models.PositiveIntegerField()
+    # The enterprise's town or street when the cell was built.
+    town_id = models.PositiveIntegerField(default=0)
+    meeting_id = models.PositiveIntegerField(default=0)
+    # The dashboard's leader filter is the responsible leader (issues.filters): so is the key.
+    responsible_leader_id = models.PositiveIntegerField(default=0)
+    # The problem's appeal type (issues.models.AppealType, 诉求类型): figures by type.
+    appeal_type = models.CharField(max_length=12, default="request")
+
+    class Meta:
+        abstract = True
+
+
+_KEY_FIELDS = [
+    "lead_department_id",
+    "category_id",
+    "town_id",
+    "meeting_id",
+    "responsible_leader_id",
+    "appeal_type",
+]
+
+
+class DashboardCell(_CellCounts):
+    """The dashboard's counts for one month received and one combination of its filter keys.
+
+    Derived data, rebuilt by dashboard.summary.dashboard_refresh: the dashboard sums these
+    rows instead of a year of problems.
+    """
+
+    month = models.DateField(_("month received"))
+
+    class Meta:
         verbose_name = _("dashboard cell")
         verbose_name_plural = _("dashboard cells")
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "month",
-                    "lead_department_id",
-                    "category_id",
-                    "town_id",
-                    "meeting_id",
-                    "responsible_leader_id",
-                    "appeal_type",
-                ],
-                name="dashboardcell_one_per_key",
+                fields=["month", *_KEY_FIELDS], name="dashboardcell_one_per_key"
             )
         ]
         indexes = [
@@ -67,6 +90,58 @@ class DashboardCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.lead_department_id}/{self.category_id}: {self.received}"
+
+
+class DashboardDayCell(_CellCounts):
+    """The same counts for one day received: the days of a period's partial months.
+
+    Built with its month's DashboardCell rows (whose counts are the sums of these) from the
+    same read, so a month's cells minus some of its day cells are the other days exactly.
+    """
+
+    day = models.DateField(_("day received"))
+    month = models.DateField(_("month received"))
+
+    class Meta:
+        verbose_name = _("dashboard day cell")
+        verbose_name_plural = _("dashboard day cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", *_KEY_FIELDS], name="dashboarddaycell_one_per_key"
+            )
+        ]
+        # The unique constraint's index (day first) serves every read and delete, which
+        # are by days; no other index, so that writing a month's day cells stays cheap.
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.lead_department_id}/{self.category_id}: {self.received}"
+
+
+class DashboardTotal(_Counts):
+    """The dashboard's counts by one dimension alone, for a day or a month: what the page
+    shows when no filter is chosen, a few dozen rows a day instead of the cells.
+
+    `dimension` is the index of the dimension in dashboard.figures' _CELL_DIMENSIONS and
+    `key` its value as text (an id, "0" for none, an appeal type, or the month). Rebuilt
+    with the cells (dashboard.summary), from the same read.
+    """
+
+    month = models.DateField(_("month received"))
+    # None: the month's totals; else one day's.
+    day = models.DateField(_("day received"), null=True, blank=True)
+    dimension = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("dashboard total")
+        verbose_name_plural = _("dashboard totals")
+        indexes = [
+            models.Index(fields=["month", "day"], name="dashboardtotal_month"),
+            models.Index(fields=["day"], name="dashboardtotal_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day or self.month} {self.dimension}={self.key}: {self.received}"
 
 
 class DashboardRefresh(models.Model):

@@ -17,7 +17,7 @@ from django.db.models import F
 from dashboard import figures as dashboard
 from dashboard import tasks
 from dashboard.filters import DashboardFilter
-from dashboard.models import DashboardCell, DashboardRefresh
+from dashboard.models import DashboardCell, DashboardDayCell, DashboardRefresh
 from dashboard.summary import dashboard_refresh
 from issues import workflow
 from issues.models import AppealType, Problem, Satisfaction, Status
@@ -93,7 +93,24 @@ def filters(world) -> list[dict]:
         {"year": "2025", "department": district.department.pk, "category": world["c1"].pk},
         {"date_from": "2025-04-01", "date_to": "2025-06-30"},
         {"date_from": "2024-12-01", "date_to": "2025-03-31"},
+        {"year": "2025", "town": district.town.pk},
+        {"year": "2025", "appeal_type": AppealType.COMPLAINT},
     ]
+
+
+# Periods not on month boundaries: partial months read from day cells, added or subtracted
+# from their month (figures.period_parts); the problems are received on 2024-12-20,
+# 2025-03-03, 04-01, 05-06 and 06-02 (two a day in 2025).
+PARTIAL_PERIODS = [
+    ("2025-03-03", "2025-05-06"),  # March: its month minus Mar 1-2; May: its days 1-6
+    ("2025-03-04", "2025-06-01"),  # March's problems subtracted away: no March figures
+    ("2025-04-02", "2025-05-31"),  # April minus its 1st: the April departments drop out
+    ("2025-04-01", "2025-04-01"),  # one day
+    ("2025-05-05", "2025-05-11"),  # one week
+    ("2024-12-20", "2025-03-03"),  # across a year's end
+    ("2025-03-15", "2025-05-10"),
+    ("2025-01-02", "2025-12-30"),  # nearly a year
+]
 
 
 def test_after_a_full_refresh_the_summary_equals_the_live_figures(summed):
@@ -153,22 +170,99 @@ def test_the_summary_and_the_live_figures_agree_on_every_appeal_type(summed):
     assert [f.received for f in last_year.appeal_types] == [0, 0, 0, 1]
 
 
-def test_only_whole_months_and_key_filters_can_use_the_summary(summed):
+def test_every_filter_of_the_form_can_use_the_summary(summed):
     def lookups(data):
         chosen = DashboardFilter(data, queryset=Problem.objects.all())
         assert chosen.is_valid()
         return chosen.summary_lookups()
 
     assert lookups({"year": "2025"}) == {
-        "month__gte": dt.date(2025, 1, 1),
-        "month__lte": dt.date(2025, 12, 31),
+        "day__gte": dt.date(2025, 1, 1),
+        "day__lte": dt.date(2025, 12, 31),
     }
-    assert lookups({"date_from": "2025-02-01", "date_to": "2025-02-28"}) is not None
-    assert lookups({"date_from": "2025-02-02", "date_to": "2025-02-28"}) is None
-    assert lookups({"date_from": "2025-02-01", "date_to": "2025-02-27"}) is None
+    assert lookups({"date_from": "2025-02-02", "date_to": "2025-02-27"}) == {
+        "day__gte": dt.date(2025, 2, 2),
+        "day__lte": dt.date(2025, 2, 27),
+    }
     assert lookups({"year": "2025", "meeting": summed["meeting"].pk})["meeting_id"] == (
         summed["meeting"].pk
     )
+    town = summed["district"].town
+    assert lookups({"year": "2025", "town": town.pk})["town_id"] == town.pk
+    assert lookups({"year": "2025", "appeal_type": "complaint"})["appeal_type"] == "complaint"
+
+
+def test_a_period_is_whole_months_plus_or_minus_the_fewer_days():
+    d = dt.date
+    assert dashboard.period_parts(d(2025, 1, 1), d(2025, 12, 31)) == [
+        (1, "month", d(2025, 1, 1), d(2025, 12, 1))
+    ]
+    # Mar 15-31 (17 days) is March minus Mar 1-14 (14); May 1-10 is its own days.
+    assert dashboard.period_parts(d(2025, 3, 15), d(2025, 5, 10)) == [
+        (1, "month", d(2025, 3, 1), d(2025, 4, 1)),
+        (-1, "day", d(2025, 3, 1), d(2025, 3, 14)),
+        (1, "day", d(2025, 5, 1), d(2025, 5, 10)),
+    ]
+    assert dashboard.period_parts(d(2025, 6, 8), d(2025, 6, 14)) == [
+        (1, "day", d(2025, 6, 8), d(2025, 6, 14))
+    ]
+    # Within one month, more than half of it: the month minus both ends.
+    assert dashboard.period_parts(d(2025, 6, 2), d(2025, 6, 29)) == [
+        (1, "month", d(2025, 6, 1), d(2025, 6, 1)),
+        (-1, "day", d(2025, 6, 1), d(2025, 6, 1)),
+        (-1, "day", d(2025, 6, 30), d(2025, 6, 30)),
+    ]
+    # Never more than half a month of day cells at either end, whatever the period.
+    for first_day in range(1, 29):
+        for last_day in range(1, 29):
+            parts = dashboard.period_parts(d(2024, 2, first_day), d(2025, 2, last_day))
+            assert all(
+                b - a <= dt.timedelta(days=15) for _s, grain, a, b in parts if grain == "day"
+            )
+
+
+@pytest.mark.parametrize(("first", "last"), PARTIAL_PERIODS)
+def test_a_period_not_on_month_boundaries_equals_the_live_figures(summed, first, last):
+    assert_same(*both({"date_from": first, "date_to": last}))
+    assert_same(*both({"date_from": first, "date_to": last, "category": summed["c1"].pk}))
+
+
+def test_a_short_periods_needs_a_leader_list_is_in_the_same_order(summed):
+    make_problem(
+        summed,
+        Status.IN_PROGRESS,
+        created="2025-04-02 10:00",
+        department=summed["district"].department,
+        due_at=at("2025-04-20 23:59:59"),
+        escalation_level=1,
+    )
+    chosen = DashboardFilter(
+        {"date_from": "2025-03-15", "date_to": "2025-05-10"}, queryset=Problem.objects.all()
+    )
+    assert chosen.is_valid()
+    by_deadline = dashboard.needs_a_leader(chosen.qs, now=NOW)
+    short = dashboard.needs_a_leader(chosen.qs, now=NOW, period=chosen.period())
+    assert len(short) == 2
+    assert short == by_deadline
+
+
+def test_partial_months_count_the_right_problems(summed):
+    live, summary = both({"date_from": "2025-03-04", "date_to": "2025-06-01"})
+    assert_same(live, summary)
+    # April 1 and May 6: four problems; March 3 and June 2 are outside.
+    assert summary.headline.received == 4
+    assert [m.received for m in summary.months] == [0, 2, 2, 0]
+
+
+@pytest.mark.parametrize(("first", "last"), PARTIAL_PERIODS[:4])
+def test_a_department_heads_partial_period_equals_the_live_figures(summed, first, last):
+    for department in (summed["district"].department, summed["district"].other_department):
+        assert_same(*both({"date_from": first, "date_to": last}, department=department))
+
+
+def test_a_town_or_an_appeal_type_over_partial_months_equals_the_live_figures(summed):
+    for extra in ({"town": summed["district"].town.pk}, {"appeal_type": AppealType.COMPLAINT}):
+        assert_same(*both({"date_from": "2025-03-03", "date_to": "2025-05-06", **extra}))
 
 
 def test_the_live_figures_answer_until_the_summary_is_built(world):
@@ -288,34 +382,60 @@ def test_a_change_committed_while_a_refresh_ran_is_picked_up_by_the_next(summed)
 
 
 # Refresh queries: the DashboardRefresh row locked (SELECT ... FOR UPDATE; a savepoint
-# around it and a release at the end, as the test runs inside a transaction), the months
-# of changed problems, the months of problems that went past their deadline; per month:
-# the grouped counts, the grouped start days, the grouped answer days, the month's old
-# cells deleted, the new ones inserted (one INSERT per 1000 cells); the row saved.
-def test_an_incremental_refresh_makes_five_queries_per_month(summed, django_assert_num_queries):
+# around it and a release at the end, as the test runs inside a transaction), the days
+# of changed problems, the days of problems that went past their deadline; per month:
+# the grouped counts of its changed days (by day and key), the grouped start days, the
+# grouped answer days; the old day cells and day totals of those days deleted, the new
+# ones inserted (one INSERT each per 1000 rows); the month cells deleted and summed again
+# from the day cells, the month totals deleted and summed again from the day totals
+# (INSERT ... SELECT); the row saved.
+def test_an_incremental_refresh_makes_eleven_queries_per_month(summed, django_assert_num_queries):
     def touch(*numbers: int, minutes: int) -> dt.datetime:
         moment = NOW + dt.timedelta(minutes=minutes)
         ids = [summed["problems"][n].pk for n in numbers]
         Problem.objects.filter(pk__in=ids).update(updated_at=moment)
         return moment + dt.timedelta(minutes=10)
 
-    with django_assert_num_queries(2 + 3 + 0 * 5 + 1):
+    with django_assert_num_queries(2 + 3 + 0 * 11 + 1):
         assert dashboard_refresh(now=NOW + dt.timedelta(minutes=1)) == []
     refreshed = touch(5, minutes=20)
-    with django_assert_num_queries(2 + 3 + 1 * 5 + 1):
+    with django_assert_num_queries(2 + 3 + 1 * 11 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 1
     refreshed = touch(3, 5, 8, minutes=40)
-    with django_assert_num_queries(2 + 3 + 3 * 5 + 1):
+    with django_assert_num_queries(2 + 3 + 3 * 11 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 3
 
 
-# A full rebuild: the row locked (savepoint, lock, release), every cell deleted, the
-# months of all problems; per month the three grouped reads and one insert; the row saved.
-def test_a_full_refresh_makes_four_queries_per_month(summed, django_assert_num_queries):
+# A full rebuild: the row locked (savepoint, lock, release), every month cell, day cell
+# and total deleted, the months of all problems; per month the three grouped reads and
+# one insert each of day cells, day totals, month cells and month totals; the row saved.
+def test_a_full_refresh_makes_seven_queries_per_month(summed, django_assert_num_queries):
     months = 5  # 2024-12, 2025-03 to 2025-06
 
-    with django_assert_num_queries(2 + 1 + 1 + 1 + months * 4 + 1):
+    with django_assert_num_queries(2 + 1 + 3 + 1 + months * 7 + 1):
         assert len(dashboard_refresh(full=True, now=NOW)) == months
+
+
+def test_an_incremental_refresh_recomputes_only_the_changed_days(summed):
+    """A problem received on another day of March: that day's cells are new, March 3's
+    are the ones it had, and March's month cells and totals are the sums of its days."""
+    make_problem(
+        summed,
+        Status.SUBMITTED,
+        created="2025-03-20 10:00",
+        updated_at=NOW + dt.timedelta(minutes=5),
+    )
+    march_3 = set(DashboardDayCell.objects.filter(day=dt.date(2025, 3, 3)).values_list("pk"))
+
+    assert dashboard_refresh(now=NOW + dt.timedelta(minutes=10)) == [dt.date(2025, 3, 1)]
+    assert set(DashboardDayCell.objects.filter(day=dt.date(2025, 3, 3)).values_list("pk")) == (
+        march_3
+    )
+    assert DashboardDayCell.objects.filter(day=dt.date(2025, 3, 20)).count() == 1
+    live, summary = both({"year": "2025"}, now=NOW + dt.timedelta(minutes=10))
+    assert_same(live, summary)
+    assert_same(*both({"year": "2025", "category": summed["c1"].pk}, now=live.now))
+    assert summary.headline.received == 9
 
 
 def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
@@ -332,14 +452,37 @@ def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
     assert tasks.refresh_dashboard_full.apply().get() == 5
 
 
-def test_a_summary_nobody_refreshes_is_not_used(summed):
-    """Worker or beat down: the figures are counted live, and the page can say why."""
+def test_a_stale_summary_still_answers_and_says_how_old_it_is(summed, monkeypatch):
+    """Worker or beat down: the figures stay the cells' (as of their time), a refresh is
+    asked for (once a minute at most), and the page can say how old they are."""
+    queued = []
+    monkeypatch.setattr("liaison.celery.send_or_false", lambda task: queued.append(task))
+    dashboard.cache.delete(dashboard.REFRESH_REQUEST_KEY)
     later = NOW + dashboard.summary_stale_after() + dt.timedelta(seconds=1)
 
-    live, summary = both({"year": str(NOW.year)}, now=later)
-
-    assert summary.as_of is None
-    assert summary.summary_stale_since == NOW
-    assert summary.headline.counts == live.headline.counts
+    for data in ({"year": "2025"}, {"date_from": "2025-03-15", "date_to": "2025-05-10"}):
+        # Nothing changed since the refresh: the cells' figures are the live ones.
+        live, summary = both(data, now=later)
+        assert summary.as_of == NOW
+        assert summary.summary_stale_since == NOW
+        assert summary.headline.counts == live.headline.counts
+        assert rows(summary.departments) == rows(live.departments)
+    assert queued == [tasks.refresh_dashboard]  # asked once, not once per page
     fresh = both({"year": str(NOW.year)}, now=NOW + dt.timedelta(minutes=1))[1]
     assert fresh.as_of == NOW and fresh.summary_stale_since is None
+
+
+def test_a_stale_summary_shows_the_figures_of_its_time(summed, monkeypatch):
+    monkeypatch.setattr("liaison.celery.send_or_false", lambda task: True)
+    later = NOW + dt.timedelta(hours=1)
+    Problem.objects.filter(pk=summed["problems"][8].pk).update(
+        satisfaction=Satisfaction.UNSATISFIED, updated_at=later
+    )
+
+    live, summary = both({"year": "2025"}, now=later)
+
+    # As of NOW, before the change: one satisfied more than now, and it says so.
+    assert summary.summary_stale_since == NOW
+    assert summary.headline.satisfied == live.headline.satisfied + 1
+    dashboard_refresh(now=later)
+    assert_same(*both({"year": "2025"}, now=later))

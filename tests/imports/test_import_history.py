@@ -65,7 +65,7 @@ def test_it_imports_a_past_year_that_the_statistics_show(office):
         problems,
         period=(dt.date(year, 1, 1), dt.date(year, 12, 31)),
         list_params={},
-        summary={"month__gte": dt.date(year, 1, 1), "month__lte": dt.date(year, 12, 1)},
+        summary={"day__gte": dt.date(year, 1, 1), "day__lte": dt.date(year, 12, 31)},
     )
     assert figures.headline.received == 180
     assert figures.headline.concluded == 180
