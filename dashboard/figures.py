@@ -55,6 +55,7 @@ from issues.models import (
 )
 from liaison import workdays
 from liaison.models import Department
+from liaison.replicas import connection_for_read
 from meetings.models import ActionItem, Meeting
 
 from .models import DashboardCell, DashboardDayCell, DashboardRefresh, DashboardTotal
@@ -366,7 +367,8 @@ def _summary_rows(lookups: dict) -> list[tuple]:
                 f"SELECT {index}, {dimensions}, {sums} FROM cells GROUP BY {column}"
             )
         sql = f"WITH cells AS ({cells}) " + " UNION ALL ".join(per_dimension)
-    with connection.cursor() as cursor:
+    # Raw SQL follows the router as the ORM's reads do (a read replica when allowed).
+    with connection_for_read(DashboardCell).cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -394,7 +396,7 @@ def _total_rows(first: dt.date, last: dt.date) -> list[tuple]:
         f"SELECT dimension, dimension_key, {sums} FROM ({' UNION ALL '.join(branches)}) "
         "AS totals GROUP BY dimension, dimension_key"
     )
-    with connection.cursor() as cursor:
+    with connection_for_read(DashboardTotal).cursor() as cursor:
         cursor.execute(sql, params)
         totals = cursor.fetchall()
     rows = []
