@@ -77,6 +77,14 @@ def test_it_follows_changed_text_and_names(texts):
     assert texts[1].pk in found("恒达", plain=False)
 
 
+def test_it_follows_a_problem_to_another_enterprise(texts, enterprise):
+    Problem.objects.filter(pk=texts[1].pk).update(enterprise=enterprise)
+
+    for text in ("南湖", "嘉禾精密"):
+        assert found(text, plain=False) == found(text, plain=True)
+    assert texts[1].pk in found("嘉禾精密", plain=False)
+
+
 def test_it_finds_problems_created_in_bulk(texts, category, enterprise_user):
     # Imports and benchmarks insert with bulk_create: the index follows every insert.
     template = texts[0]
