@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -17,7 +16,7 @@ from liaison.forms import HtmlDateInput
 from liaison.models import Department, Enterprise
 from liaison.validators import validate_date_window
 
-from . import metrics, selectors
+from . import metrics, search, selectors
 from .forms import LeaderChoiceField, leader_queryset
 from .models import OPEN_STATUSES, AppealType, Category, Problem, Satisfaction, Status
 
@@ -205,12 +204,7 @@ class ProblemFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(reference__startswith=value)
-            | Q(title__icontains=value)
-            | Q(description__icontains=value)
-            | Q(enterprise__name__icontains=value)
-        )
+        return search.problems_matching(queryset, value)
 
     def filter_district_leader(self, queryset, name, value):
         return queryset.filter(selectors.district_leader_is(value)) if value else queryset
