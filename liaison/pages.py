@@ -46,9 +46,12 @@ def capped(counted: int, cap: int) -> int:
     return MoreThan(cap) if counted > cap else counted
 
 
-def _up_to(queryset: QuerySet, limit: int) -> QuerySet:
-    # Only the keys, in no order: the database stops after `limit` matching rows.
-    return queryset.order_by().values("pk")[:limit]
+def _up_to(queryset: QuerySet, limit: int, *, keep_order: bool = False) -> QuerySet:
+    # Only the keys, in no order: the database stops after `limit` matching rows. With
+    # keep_order, a queryset's explicit order stays (not the model's default one).
+    if not (keep_order and queryset.query.order_by):
+        queryset = queryset.order_by()
+    return queryset.values("pk")[:limit]
 
 
 class CappedPaginator(Paginator):
@@ -91,13 +94,18 @@ def capped_counts(
     """Each queryset's count, up to `cap` (then MoreThan(cap)), in one query: a scalar
     subquery over at most cap + 1 rows each, so no count reads a whole table. A tuple of
     disjoint querysets counts their sum (an OR the database could not read by index,
-    split into parts that it can)."""
+    split into parts that it can).
+
+    A queryset ordered explicitly keeps its order inside its subquery: ordered like the
+    (partial) index its list reads, the LIMIT makes the database read that index and stop,
+    where unordered it may prefer another index and read every matching row of it (the
+    triage counts, issue 18)."""
     cap = COUNT_CAP if cap is None else cap
     parts = {name: qs if isinstance(qs, tuple) else (qs,) for name, qs in querysets.items()}
     database = next(iter(parts.values()))[0].db
     sql_parts, params = [], []
     for queryset in (qs for group in parts.values() for qs in group):
-        query = _up_to(queryset, cap + 1).query
+        query = _up_to(queryset, cap + 1, keep_order=True).query
         sql, subquery_params = query.get_compiler(using=database).as_sql()
         sql_parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(sql_parts)})")
         params.extend(subquery_params)
