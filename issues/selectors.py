@@ -396,6 +396,8 @@ def home_summary(
         ).values("problem_id")
         resolved = problems.filter(status=Status.RESOLVED)
         return capped_counts(
+            # The triage counts read their partial indexes in order (liaison.pages).
+            in_order=("new", "returned"),
             new=triage_new(),
             returned=triage_returned(),
             open=problems.filter(status__in=OPEN_STATUSES, merged_into__isnull=True),

@@ -89,23 +89,26 @@ def capped_page_of(request, queryset):
 
 
 def capped_counts(
-    cap: int | None = None, **querysets: QuerySet | tuple[QuerySet, ...]
+    cap: int | None = None,
+    in_order: tuple[str, ...] = (),
+    **querysets: QuerySet | tuple[QuerySet, ...],
 ) -> dict[str, int]:
     """Each queryset's count, up to `cap` (then MoreThan(cap)), in one query: a scalar
     subquery over at most cap + 1 rows each, so no count reads a whole table. A tuple of
     disjoint querysets counts their sum (an OR the database could not read by index,
     split into parts that it can).
 
-    A queryset ordered explicitly keeps its order inside its subquery: ordered like the
-    (partial) index its list reads, the LIMIT makes the database read that index and stop,
-    where unordered it may prefer another index and read every matching row of it (the
-    triage counts, issue 18)."""
+    The querysets named in `in_order` keep their explicit order inside their subquery:
+    when it is the order of a (partial) index holding exactly their rows, the LIMIT makes
+    the database read that index and stop, where unordered it may prefer another index
+    and read every matching row of it (the triage counts, issue 18). Name no other: an
+    order no index gives would sort every matching row."""
     cap = COUNT_CAP if cap is None else cap
     parts = {name: qs if isinstance(qs, tuple) else (qs,) for name, qs in querysets.items()}
     database = next(iter(parts.values()))[0].db
     sql_parts, params = [], []
-    for queryset in (qs for group in parts.values() for qs in group):
-        query = _up_to(queryset, cap + 1, keep_order=True).query
+    for name, queryset in ((name, qs) for name, group in parts.items() for qs in group):
+        query = _up_to(queryset, cap + 1, keep_order=name in in_order).query
         sql, subquery_params = query.get_compiler(using=database).as_sql()
         sql_parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(sql_parts)})")
         params.extend(subquery_params)

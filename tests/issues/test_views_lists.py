@@ -556,6 +556,24 @@ def test_it_caps_the_triage_counts(client_as, office, small_cap, make_problem, l
     assert response.context["returned_count"] == 1
 
 
+def test_it_orders_only_the_counts_asked_to_read_an_index_in_order(make_problem):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues import selectors
+    from liaison.pages import capped_counts
+
+    make_problem()
+    with CaptureQueriesContext(connection) as captured:
+        counts = capped_counts(
+            in_order=("new",), new=selectors.triage_new(), returned=selectors.triage_returned()
+        )
+
+    assert counts == {"new": 1, "returned": 0}
+    # The "new" subquery keeps its order (its partial index's), the other has none.
+    assert captured.captured_queries[0]["sql"].count("ORDER BY") == 1
+
+
 def test_it_lists_triage_oldest_first(client_as, office, make_problem):
     older = make_problem(now=at("2025-09-25 09:00"))
     newer = make_problem(now=NOW)
