@@ -72,8 +72,11 @@ def triage(request):
             "page": page,
             "duplicates": [(p, duplicates[p.pk]) for p in page.object_list if duplicates[p.pk]],
             "show": show,
-            # Both tab counts in one query, each stopping at the cap (liaison.pages).
-            **capped_counts(new_count=new, returned_count=returned),
+            # Both tab counts in one query, each stopping at the cap (liaison.pages), each
+            # read in the order of its partial index (problem_triage_new, _returned).
+            **capped_counts(
+                in_order=("new_count", "returned_count"), new_count=new, returned_count=returned
+            ),
             "querystring": f"show={show}",
             "now": timezone.now(),
         },

@@ -46,9 +46,12 @@ def capped(counted: int, cap: int) -> int:
     return MoreThan(cap) if counted > cap else counted
 
 
-def _up_to(queryset: QuerySet, limit: int) -> QuerySet:
-    # Only the keys, in no order: the database stops after `limit` matching rows.
-    return queryset.order_by().values("pk")[:limit]
+def _up_to(queryset: QuerySet, limit: int, *, keep_order: bool = False) -> QuerySet:
+    # Only the keys, in no order: the database stops after `limit` matching rows. With
+    # keep_order, a queryset's explicit order stays (not the model's default one).
+    if not (keep_order and queryset.query.order_by):
+        queryset = queryset.order_by()
+    return queryset.values("pk")[:limit]
 
 
 class CappedPaginator(Paginator):
@@ -86,18 +89,26 @@ def capped_page_of(request, queryset):
 
 
 def capped_counts(
-    cap: int | None = None, **querysets: QuerySet | tuple[QuerySet, ...]
+    cap: int | None = None,
+    in_order: tuple[str, ...] = (),
+    **querysets: QuerySet | tuple[QuerySet, ...],
 ) -> dict[str, int]:
     """Each queryset's count, up to `cap` (then MoreThan(cap)), in one query: a scalar
     subquery over at most cap + 1 rows each, so no count reads a whole table. A tuple of
     disjoint querysets counts their sum (an OR the database could not read by index,
-    split into parts that it can)."""
+    split into parts that it can).
+
+    The querysets named in `in_order` keep their explicit order inside their subquery:
+    when it is the order of a (partial) index holding exactly their rows, the LIMIT makes
+    the database read that index and stop, where unordered it may prefer another index
+    and read every matching row of it (the triage counts, issue 18). Name no other: an
+    order no index gives would sort every matching row."""
     cap = COUNT_CAP if cap is None else cap
     parts = {name: qs if isinstance(qs, tuple) else (qs,) for name, qs in querysets.items()}
     database = next(iter(parts.values()))[0].db
     sql_parts, params = [], []
-    for queryset in (qs for group in parts.values() for qs in group):
-        query = _up_to(queryset, cap + 1).query
+    for name, queryset in ((name, qs) for name, group in parts.items() for qs in group):
+        query = _up_to(queryset, cap + 1, keep_order=name in in_order).query
         sql, subquery_params = query.get_compiler(using=database).as_sql()
         sql_parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{len(sql_parts)})")
         params.extend(subquery_params)

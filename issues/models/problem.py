@@ -356,6 +356,12 @@ class Problem(models.Model):
             models.Index(
                 fields=["lead_department", "status", "due_at"], name="problem_dept_status_due"
             ),
+            # The office's list narrowed to a department and a status, newest first: read
+            # in order and stopped after a page, not sorted (issue 18).
+            models.Index(
+                fields=["lead_department", "status", "-created_at", "-id"],
+                name="problem_dept_status_created",
+            ),
             # Triage's two lists and their counts (the office's home page too): each
             # partial index holds exactly its rows, oldest first, so a page and a capped
             # count read a bounded part of it whatever the number of problems.

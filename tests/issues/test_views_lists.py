@@ -366,6 +366,34 @@ def test_it_orders_problems(client_as, office, variety, ordering, expected):
         assert shown == [getattr(variety, name).reference for name in expected]
 
 
+def test_it_lists_the_most_overdue_first(client_as, office, make_problem):
+    now = timezone.now()
+    late = {days: make_problem(Status.IN_PROGRESS) for days in (2, 9, 5)}
+    for days, problem in late.items():  # arranged, not a transition
+        Problem.objects.filter(pk=problem.pk).update(due_at=now - dt.timedelta(days=days))
+    most_overdue_first = [late[9].reference, late[5].reference, late[2].reference]
+    client = client_as(office)
+
+    shown = listed(client.get(LIST_URL, {"overdue": "on"}))
+    # An order the person chose still wins.
+    chosen = listed(client.get(LIST_URL, {"overdue": "on", "ordering": "-due"}))
+
+    assert shown == most_overdue_first
+    assert chosen == most_overdue_first[::-1]
+
+
+def test_it_filters_by_status_without_distinct(client_as, office, variety):
+    # The choice filters read the problem's own columns: no DISTINCT, which would make the
+    # database sort every matching row before taking a page.
+    query = {"status": ["submitted", "resolved", "in_progress"]}
+    query["lead_department"] = variety.other_department.pk
+
+    response = client_as(office).get(LIST_URL, query)
+
+    assert listed(response) == [variety.hiring.reference]
+    assert not response.context["page"].paginator.object_list.query.distinct
+
+
 @pytest.mark.parametrize(
     "params, field, error",
     [
@@ -516,6 +544,34 @@ def test_it_shows_returned_problems_in_triage(client_as, office, make_problem, l
 
     assert listed(response) == [returned.reference]
     assert returned.title in response.content.decode()
+
+
+def test_it_caps_the_triage_counts(client_as, office, small_cap, make_problem, lead_staff):
+    copy_problems(make_problem(), 5)
+    returned_problem(make_problem, lead_staff)
+
+    response = client_as(office).get(TRIAGE_URL)
+
+    assert str(response.context["new_count"]) == "4+"
+    assert response.context["returned_count"] == 1
+
+
+def test_it_orders_only_the_counts_asked_to_read_an_index_in_order(make_problem):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues import selectors
+    from liaison.pages import capped_counts
+
+    make_problem()
+    with CaptureQueriesContext(connection) as captured:
+        counts = capped_counts(
+            in_order=("new",), new=selectors.triage_new(), returned=selectors.triage_returned()
+        )
+
+    assert counts == {"new": 1, "returned": 0}
+    # The "new" subquery keeps its order (its partial index's), the other has none.
+    assert captured.captured_queries[0]["sql"].count("ORDER BY") == 1
 
 
 def test_it_lists_triage_oldest_first(client_as, office, make_problem):
@@ -676,6 +732,21 @@ def test_it_shows_a_leaders_own_area_at_home(client_as, leader, principal, desk)
     assert figures["open"] == 4
     assert figures["my_open"] == 0
     assert client_as(leader).get(HOME_URL).context["problems"]["my_open"] == 4
+
+
+def test_it_counts_the_problems_of_a_leaders_inactive_department(client_as, leader, desk):
+    # "Mine" reads the ids of every department the leader supervises, one no longer
+    # active too; the page lists only the active ones.
+    from liaison.models import Department
+
+    Department.objects.filter(pk=desk.inbox.lead_department_id).update(is_active=False)
+
+    response = client_as(leader).get(HOME_URL)
+
+    assert response.context["problems"]["my_open"] == 4
+    assert desk.inbox.lead_department_id not in {
+        d.pk for d in response.context["supervised_departments"]
+    }
 
 
 # --- query counts: constant in the number of rows --------------------------------------
