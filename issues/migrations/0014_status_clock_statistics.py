@@ -29,6 +29,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("issues", "0012_triage_and_escalated_indexes")]
+    dependencies = [("issues", "0013_text_search_grams")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
