@@ -184,6 +184,21 @@ class ClaimLost(Exception):
     """A set-based UPDATE changed fewer rows than were claimed; the caller rolls back."""
 
 
+# The columns a set-based INSERT of timeline events writes, in its order.
+EVENT_COLUMNS = (
+    "problem_id",
+    "actor_id",
+    "created_at",
+    "kind",
+    "from_status",
+    "to_status",
+    "text",
+    "is_public",
+    "data",
+    "dedupe_key",
+)
+
+
 def record_events_once(events: list[ProblemEvent]) -> list[ProblemEvent]:
     """Insert timeline events that carry a dedupe_key, in one statement; skip those recorded.
 
@@ -200,18 +215,7 @@ def record_events_once(events: list[ProblemEvent]) -> list[ProblemEvent]:
         raise ValueError("record_events_once needs a dedupe_key on every event")
     ops = connection.ops
     table = ops.quote_name(ProblemEvent._meta.db_table)
-    columns = (
-        "problem_id",
-        "actor_id",
-        "created_at",
-        "kind",
-        "from_status",
-        "to_status",
-        "text",
-        "is_public",
-        "data",
-        "dedupe_key",
-    )
+    columns = EVENT_COLUMNS
     payload = json.dumps(
         [
             [
@@ -302,21 +306,7 @@ def record_problem_events_once(
     ops = connection.ops
     event_table = ops.quote_name(ProblemEvent._meta.db_table)
     problem_table = ops.quote_name(Problem._meta.db_table)
-    columns = ", ".join(
-        ops.quote_name(c)
-        for c in (
-            "problem_id",
-            "actor_id",
-            "created_at",
-            "kind",
-            "from_status",
-            "to_status",
-            "text",
-            "is_public",
-            "data",
-            "dedupe_key",
-        )
-    )
+    columns = ", ".join(ops.quote_name(c) for c in EVENT_COLUMNS)
     if connection.vendor == "postgresql":
         due_at = (
             "to_char(p.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
