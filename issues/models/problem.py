@@ -382,6 +382,21 @@ class Problem(models.Model):
                 name="problem_open_escalated",
                 condition=Q(status__in=OPEN_STATUSES, escalation_level__gte=1),
             ),
+            # The same by lead department: a district leader's own escalations through the
+            # departments they supervise (home page), without reading every department's.
+            models.Index(
+                fields=["lead_department", "escalation_level"],
+                name="problem_open_escalated_dept",
+                condition=Q(status__in=OPEN_STATUSES, escalation_level__gte=1),
+            ),
+            # Open problems without a named leader, by lead department and deadline: the
+            # district leader's own open and overdue problems through the departments
+            # they supervise (home page), read up to the count's cap.
+            models.Index(
+                fields=["lead_department", "due_at"],
+                name="problem_open_unnamed_dept",
+                condition=Q(status__in=OPEN_STATUSES, responsible_leader__isnull=True),
+            ),
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
