@@ -150,14 +150,20 @@ def _common_problems_sheet(data: dict) -> list:
 # --- burden relief ----------------------------------------------------------------------
 
 
+def _yuan(amount) -> str:
+    """Yuan with two decimals, the same text whatever the database's sum gave (SQLite
+    sums decimals without their places)."""
+    return str(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def _relief_json(totals) -> dict:
     return {
-        "amount": str(totals.total.amount),
+        "amount": _yuan(totals.total.amount),
         "firms": totals.total.firms,
         "jobs": totals.total.jobs,
         "lines": totals.total.lines,
         "by_kind": [
-            {"kind": row.key, "amount": str(row.amount), "lines": row.lines}
+            {"kind": row.key, "amount": _yuan(row.amount), "lines": row.lines}
             for row in totals.by_kind
             if row.lines
         ],
@@ -172,7 +178,7 @@ def build_relief(ctx: BulletinContext) -> dict:
     year = relief_totals(since=first.replace(month=1), until=last)
     data = {"month": _relief_json(month), "year": _relief_json(year)}
     data["by_department"] = [
-        {"name": row.label, "amount": str(row.amount), "lines": row.lines}
+        {"name": row.label, "amount": _yuan(row.amount), "lines": row.lines}
         for row in month.by_department[:RELIEF_DEPARTMENTS]
         if row.lines
     ]
