@@ -9,7 +9,7 @@ class _Counts(models.Model):
     """The counts a summary row holds (the figures of dashboard.figures.COUNT_NAMES)."""
 
     # Every problem of the row, merged ones too: whether a group has any problem once
-    # rows are subtracted (dashboard.figures.period_parts); not a figure shown.
+    # rows are subtracted (dashboard.cells.period_parts); not a figure shown.
     problems = models.PositiveIntegerField(default=0)
     # The counts of issues.metrics.totals() and dashboard.figures.ESCALATED_NOW.
     received = models.PositiveIntegerField(default=0)
@@ -128,7 +128,7 @@ class DashboardTotal(_Counts):
     """The dashboard's counts by one dimension alone, for a day or a month: what the page
     shows when no filter is chosen, a few dozen rows a day instead of the cells.
 
-    `dimension` is the index of the dimension in dashboard.figures' _CELL_DIMENSIONS and
+    `dimension` is the index of the dimension in dashboard.cells' CELL_DIMENSIONS and
     `key` its value as text (an id, "0" for none, an appeal type, or the month). Rebuilt
     with the cells (dashboard.summary), from the same read.
     """
