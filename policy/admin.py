@@ -1,5 +1,6 @@
-"""Common problems in the admin: editable but for their status and publication (services
-that write the timeline and check the texts); links read-only; the timeline append-only."""
+"""Common problems in the admin: editable but for their status, publication and milestones'
+ticks (services that write the timeline and check the texts); links read-only; the
+timeline append-only."""
 
 from django.contrib import admin
 
@@ -36,6 +37,8 @@ class MilestoneInline(admin.TabularInline):
     model = PolicyMilestone
     extra = 0
     fields = ["title", "due_date", "done_date"]
+    # Ticked only through policy.services.milestone_done, which writes the timeline event.
+    readonly_fields = ["done_date"]
 
 
 @admin.register(CommonProblem)

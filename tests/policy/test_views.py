@@ -406,6 +406,13 @@ def test_the_admin_leaves_status_and_publication_to_the_services(client, publish
     admin = get_user_model().objects.create_superuser("root", password=None)
     client.force_login(admin)
     url = reverse("admin:policy_commonproblem_change", args=[published.pk])
-    form = client.get(url).context["adminform"].form
+    response = client.get(url)
+    form = response.context["adminform"].form
     assert {"title", "description", "lead_department"} <= set(form.fields)
     assert not {"status", "published", "published_title", "published_text"} & set(form.fields)
+    (milestones,) = [
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "milestones"
+    ]
+    assert "done_date" not in milestones.empty_form.fields  # ticked by milestone_done
