@@ -1,4 +1,5 @@
-"""Key tasks in the admin: tasks and milestones editable; progress reports read-only."""
+"""Key tasks in the admin: tasks and milestones editable but for what the services keep
+(a task's status, a milestone's tick); progress reports read-only."""
 
 from django.contrib import admin
 
@@ -11,6 +12,9 @@ class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
     fields = ["title", "due_date", "done_date", "evidence"]
+    # Ticked only through keytasks.services.milestone_tick, which records who ticked it and
+    # when and moves the task's status; ticked here, the task would stay behind for good.
+    readonly_fields = ["done_date", "evidence"]
 
 
 class ProgressReportInline(admin.TabularInline):

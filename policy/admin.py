@@ -1,4 +1,6 @@
-"""Common problems in the admin: editable; links read-only; the timeline append-only."""
+"""Common problems in the admin: editable but for their status, publication and milestones'
+ticks (services that write the timeline and check the texts); links read-only; the
+timeline append-only."""
 
 from django.contrib import admin
 
@@ -35,6 +37,8 @@ class MilestoneInline(admin.TabularInline):
     model = PolicyMilestone
     extra = 0
     fields = ["title", "due_date", "done_date"]
+    # Ticked only through policy.services.milestone_done, which writes the timeline event.
+    readonly_fields = ["done_date"]
 
 
 @admin.register(CommonProblem)
@@ -42,7 +46,20 @@ class CommonProblemAdmin(BoundedLookupsMixin, admin.ModelAdmin):
     list_display = ["title", "lead_department", "category", "status", "published"]
     list_filter = ["status", "published"]
     search_fields = ["title", "published_title"]
-    readonly_fields = ["created_by", "created_at", "updated_at", "version", "published_at"]
+    # The status and the publication change only through policy.services and
+    # policy.publishing, which write the timeline event (and warn when a published text
+    # names an enterprise); an edit here would do neither.
+    readonly_fields = [
+        "status",
+        "published",
+        "published_title",
+        "published_text",
+        "published_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
     inlines = [LinkInline, MeasureInline, MilestoneInline]
 
 

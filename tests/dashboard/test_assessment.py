@@ -287,6 +287,23 @@ def test_the_weights_page_refuses_a_wrong_sum_in_chinese(district, client):
     assert AssessmentScheme.objects.get().created_by == district.users[Role.OFFICE]
 
 
+@pytest.mark.parametrize("versions", [1, 4])
+def test_the_weights_page_queries_are_constant(
+    district, client, django_assert_num_queries, versions
+):
+    """session, user, profile (+ device); the year's latest version (the form's values);
+    its saved versions with who saved each: the same whatever their number."""
+    office = district.users[Role.OFFICE]
+    for on_time in range(30, 30 + versions):
+        weights = {**WEIGHTS, "on_time": on_time, "overdue": 45 - on_time}
+        scheme_create(year=2025, weights=weights, actor=office, now=NOW)
+    client.force_login(office)
+    client.get("/dashboard/assessment/weights/?year=2025")  # warm: calendar
+    with django_assert_num_queries(5 + TWO_FACTOR_DEVICE):
+        response = client.get("/dashboard/assessment/weights/?year=2025")
+    assert len(response.context["versions"]) == versions
+
+
 def test_a_scheme_weighs_the_score(october):
     scheme_create(year=2025, weights=WEIGHTS, actor=october["district"].users[Role.OFFICE], now=NOW)
     a = {s.department_id: s for s in selectors.live_ranking(OCTOBER, NOW).standings}[
@@ -474,6 +491,26 @@ def test_ranking_page_queries_are_constant(october, client, django_assert_num_qu
     with django_assert_num_queries(FROZEN_PAGE_QUERIES):
         response = client.get(RANKING)
     assert len(response.context["standings"]) == 14
+
+
+# session, user, profile (+ device); the year's latest scheme; its frozen months' rows with
+# their departments and months, in one query. Never the problems.
+YEAR_PAGE_QUERIES = 5 + TWO_FACTOR_DEVICE
+
+
+@pytest.mark.parametrize("n", [0, 12])
+@pytest.mark.parametrize("role", [Role.LEADER, Role.DEPARTMENT_HEAD])
+def test_year_page_queries_are_constant(october, client, django_assert_num_queries, role, n):
+    """Two frozen months of 2 or 14 departments: the same queries whatever their number."""
+    more_departments(october["district"], n)
+    month_freeze(month=dt.date(2025, 9, 1), now=NOW)
+    month_freeze(month=OCTOBER, now=NOW)
+    client.force_login(october["district"].users[role])
+    client.get("/dashboard/assessment/year/?year=2025")  # warm: calendar
+    with django_assert_num_queries(YEAR_PAGE_QUERIES):
+        response = client.get("/dashboard/assessment/year/?year=2025")
+    assert len(response.context["standings"]) == 2 + n
+    assert response.context["ranking"].months == [dt.date(2025, 9, 1), OCTOBER]
 
 
 def standings_of(ranking):

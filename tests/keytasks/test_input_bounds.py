@@ -95,6 +95,30 @@ def test_the_admin_refuses_a_milestone_in_the_year_9999(client, district, make_t
     assert not task.milestones.exists()
 
 
+def test_the_admin_adds_a_milestone_but_does_not_tick_it(client, district, make_task):
+    """Ticked only through milestone_tick (who ticked it, when; the task's status follows):
+    a done date sent to the admin is not read."""
+    task = make_task()
+    client.force_login(district.user(Role.ADMIN))
+
+    response = client.post(
+        reverse("admin:keytasks_keytask_change", args=[task.pk]),
+        admin_form(
+            task,
+            title="方案",
+            due_date=f"{task.year}-06-30",
+            done_date=f"{task.year}-06-01",
+            evidence="已完成",
+        ),
+    )
+
+    assert response.status_code == 302
+    milestone = task.milestones.get()
+    assert (milestone.title, milestone.done_date, milestone.evidence) == ("方案", None, "")
+    task.refresh_from_db()
+    assert task.status == KeyTask.Status.NOT_STARTED
+
+
 # --- texts -------------------------------------------------------------------------------
 
 

@@ -402,6 +402,34 @@ def test_the_list_costs_the_same_whatever_its_length(
     assert len(response.context["page"].object_list) == n
 
 
+def test_the_request_page_costs_the_same_in_every_state(
+    client_as, make_problem, lead_staff, leader, django_assert_num_queries
+):
+    """Among six requests: one pending (the leader's forms, the department's withdrawal),
+    one accepted (its meeting), one declined. 1 session, 2 user, 3 profile, 4 the request
+    with its problem, enterprise, department, requester, leader, answerer and meeting;
+    plus the two-factor device. The forms and the permission checks ask nothing."""
+    requests = [
+        ask(lead_staff, make_problem(Status.IN_PROGRESS, now=timezone.now())) for _ in range(6)
+    ]
+    pending, accepted, declined = requests[:3]
+    accept(leader, accepted)
+    services.consultation_decline(
+        consultation_id=declined.pk, actor=leader, reason="由部门自行办理"
+    )
+    for user, consultation, shown in [
+        (leader, pending, b'id="accept-form"'),
+        (lead_staff, pending, b'id="withdraw-consultation-'),
+        (leader, accepted, b'id="consultation-meeting"'),
+        (lead_staff, declined, b'id="consultation-decline-reason"'),
+    ]:
+        client = client_as(user)
+        client.get(detail_url(consultation))  # warm the session, calendar, two-factor check
+        with django_assert_num_queries(4 + TWO_FACTOR_DEVICE):
+            response = client.get(detail_url(consultation))
+        assert shown in response.content, (user.username, consultation.state)
+
+
 # --- the action item fix -----------------------------------------------------------------
 
 

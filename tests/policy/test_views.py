@@ -397,3 +397,22 @@ def test_the_admin_lists_common_problems(client, common_problem):
     assert client.get(reverse("admin:policy_commonproblem_changelist")).status_code == 200
     url = reverse("admin:policy_commonproblem_change", args=[common_problem.pk])
     assert client.get(url).status_code == 200
+
+
+def test_the_admin_leaves_status_and_publication_to_the_services(client, published):
+    """Changed in the admin, they would skip the timeline event and the publishing checks."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", password=None)
+    client.force_login(admin)
+    url = reverse("admin:policy_commonproblem_change", args=[published.pk])
+    response = client.get(url)
+    form = response.context["adminform"].form
+    assert {"title", "description", "lead_department"} <= set(form.fields)
+    assert not {"status", "published", "published_title", "published_text"} & set(form.fields)
+    (milestones,) = [
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "milestones"
+    ]
+    assert "done_date" not in milestones.empty_form.fields  # ticked by milestone_done

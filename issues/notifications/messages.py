@@ -1,29 +1,15 @@
-"""Who is told about a problem's events, and what they read: written to the outbox
-(the notifications app) with each event.
+"""What people read about problems' events, written to the outbox (the notifications app):
+one message per event and person, or, for the deadline sweep, one message listing many
+problems; each kind's templates looked up once, rendered in the recipient's language.
 
-`workflow.record_event` calls `event_recorded(event)` inside its transaction: the
-outbox rows (in-app, e-mail, SMS) are written in that same transaction, so a
-committed event always has its messages and a rolled-back one has none. Delivery
-(notifications.delivery) is queued after the commit.
-
-The deadline sweep passes its own recipients to `write_for_events`, which writes
-any number of (event, recipients) pairs in a fixed number of queries.
-
-Handlers registered with `register` are still called with each committed event id
-(after commit); they must never raise into the caller.
+Who is told and through which channels is issues.notifications.rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Q
 from django.template.loader import get_template, select_template
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -35,198 +21,15 @@ from liaison.models import DEPARTMENT_ROLES, Role
 from notifications import api as outbox
 from notifications.api import EMAIL, IN_APP, SMS, Message, Person, Row, site_url
 
-from . import extensions
-from .models import DISTRICT_LEADER, EventKind, ExtensionRequest, Problem, ProblemEvent
+from ..models import EventKind, Problem, ProblemEvent
+from .rules import audience_of, channels_for
 
-logger = logging.getLogger(__name__)
-
-Handler = Callable[[int], None]
-_handlers: list[Handler] = []
-_state = threading.local()
-
-# Who is told about each kind of event (DESIGN.md §8 and the lifecycle). Warnings,
-# escalations and reminders come from the deadline sweep, which names its recipients.
-RECIPIENTS: dict[str, tuple[str, ...]] = {
-    EventKind.SUBMITTED: ("office",),
-    EventKind.DISPATCHED: ("lead_heads", "handler", "enterprise"),
-    EventKind.REJECTED: ("enterprise",),
-    EventKind.RETURNED: ("office",),
-    EventKind.RESOLVED: ("enterprise",),
-    EventKind.REOPENED: ("lead_heads", "handler", "office"),
-    # The enterprise hears what the office recorded for it on the telephone.
-    EventKind.EVALUATED_BY_CALLBACK: ("enterprise",),
-    EventKind.EXTENSION_REQUESTED: ("office", "leader"),
-    EventKind.EXTENSION_APPROVED: ("lead_heads", "requester"),
-    EventKind.EXTENSION_DENIED: ("lead_heads", "requester"),
-    EventKind.INSTRUCTED: ("lead_heads", "handler"),
-    EventKind.HANDLER_ASSIGNED: ("handler",),
-    # Coordination meetings (meetings.coordination_services): the departments called to it
-    # and the enterprise; an action item's department; its convener when an item is done.
-    EventKind.COORDINATION_CONVENED: ("lead_heads", "coordination_heads", "enterprise"),
-    EventKind.ACTION_ITEM_ADDED: ("action_item_heads",),
-    EventKind.ACTION_ITEM_DONE: ("convener",),
-    # Merging (并单, issues.workflow.merging): the enterprise of a merged problem hears
-    # that it is handled with a main problem, when that one is reopened, and when the merge
-    # is undone (with the lead department it is back with).
-    EventKind.MERGED: ("enterprise",),
-    EventKind.MAIN_REOPENED: ("enterprise",),
-    EventKind.UNMERGED: ("enterprise", "lead_heads"),
-}
-# The office sees new problems on its triage page: a bell entry is enough.
-IN_APP_ONLY_KINDS = frozenset({EventKind.SUBMITTED})
-# Urgent enough for a text message to the leaders they go to, if they have a phone.
-SMS_KINDS = frozenset({EventKind.ESCALATED, EventKind.ESCALATION_WITHDRAWN})
-SMS_ROLES = frozenset({Role.LEADER, Role.PRINCIPAL})
-# The deadline sweep's kinds: the office, told of every one of them, follows them on its
-# pages and in the bell; one e-mail per problem would bury its inbox.
-SWEEP_KINDS = frozenset(
-    {EventKind.WARNED, EventKind.ESCALATED, EventKind.REMINDED, EventKind.ESCALATION_WITHDRAWN}
-)
-# Kinds the enterprise's commissioner (service; issues.extensions) is also told of.
-ENTERPRISE_AUDIENCE_KINDS = frozenset({EventKind.SUBMITTED, EventKind.DISPATCHED})
 DIGEST_KIND = "digest"
 # Templates of a dispatch before its face-to-face meeting is held (the clock waits).
 EARLY_DISPATCH = "dispatched_early"
 
 
-# --- the hook the workflow calls -------------------------------------------------------
-
-
-@contextmanager
-def suppressed() -> Iterator[None]:
-    """Record events without telling anyone: for demo data and data imports."""
-    previous = getattr(_state, "suppressed", False)
-    _state.suppressed = True
-    try:
-        yield
-    finally:
-        _state.suppressed = previous
-
-
-def is_suppressed() -> bool:
-    return getattr(_state, "suppressed", False)
-
-
-def register(handler: Handler) -> Handler:
-    """Add a handler called with the id of each committed ProblemEvent."""
-    if handler not in _handlers:
-        _handlers.append(handler)
-    return handler
-
-
-def unregister(handler: Handler) -> None:
-    if handler in _handlers:
-        _handlers.remove(handler)
-
-
-def event_recorded(event: ProblemEvent) -> None:
-    """Called by the workflow inside the transaction that wrote `event`: write its outbox rows."""
-    if is_suppressed():
-        return
-    recipients = recipients_for(event)
-    if recipients:
-        write_for_events([(event, recipients)])
-    transaction.on_commit(lambda: event_committed(event.pk))
-
-
-def event_committed(event_id: int) -> None:
-    """After the commit: hand the event to the registered handlers; none may break the caller."""
-    for handler in list(_handlers):
-        try:
-            handler(event_id)
-        except Exception:
-            logger.exception("notification handler %r failed for event %s", handler, event_id)
-
-
-# --- who is told ------------------------------------------------------------------------
-
-
-def recipients_for(event: ProblemEvent) -> list:
-    """The users told about a workflow event (one query; none for the sweep's own kinds)."""
-    audiences = RECIPIENTS.get(event.kind, ())
-    if not audiences:
-        return []
-    problem = event.problem
-    department_id = problem.lead_department_id
-    if event.kind == EventKind.INSTRUCTED and department_id is None:
-        audiences = ("office",)  # an instruction before dispatch is for the office
-    wanted = Q(pk__in=[])
-    if "office" in audiences:
-        wanted |= Q(profile__role=Role.OFFICE)
-    if "lead_heads" in audiences and department_id is not None:
-        wanted |= Q(profile__department_id=department_id, profile__role__in=DEPARTMENT_ROLES)
-    if "handler" in audiences and problem.handler_id is not None:
-        wanted |= Q(pk=problem.handler_id)
-    if "enterprise" in audiences and event.is_public:
-        wanted |= Q(profile__role=Role.ENTERPRISE, profile__enterprise_id=problem.enterprise_id)
-    if "leader" in audiences:
-        # The problem's district leader, read by the same query (a subquery).
-        wanted |= Q(pk__in=Problem.objects.filter(pk=problem.pk).values(leader=DISTRICT_LEADER))
-    coordination = event.data.get("coordination_meeting")
-    if "coordination_heads" in audiences and coordination:
-        wanted |= Q(
-            profile__role=Role.DEPARTMENT_HEAD,
-            profile__department__coordination_meetings=coordination,
-        )
-    if "action_item_heads" in audiences and event.data.get("action_item"):
-        wanted |= Q(
-            profile__role=Role.DEPARTMENT_HEAD,
-            profile__department__action_items=event.data["action_item"],
-        )
-    if "convener" in audiences and coordination:
-        wanted |= Q(convened_meetings=coordination)
-    if event.kind in ENTERPRISE_AUDIENCE_KINDS:
-        # The enterprise's commissioner (service), within this same query.
-        for audience in extensions.enterprise_audiences():
-            wanted |= audience(problem.enterprise_id)
-    if "requester" in audiences and event.data.get("extension"):
-        wanted |= Q(pk__in=_requester_of(event.data["extension"]))
-    users = list(
-        get_user_model()
-        .objects.filter(wanted, is_active=True)
-        .exclude(pk=event.actor_id or 0)
-        .select_related("profile")
-        .distinct()
-    )
-    if "lead_heads" in audiences:
-        users = _heads_not_staff(users, department_id, keep_id=problem.handler_id)
-    return users
-
-
-def _requester_of(extension_id: int):
-    return ExtensionRequest.objects.filter(pk=extension_id).values("requested_by_id")
-
-
-def _heads_not_staff(users: list, department_id: int | None, *, keep_id: int | None) -> list:
-    """A department is told through its head(s); through all its members if it has none."""
-    members = [u for u in users if _department_of(u) == department_id]
-    heads = [u for u in members if u.profile.role == Role.DEPARTMENT_HEAD]
-    if not heads:
-        return users
-    dropped = {u.pk for u in members if u.profile.role != Role.DEPARTMENT_HEAD} - {keep_id}
-    return [u for u in users if u.pk not in dropped]
-
-
-def _department_of(user) -> int | None:
-    profile = getattr(user, "profile", None)
-    return profile.department_id if profile is not None else None
-
-
 # --- writing the outbox -----------------------------------------------------------------
-
-
-def _audience(users: list, people: dict, event) -> list[Person]:
-    """Those of `users` told about `event`: each once, never its actor, and enterprise
-    users only if it is public."""
-    audience = []
-    for user_id in dict.fromkeys(outbox.pk_of(u) for u in users):
-        person = people.get(user_id)
-        if person is None or user_id == event.actor_id:
-            continue
-        if person.is_enterprise and not event.is_public:
-            continue  # enterprise users never see internal events
-        audience.append(person)
-    return audience
 
 
 def write_for_events(
@@ -265,7 +68,7 @@ def write_for_events(
         audience_key = (id(users), event.actor_id, event.is_public)
         audience = audiences.get(audience_key)
         if audience is None:
-            audience = audiences[audience_key] = _audience(users, people, event)
+            audience = audiences[audience_key] = audience_of(users, people, event)
         group = _group_of(event)
         told.extend((event, person, group) for person in audience)
     groups: dict[tuple, list[ProblemEvent]] = {}
@@ -298,7 +101,7 @@ def write_for_events(
         if message is None:
             actor = people.get(event.actor_id)
             message = messages[variant] = renderer.render(event, problem, actor, person)
-        for channel in _channels(event.kind, person):
+        for channel in channels_for(event.kind, person):
             rows.append(
                 Row(
                     recipient_id=person.pk,
@@ -322,7 +125,7 @@ def write_for_events(
         message = _render_group(person, kind, level, events, problems, now, templates, renderer)
         # Each event is new (recorded once): the smallest id names this batch for good.
         key = f"{kind}:{level}:group:{min(event.pk for event in events)}"
-        for channel in _channels(kind, person):
+        for channel in channels_for(kind, person):
             rows.append(
                 Row(
                     recipient_id=user_id,
@@ -503,19 +306,6 @@ def _body_for(channel: str, message: Message) -> str:
     if channel == IN_APP:
         return message.text.split("\n\n", 1)[0].strip()
     return message.text
-
-
-def _channels(kind: str, person: Person) -> list[str]:
-    channels = [IN_APP]
-    if kind in IN_APP_ONLY_KINDS:
-        return channels
-    if kind in SWEEP_KINDS and person.role == Role.OFFICE:
-        return channels
-    if person.email and person.wants_email:
-        channels.append(EMAIL)
-    if kind in SMS_KINDS and person.phone and person.role in SMS_ROLES:
-        channels.append(SMS)
-    return channels
 
 
 # --- rendering --------------------------------------------------------------------------
