@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from issues import forms as problem_forms
 from issues.models import AppealType, Channel, Problem, ProblemEvent, ReliefOutcome
-from liaison.models import Department, Enterprise
+from liaison.models import ENTERPRISE_DETAILS, Department, Enterprise
 from liaison.privacy import ContactPhones
 from liaison.templatetags.liaison_tags import person_name
 from liaison.validators import validate_date_window
@@ -289,17 +289,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Enterprise
-        fields = [
-            "id",
-            "credit_code",
-            "name",
-            "industry",
-            "town",
-            "address",
-            "contact_person",
-            "contact_phone",
-            "email",
-        ]
+        # What the office's client writes is exactly what the service sets (a field the
+        # service did not know would make a PUT fail with a server error).
+        fields = ["id", "credit_code", *ENTERPRISE_DETAILS]
         read_only_fields = ["id", "credit_code"]
         # The model's validators run in the service (full_clean), with its messages.
         extra_kwargs = {

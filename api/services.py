@@ -12,7 +12,7 @@ from issues import workflow
 from issues.models import Problem
 from issues.workflow import NotAllowed
 from liaison import permissions
-from liaison.models import Enterprise, Profile, Role
+from liaison.models import ENTERPRISE_DETAILS, Enterprise, Profile, Role
 from liaison.validators import normalise_credit_code
 
 from .models import ApiClient, Binding, IdempotencyKey, new_key
@@ -103,18 +103,6 @@ def client_revoke(*, actor, client_id: int) -> bool:
     return True
 
 
-# What an API client may set on an enterprise (its credit code is the key, never changed).
-ENTERPRISE_FIELDS = (
-    "name",
-    "industry",
-    "town",
-    "address",
-    "contact_person",
-    "contact_phone",
-    "email",
-)
-
-
 @transaction.atomic
 def problem_submit_once(
     *, actor, client: ApiClient | None, key: str | None, request_hash: str, **submission
@@ -143,7 +131,7 @@ def enterprise_upsert(*, actor, credit_code: str, fields: dict) -> tuple[Enterpr
     """
     if not permissions.can_manage_organisations(actor):
         raise NotAllowed(_("Only the liaison office manages enterprises."))
-    unknown = set(fields) - set(ENTERPRISE_FIELDS)
+    unknown = set(fields) - set(ENTERPRISE_DETAILS)
     if unknown:
         raise ValueError(f"not an enterprise field an API client sets: {sorted(unknown)}")
     code = normalise_credit_code(credit_code)

@@ -19,7 +19,7 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from liaison import permissions, services
-from liaison.models import LEADER_ROLES, Department, Enterprise, Profile, Role
+from liaison.models import ENTERPRISE_DETAILS, LEADER_ROLES, Department, Enterprise, Profile, Role
 from liaison.validators import normalise_credit_code
 
 from .files import text_problem
@@ -166,16 +166,8 @@ class EnterpriseResource(LiaisonResource):
 
     class Meta:
         model = Enterprise
-        fields = (
-            "credit_code",
-            "name",
-            "industry",
-            "town",
-            "address",
-            "contact_person",
-            "contact_phone",
-            "email",
-        )
+        # Each with its column (a Chinese header) and an English alias above.
+        fields = ("credit_code", *ENTERPRISE_DETAILS)
         import_id_fields = ("credit_code",)
         instance_loader_class = CachedInstanceLoader
         skip_unchanged = True

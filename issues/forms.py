@@ -378,14 +378,18 @@ class ResolveForm(VersionedForm):
         return data
 
 
+# What an evaluation may say, by the enterprise's page or a call-back (not "not evaluated":
+# that is what closing without an evaluation records).
+EVALUATION_CHOICES = [
+    (choice.value, choice.label)
+    for choice in (Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED)
+]
+
+
 class EvaluateForm(VersionedForm):
     satisfaction = forms.ChoiceField(
         label=_("Are you satisfied with the answer?"),
-        choices=[
-            (Satisfaction.SATISFIED.value, Satisfaction.SATISFIED.label),
-            (Satisfaction.BASICALLY.value, Satisfaction.BASICALLY.label),
-            (Satisfaction.UNSATISFIED.value, Satisfaction.UNSATISFIED.label),
-        ],
+        choices=EVALUATION_CHOICES,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     reason = forms.CharField(
@@ -457,11 +461,7 @@ class CallBackForm(VersionedForm):
     satisfaction = forms.ChoiceField(
         label=_("The enterprise's evaluation"),
         required=False,
-        choices=[
-            (Satisfaction.SATISFIED.value, Satisfaction.SATISFIED.label),
-            (Satisfaction.BASICALLY.value, Satisfaction.BASICALLY.label),
-            (Satisfaction.UNSATISFIED.value, Satisfaction.UNSATISFIED.label),
-        ],
+        choices=EVALUATION_CHOICES,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     said = forms.CharField(

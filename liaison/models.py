@@ -130,6 +130,21 @@ class Enterprise(models.Model):
         super().clean_fields(exclude=exclude)
 
 
+# What describes an enterprise besides its key, the credit code (set once, never changed):
+# the fields the API's office client may set (api.services.enterprise_upsert and the
+# EnterpriseSerializer) and the enterprise file's columns (imports.resources), from this one
+# list so that they cannot disagree.
+ENTERPRISE_DETAILS = (
+    "name",
+    "industry",
+    "town",
+    "address",
+    "contact_person",
+    "contact_phone",
+    "email",
+)
+
+
 class Profile(models.Model):
     """A user's role, and the enterprise or department the role belongs to."""
 

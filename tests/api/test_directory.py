@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from api.models import Binding, Scope
-from liaison.models import Enterprise, Role
+from api.serializers import EnterpriseSerializer
+from liaison.models import ENTERPRISE_DETAILS, Enterprise, Role
 from liaison.validators import credit_code_check_char
 from meetings.models import Invitation, Meeting
 from tests.liaison.conftest import credit_code
@@ -35,6 +36,36 @@ def test_the_office_client_creates_then_updates_an_enterprise(district, register
     assert updated.status_code == 200
     enterprise = Enterprise.objects.get(credit_code=code)
     assert (enterprise.name, enterprise.address) == ("嘉兴新材科技有限公司", "梅湾街道 9 号")
+
+
+def test_the_serializer_writes_exactly_what_the_service_sets():
+    """A writable field the service did not list would make every PUT carrying it fail
+    with a server error (enterprise_upsert refuses unknown fields)."""
+    writable = {
+        name for name, field in EnterpriseSerializer().fields.items() if not field.read_only
+    }
+    assert writable == set(ENTERPRISE_DETAILS)
+
+
+def test_a_put_with_every_field_sets_them_all(district, register):
+    _, key = register(Binding.DISTRICT, [Scope.ENTERPRISES_WRITE], name="portal")
+    values = {
+        "name": "嘉兴全字段有限公司",
+        "industry": "制造业",
+        "town": district.town.pk,
+        "address": "梅湾街道 1 号",
+        "contact_person": "周敏",
+        "contact_phone": "13912345670",
+        "email": "office@example.com",
+    }
+    assert set(values) == set(ENTERPRISE_DETAILS)
+    response = as_client(key).put(f"/api/v1/enterprises/{credit_code(76)}/", values, format="json")
+    assert response.status_code == 201, response.content
+    enterprise = Enterprise.objects.get(credit_code=credit_code(76))
+    assert {name: getattr(enterprise, name) for name in values} == {
+        **values,
+        "town": district.town,
+    }
 
 
 def test_a_credit_code_with_a_wrong_check_digit_is_refused_in_the_callers_language(

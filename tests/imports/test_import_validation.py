@@ -4,8 +4,9 @@ import pytest
 from django.utils import translation
 
 from imports.exports import resource_headers, template_xlsx
+from imports.resources import EnterpriseResource
 from imports.services import import_workbook
-from liaison.models import Enterprise
+from liaison.models import ENTERPRISE_DETAILS, Enterprise
 
 from .conftest import credit_code, workbook
 
@@ -98,6 +99,18 @@ def test_the_template_has_chinese_headers_and_english_aliases_are_accepted():
     assert sheet.headers[:2] == ["统一社会信用代码", "企业名称"]
     english = workbook({"e": (["Credit code", "Name"], [[credit_code(5), "英文表头企业"]])})
     assert run(english).created == 1
+
+
+def test_every_enterprise_detail_has_its_column_and_an_english_alias():
+    """The file's columns are the key and liaison.models.ENTERPRISE_DETAILS, each declared
+    with a Chinese header (not the bare field name import-export makes up for a field in
+    Meta.fields without a column) and an English alias."""
+    resource = EnterpriseResource()
+    names = ["credit_code", *ENTERPRISE_DETAILS]
+    assert [field.attribute for field in resource.get_export_fields()] == names
+    headers = [resource.header_of(name) for name in names]
+    assert not set(headers) & set(names)
+    assert set(EnterpriseResource.ALIASES.values()) == set(headers)
 
 
 def test_formula_looking_text_stays_text_on_export():

@@ -553,3 +553,34 @@ def test_the_second_step_shows_no_menu_yet(client, district):
     assert 'id="main-menu"' not in html
     assert "notification-badge" not in html
     assert 'name="language"' in html  # the language switcher stays
+
+
+CODE_FORM_LABELS = {
+    "en": {ENROL: "Turn on two-factor sign-in", VERIFY: "Sign in", "out": "Cancel and log out"},
+    "zh-hans": {ENROL: "开启双因素登录", VERIFY: "登录", "out": "取消并退出登录"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_both_code_pages_post_the_code_to_themselves_and_offer_to_log_out(
+    client, district, language
+):
+    """The code form the two pages share (liaison/includes/two_factor_code_form.html)."""
+    labels = CODE_FORM_LABELS[language]
+    password_step(client, Role.OFFICE)
+    enrol_html = page(client.get(f"{ENROL}?next=/problems/", HTTP_ACCEPT_LANGUAGE=language))
+    client.logout()
+    totp_device_for(district.user(Role.LEADER))
+    password_step(client, Role.LEADER)
+    verify_html = page(client.get(f"{VERIFY}?next=/problems/", HTTP_ACCEPT_LANGUAGE=language))
+
+    for url, html in ((ENROL, enrol_html), (VERIFY, verify_html)):
+        assert f'<form method="post" action="{url}" novalidate>' in html
+        assert 'name="code"' in html
+        assert '<input type="hidden" name="next" value="/problems/">' in html
+        assert (
+            f'<button type="submit" class="btn btn-liaison w-100 mt-2">{labels[url]}</button>'
+            in html
+        )
+        assert '<form method="post" action="/accounts/logout/" class="mt-3 text-center">' in html
+        assert f'<button type="submit" class="btn btn-link btn-sm">{labels["out"]}</button>' in html
