@@ -425,10 +425,13 @@ def needs_a_leader(
     deadline_order = "due_at"
     if period is not None and period[1] - period[0] <= SHORT_PERIOD:
         deadline_order = Coalesce("due_at", "created_at")
+    # The 20 ids first (a subquery reading the escalated problems' index alone), then
+    # their rows joined: not every escalated problem of the period joined, then sorted.
+    first = problems.filter(ESCALATED_NOW).order_by(deadline_order, "id")
     escalated = (
-        problems.filter(ESCALATED_NOW)
+        Problem.objects.filter(pk__in=first.values("pk")[:NEEDS_A_LEADER_ROWS])
         .select_related("enterprise", *DISTRICT_LEADER_RELATIONS)
-        .order_by(deadline_order, "id")[:NEEDS_A_LEADER_ROWS]
+        .order_by(deadline_order, "id")
     )
     today = workdays.local_date(now)
     rows = []
