@@ -213,6 +213,11 @@ def _insert_scoped_totals(month: dt.date, next_month: dt.date, days: set[dt.date
     table = DashboardDayCell._meta.db_table
     for _field, column in SUMMARY_KEY:
         has_value = f"{column} <> ''" if column == "appeal_type" else f"{column} <> 0"
+        if connection.vendor == "postgresql":
+            sql, params = _scoped_grouping_sets(column, has_value, month, where, where_params)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            continue
         branches, params = [], []
         for index, dimension in enumerate(CELL_DIMENSIONS):
             if dimension == "month":
@@ -232,6 +237,52 @@ def _insert_scoped_totals(month: dt.date, next_month: dt.date, days: set[dt.date
                 + " UNION ALL ".join(branches),
                 params,
             )
+
+
+def _scoped_grouping_sets(
+    column: str, has_value: str, month: dt.date, where: str, where_params: list
+) -> tuple[str, list]:
+    """_insert_scoped_totals' statement for one key column on PostgreSQL: the day cells read
+    once (GROUPING SETS) instead of once per dimension.
+
+    Grouped by day and the column, then by each other dimension alone or by nothing: the
+    empty set is the month's row and, when the column is itself a dimension, that
+    dimension's row too (its value is the scope's). GROUPING() tells the sets apart; a
+    join on it gives each grouped row its dimension(s)."""
+    summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
+    others = [d for d in CELL_DIMENSIONS if d not in ("month", column)]
+    bits = {}  # GROUPING(others...) -> dimension indexes: 1 where a column is not grouped
+    width = len(others)
+    for position, dimension in enumerate(others):
+        bits[((1 << width) - 1) ^ (1 << (width - 1 - position))] = [
+            CELL_DIMENSIONS.index(dimension)
+        ]
+    bits[(1 << width) - 1] = [CELL_DIMENSIONS.index("month")] + (
+        [CELL_DIMENSIONS.index(column)] if column in CELL_DIMENSIONS else []
+    )
+    pairs = ", ".join(f"({b}, {d})" for b, ds in bits.items() for d in ds)
+    keys = " ".join(
+        f"WHEN {index} THEN "
+        + ("CAST(%s AS TEXT)" if dimension == "month" else f"CAST(grouped.{dimension} AS TEXT)")
+        for index, dimension in enumerate(CELL_DIMENSIONS)
+    )
+    sets = ", ".join([*(f"({d})" for d in others), "()"])
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in summed)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {DashboardTotal._meta.db_table} "
+        f"(day, month, scope, dimension, {quote('key')}, {', '.join(summed)}) "
+        f"SELECT grouped.day, grouped.month, %s || CAST(grouped.{column} AS TEXT), "
+        f"which.dimension, CASE which.dimension {keys} END, "
+        f"{', '.join(f'grouped.{name}' for name in summed)} FROM ("
+        f"SELECT day, month, {', '.join(dict.fromkeys([column, *others]))}, "
+        f"GROUPING({', '.join(others)}) AS bits, {sums} "
+        f"FROM {DashboardDayCell._meta.db_table} WHERE {where} AND {has_value} "
+        f"GROUP BY day, month, {column}, GROUPING SETS ({sets})"
+        f") AS grouped JOIN (VALUES {pairs}) AS which (bits, dimension) "
+        f"ON grouped.bits = which.bits"
+    )
+    return sql, [f"{column}=", month.isoformat(), *where_params]
 
 
 def _sum_month_totals(month: dt.date, next_month: dt.date, *, delete: bool) -> None:
