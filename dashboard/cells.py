@@ -132,6 +132,9 @@ def _summary_rows(lookups: dict) -> list[tuple]:
     keys = {name: value for name, value in lookups.items() if name in _KEY_LOOKUPS}
     if not keys:
         return _total_rows(lookups["day__gte"], lookups["day__lte"])
+    if len(keys) == 1:  # one filter (a department head's page): its scope's totals
+        ((column, value),) = keys.items()
+        return _total_rows(lookups["day__gte"], lookups["day__lte"], scope=f"{column}={value}")
     key_where = "".join(f" AND {_KEY_LOOKUPS[name]}" for name in keys)
     tables = {"month": DashboardCell._meta.db_table, "day": DashboardDayCell._meta.db_table}
     branches, params = [], []
@@ -174,22 +177,23 @@ def _summary_rows(lookups: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _total_rows(first: dt.date, last: dt.date) -> list[tuple]:
-    """_summary_rows without a filter, from the totals by each dimension (DashboardTotal):
-    a few dozen rows a day or month instead of every cell; one query, any database."""
+def _total_rows(first: dt.date, last: dt.date, scope: str = "") -> list[tuple]:
+    """_summary_rows without a filter or with one (`scope`, DashboardTotal.scope), from the
+    totals by each dimension (DashboardTotal): a few dozen rows a day or month instead of
+    the cells; one query, any database."""
     table = DashboardTotal._meta.db_table
     key = connection.ops.quote_name("key")
     branches, params = [], []
     for sign, grain, start, end in period_parts(first, last):
         signed = ", ".join(f"{'-' if sign < 0 else ''}{name} AS {name}" for name in _CELL_SUMMED)
         where = {
-            "month": "day IS NULL AND month >= %s AND month <= %s",
-            "day": "day >= %s AND day <= %s",
+            "month": "scope = %s AND day IS NULL AND month >= %s AND month <= %s",
+            "day": "scope = %s AND day >= %s AND day <= %s",
         }[grain]
         branches.append(
             f"SELECT dimension, {key} AS dimension_key, {signed} FROM {table} WHERE {where}"
         )
-        params += [connection.ops.adapt_datefield_value(d) for d in (start, end)]
+        params += [scope, *(connection.ops.adapt_datefield_value(d) for d in (start, end))]
     if not branches:
         return []
     sums = ", ".join(f"SUM({name})" for name in _CELL_SUMMED)

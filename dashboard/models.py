@@ -131,11 +131,17 @@ class DashboardTotal(_Counts):
     `dimension` is the index of the dimension in dashboard.cells' CELL_DIMENSIONS and
     `key` its value as text (an id, "0" for none, an appeal type, or the month). Rebuilt
     with the cells (dashboard.summary), from the same read.
+
+    `scope` is "" for every problem, or one filter ("column=value", a key column of the
+    cells with a value other than none): the same totals of that filter's problems alone,
+    so that a page with one filter (a department head's page) reads a few dozen rows a
+    day too, not its filter's cells (nearly every cell for the appeal type "request").
     """
 
     month = models.DateField(_("month received"))
     # None: the month's totals; else one day's.
     day = models.DateField(_("day received"), null=True, blank=True)
+    scope = models.CharField(max_length=40, default="")
     dimension = models.PositiveSmallIntegerField()
     key = models.CharField(max_length=12)
 
@@ -143,8 +149,10 @@ class DashboardTotal(_Counts):
         verbose_name = _("dashboard total")
         verbose_name_plural = _("dashboard totals")
         indexes = [
+            # The refresh's deletes: a month's totals, or some of its days'.
             models.Index(fields=["month", "day"], name="dashboardtotal_month"),
-            models.Index(fields=["day"], name="dashboardtotal_day"),
+            # The page's reads: one scope's month totals (day IS NULL) or days.
+            models.Index(fields=["scope", "day", "month"], name="dashboardtotal_scope"),
         ]
 
     def __str__(self) -> str:

@@ -153,7 +153,7 @@ def _refresh_month(
             DashboardTotal.objects.filter(month=month, day__isnull=False).delete()
         else:
             DashboardDayCell.objects.filter(day__in=sorted(days)).delete()
-            DashboardTotal.objects.filter(day__in=sorted(days)).delete()
+            DashboardTotal.objects.filter(month=month, day__in=sorted(days)).delete()
     columns = [column for _field, column in SUMMARY_KEY]
     summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
     day_rows, months = [], {}
@@ -171,43 +171,136 @@ def _refresh_month(
     _insert(DashboardDayCell, ["day", "month", *columns, *summed], day_rows)
     _insert(
         DashboardTotal,
-        ["day", "month", "dimension", "key", *summed],
-        [(day, month, index, key, *counts) for (day, index, key), counts in day_totals.items()],
+        ["day", "month", "scope", "dimension", "key", *summed],
+        [(day, month, "", index, key, *counts) for (day, index, key), counts in day_totals.items()],
     )
     if days is None and not delete:
         month_rows = [(month, *key, *counts) for key, counts in months.items()]
         _insert(DashboardCell, ["month", *columns, *summed], month_rows)
-        month_totals: dict = {}
-        for (_day, index, key), counts in day_totals.items():
-            _sum_into(month_totals, (index, key), counts)
-        _insert(
-            DashboardTotal,
-            ["month", "dimension", "key", *summed],
-            [(month, index, key, *counts) for (index, key), counts in month_totals.items()],
-        )
-        return
-    # The month's other days are in their day rows: its month rows are their sums.
-    if delete:
-        DashboardCell.objects.filter(month=month).delete()
+    else:
+        # The month's other days are in their day rows: its month rows are their sums.
+        if delete:
+            DashboardCell.objects.filter(month=month).delete()
+        sums = ", ".join(f"SUM({name})" for name in summed)
+        between = [connection.ops.adapt_datefield_value(d) for d in (month, next_month)]
+        keys = ", ".join(columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {DashboardCell._meta.db_table} "
+                f"(month, {keys}, {', '.join(summed)}) "
+                f"SELECT month, {keys}, {sums} FROM {DashboardDayCell._meta.db_table} "
+                f"WHERE day >= %s AND day < %s GROUP BY month, {keys}",
+                between,
+            )
+    _insert_scoped_totals(month, next_month, days)
+    _sum_month_totals(month, next_month, delete=delete)
+
+
+def _insert_scoped_totals(month: dt.date, next_month: dt.date, days: set[dt.date] | None) -> None:
+    """The day totals of each filter's problems (DashboardTotal.scope), from the day cells
+    of `days` (the whole month when None) just written: for each key column with a value
+    and each dimension, one grouped read of those day cells (INSERT ... SELECT, UNION ALL:
+    any database); a key's "none" (0) is no filter the form offers, so it has no scope."""
+    summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
     sums = ", ".join(f"SUM({name})" for name in summed)
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datefield_value
+    where = "day >= %s AND day < %s"
+    where_params = [adapt(month), adapt(next_month)]
+    if days is not None:
+        where += f" AND day IN ({', '.join(['%s'] * len(days))})"
+        where_params += [adapt(day) for day in sorted(days)]
+    table = DashboardDayCell._meta.db_table
+    for _field, column in SUMMARY_KEY:
+        has_value = f"{column} <> ''" if column == "appeal_type" else f"{column} <> 0"
+        if connection.vendor == "postgresql":
+            sql, params = _scoped_grouping_sets(column, has_value, month, where, where_params)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            continue
+        branches, params = [], []
+        for index, dimension in enumerate(CELL_DIMENSIONS):
+            if dimension == "month":
+                key, by, key_params = "%s", "", [month.isoformat()]
+            else:
+                key, by, key_params = f"CAST({dimension} AS TEXT)", f", {dimension}", []
+            branches.append(
+                f"SELECT day, month, %s || CAST({column} AS TEXT), {index}, {key}, {sums} "
+                f"FROM {table} WHERE {where} AND {has_value} "
+                f"GROUP BY day, month, {column}{by}"
+            )
+            params += [f"{column}=", *key_params, *where_params]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {DashboardTotal._meta.db_table} "
+                f"(day, month, scope, dimension, {quote('key')}, {', '.join(summed)}) "
+                + " UNION ALL ".join(branches),
+                params,
+            )
+
+
+def _scoped_grouping_sets(
+    column: str, has_value: str, month: dt.date, where: str, where_params: list
+) -> tuple[str, list]:
+    """_insert_scoped_totals' statement for one key column on PostgreSQL: the day cells read
+    once (GROUPING SETS) instead of once per dimension.
+
+    Grouped by day and the column, then by each other dimension alone or by nothing: the
+    empty set is the month's row and, when the column is itself a dimension, that
+    dimension's row too (its value is the scope's). GROUPING() tells the sets apart; a
+    join on it gives each grouped row its dimension(s)."""
+    summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
+    others = [d for d in CELL_DIMENSIONS if d not in ("month", column)]
+    bits = {}  # GROUPING(others...) -> dimension indexes: 1 where a column is not grouped
+    width = len(others)
+    for position, dimension in enumerate(others):
+        bits[((1 << width) - 1) ^ (1 << (width - 1 - position))] = [
+            CELL_DIMENSIONS.index(dimension)
+        ]
+    bits[(1 << width) - 1] = [CELL_DIMENSIONS.index("month")] + (
+        [CELL_DIMENSIONS.index(column)] if column in CELL_DIMENSIONS else []
+    )
+    pairs = ", ".join(f"({b}, {d})" for b, ds in bits.items() for d in ds)
+    keys = " ".join(
+        f"WHEN {index} THEN "
+        + ("CAST(%s AS TEXT)" if dimension == "month" else f"CAST(grouped.{dimension} AS TEXT)")
+        for index, dimension in enumerate(CELL_DIMENSIONS)
+    )
+    sets = ", ".join([*(f"({d})" for d in others), "()"])
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in summed)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {DashboardTotal._meta.db_table} "
+        f"(day, month, scope, dimension, {quote('key')}, {', '.join(summed)}) "
+        f"SELECT grouped.day, grouped.month, %s || CAST(grouped.{column} AS TEXT), "
+        f"which.dimension, CASE which.dimension {keys} END, "
+        f"{', '.join(f'grouped.{name}' for name in summed)} FROM ("
+        f"SELECT day, month, {', '.join(dict.fromkeys([column, *others]))}, "
+        f"GROUPING({', '.join(others)}) AS bits, {sums} "
+        f"FROM {DashboardDayCell._meta.db_table} WHERE {where} AND {has_value} "
+        f"GROUP BY day, month, {column}, GROUPING SETS ({sets})"
+        f") AS grouped JOIN (VALUES {pairs}) AS which (bits, dimension) "
+        f"ON grouped.bits = which.bits"
+    )
+    return sql, [f"{column}=", month.isoformat(), *where_params]
+
+
+def _sum_month_totals(month: dt.date, next_month: dt.date, *, delete: bool) -> None:
+    """The month's totals, of every scope: the sums of its day totals (one INSERT ... SELECT)."""
+    summed = ["problems", *COUNT_NAMES, "handling_count", "handling_days"]
+    sums = ", ".join(f"SUM({name})" for name in summed)
+    key = connection.ops.quote_name("key")
     between = [connection.ops.adapt_datefield_value(d) for d in (month, next_month)]
-    keys = ", ".join(columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {DashboardCell._meta.db_table} (month, {keys}, {', '.join(summed)}) "
-            f"SELECT month, {keys}, {sums} FROM {DashboardDayCell._meta.db_table} "
-            f"WHERE day >= %s AND day < %s GROUP BY month, {keys}",
-            between,
-        )
-    DashboardTotal.objects.filter(month=month, day__isnull=True).delete()
+    if delete:
+        DashboardTotal.objects.filter(month=month, day__isnull=True).delete()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DashboardTotal._meta.db_table} "
-            f"(month, dimension, {connection.ops.quote_name('key')}, {', '.join(summed)}) "
-            f"SELECT month, dimension, {connection.ops.quote_name('key')}, {sums} "
-            f"FROM {DashboardTotal._meta.db_table} WHERE day >= %s AND day < %s "
-            f"GROUP BY month, dimension, {connection.ops.quote_name('key')}",
-            between,
+            f"(month, scope, dimension, {key}, {', '.join(summed)}) "
+            f"SELECT month, scope, dimension, {key}, {sums} "
+            f"FROM {DashboardTotal._meta.db_table} WHERE month = %s AND day >= %s AND day < %s "
+            f"GROUP BY month, scope, dimension, {key}",
+            [between[0], *between],
         )
 
 

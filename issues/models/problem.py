@@ -382,6 +382,16 @@ class Problem(models.Model):
                 name="problem_open_escalated",
                 condition=Q(status__in=OPEN_STATUSES, escalation_level__gte=1),
             ),
+            # The same by date received, with the deadline: the dashboard's "needs a leader"
+            # panel for a short period reads its escalated problems here (an index-only
+            # scan once vacuumed) and sorts them, instead of their rows (issue 18).
+            models.Index(
+                fields=["created_at", "due_at", "id"],
+                name="problem_open_escalated_created",
+                condition=Q(
+                    status__in=OPEN_STATUSES, escalation_level__gte=1, merged_into__isnull=True
+                ),
+            ),
             # The same by lead department: a district leader's own escalations through the
             # departments they supervise (home page), without reading every department's.
             models.Index(

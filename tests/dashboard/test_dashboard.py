@@ -519,3 +519,16 @@ def test_the_export_formats_rates_as_percentages_in_chinese(world):
                 assert sheet.cell(row=2, column=index).number_format == "0.0%", (sheet, header)
                 checked += 1
     assert checked
+
+
+def test_each_figures_links_are_the_problem_lists_of_its_counts():
+    """The links, built with the filter encoded once, are problem_list_url's exactly."""
+    from dashboard.figures import _LIST_FILTERS, _figures, problem_list_url
+
+    for params in (
+        {},
+        {"submitted_after": "2026-01-01", "submitted_before": "2026-03-31"},
+        {"submitted_after": "2026-01-01", "lead_department": "7", "appeal_type": "request"},
+    ):
+        links = _figures(None, "", {}, params).links
+        assert links == {name: problem_list_url(params, name) for name in _LIST_FILTERS}

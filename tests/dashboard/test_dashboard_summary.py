@@ -265,6 +265,51 @@ def test_a_town_or_an_appeal_type_over_partial_months_equals_the_live_figures(su
         assert_same(*both({"date_from": "2025-03-03", "date_to": "2025-05-06", **extra}))
 
 
+def single_filters(world) -> list[dict]:
+    """One filter of each kind the form offers (each read from its scope's totals)."""
+    district = world["district"]
+    return [
+        {"department": district.department.pk},
+        {"department": district.other_department.pk},
+        {"category": world["c1"].pk},
+        {"category": world["c2"].pk},
+        {"town": district.town.pk},
+        {"meeting": world["meeting"].pk},
+        {"leader": district.users[Role.LEADER].pk},
+        *({"appeal_type": appeal_type} for appeal_type in AppealType.values),
+    ]
+
+
+def assert_every_filter_same(world, *, now=NOW) -> None:
+    for period in ({"year": "2025"}, {"date_from": "2025-03-03", "date_to": "2025-05-06"}):
+        for one in single_filters(world):
+            assert_same(*both({**period, **one}, now=now))
+
+
+@pytest.mark.parametrize(("first", "last"), PARTIAL_PERIODS)
+def test_each_single_filter_over_any_period_equals_the_live_figures(summed, first, last):
+    """A single filter reads its scope's totals (DashboardTotal.scope), not the cells."""
+    for one in single_filters(summed):
+        assert_same(*both({"date_from": first, "date_to": last, **one}))
+    for one in single_filters(summed):
+        assert_same(*both({"year": "2025", **one}))
+        assert_same(*both({"year": "2024", **one}))
+
+
+def test_a_single_filter_reads_its_scopes_totals(summed):
+    """Each filter value present has its scope's totals, and its headline is their sum."""
+    from dashboard.models import DashboardTotal
+
+    c1 = summed["c1"].pk
+    scoped = DashboardTotal.objects.filter(scope=f"category_id={c1}", day__isnull=True)
+    assert scoped.exists()
+    live, summary = both({"year": "2025", "category": c1})
+    by_month = scoped.filter(dimension=2, month__year=2025)
+    assert sum(t.received for t in by_month) == summary.headline.received == live.headline.received
+    # No scope for "none": no filter of the form asks for it.
+    assert not DashboardTotal.objects.filter(scope__endswith="=0").exists()
+
+
 def test_the_live_figures_answer_until_the_summary_is_built(world):
     chosen = DashboardFilter({"year": "2025"}, queryset=Problem.objects.all())
     assert chosen.is_valid()
@@ -312,6 +357,7 @@ def test_an_incremental_refresh_recomputes_only_the_changed_month(summed):
     live, summary = both({"year": "2025"}, now=refreshed_at)
     assert_same(live, summary)
     assert summary.headline.accepted == 7
+    assert_every_filter_same(summed, now=refreshed_at)
 
     # Answered (April), then evaluated by the enterprise: April alone, each time.
     answered_at = NOW + dt.timedelta(hours=2)
@@ -341,6 +387,7 @@ def test_an_incremental_refresh_recomputes_only_the_changed_month(summed):
     live, summary = both({"year": "2025"}, now=refreshed_at)
     assert_same(live, summary)
     assert (summary.headline.evaluated, summary.headline.satisfied) == (4, 3)
+    assert_every_filter_same(summed, now=refreshed_at)
     assert Problem.objects.get(pk=p[4].pk).status == Status.CLOSED
     # Nothing changed since: nothing recomputed.
     assert dashboard_refresh(now=refreshed_at + dt.timedelta(minutes=10)) == []
@@ -388,31 +435,35 @@ def test_a_change_committed_while_a_refresh_ran_is_picked_up_by_the_next(summed)
 # grouped answer days; the old day cells and day totals of those days deleted, the new
 # ones inserted (one INSERT each per 1000 rows); the month cells deleted and summed again
 # from the day cells, the month totals deleted and summed again from the day totals
-# (INSERT ... SELECT); the row saved.
-def test_an_incremental_refresh_makes_eleven_queries_per_month(summed, django_assert_num_queries):
+# (INSERT ... SELECT), and between them the day totals of each filter (scope) summed from
+# the new day cells (six INSERT ... SELECT, one per key column); the row saved.
+def test_an_incremental_refresh_makes_seventeen_queries_per_month(
+    summed, django_assert_num_queries
+):
     def touch(*numbers: int, minutes: int) -> dt.datetime:
         moment = NOW + dt.timedelta(minutes=minutes)
         ids = [summed["problems"][n].pk for n in numbers]
         Problem.objects.filter(pk__in=ids).update(updated_at=moment)
         return moment + dt.timedelta(minutes=10)
 
-    with django_assert_num_queries(2 + 3 + 0 * 11 + 1):
+    with django_assert_num_queries(2 + 3 + 0 * 17 + 1):
         assert dashboard_refresh(now=NOW + dt.timedelta(minutes=1)) == []
     refreshed = touch(5, minutes=20)
-    with django_assert_num_queries(2 + 3 + 1 * 11 + 1):
+    with django_assert_num_queries(2 + 3 + 1 * 17 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 1
     refreshed = touch(3, 5, 8, minutes=40)
-    with django_assert_num_queries(2 + 3 + 3 * 11 + 1):
+    with django_assert_num_queries(2 + 3 + 3 * 17 + 1):
         assert len(dashboard_refresh(now=refreshed)) == 3
 
 
 # A full rebuild: the row locked (savepoint, lock, release), every month cell, day cell
 # and total deleted, the months of all problems; per month the three grouped reads and
-# one insert each of day cells, day totals, month cells and month totals; the row saved.
-def test_a_full_refresh_makes_seven_queries_per_month(summed, django_assert_num_queries):
+# one insert each of day cells, day totals, month cells and month totals (INSERT ...
+# SELECT), and six of the day totals of each filter (scope); the row saved.
+def test_a_full_refresh_makes_thirteen_queries_per_month(summed, django_assert_num_queries):
     months = 5  # 2024-12, 2025-03 to 2025-06
 
-    with django_assert_num_queries(2 + 1 + 3 + 1 + months * 7 + 1):
+    with django_assert_num_queries(2 + 1 + 3 + 1 + months * 13 + 1):
         assert len(dashboard_refresh(full=True, now=NOW)) == months
 
 
@@ -436,6 +487,7 @@ def test_an_incremental_refresh_recomputes_only_the_changed_days(summed):
     assert_same(live, summary)
     assert_same(*both({"year": "2025", "category": summed["c1"].pk}, now=live.now))
     assert summary.headline.received == 9
+    assert_every_filter_same(summed, now=live.now)
 
 
 def test_the_command_and_the_beat_tasks_refresh_the_summary(summed, settings):
