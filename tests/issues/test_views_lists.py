@@ -539,6 +539,28 @@ def test_it_shows_every_page_in_the_lists_order(
     assert shown == expected
 
 
+def test_it_shows_every_page_of_a_search_in_order(client_as, office, small_cap, rows, make_problem):
+    # The keys of a page past the first are read with the search's own conditions.
+    rows(5)
+    make_problem(Status.IN_PROGRESS, title="电力增容", now=at("2025-09-25 09:00"))
+    expected = list(
+        selectors.visible_to(office)
+        .filter(title__contains="危废")
+        .order_by("-created_at", "-id")
+        .values_list("reference", flat=True)
+    )
+    client = client_as(office)
+
+    shown = [
+        reference
+        for number in range(1, 4)
+        for reference in listed(client.get(LIST_URL, {"q": "危废", "page": number}))
+    ]
+
+    assert len(expected) == 5
+    assert shown == expected
+
+
 @pytest.mark.parametrize(
     "page, expected_number",
     [("abc", 1), ("0", 2), ("999", 2), ("", 1), ("99999999999999999999", 2), ("1e999", 1)],
