@@ -60,8 +60,12 @@ def triage(request):
     """New problems waiting for dispatch, and problems departments returned."""
     returned, new = selectors.triage_returned(), selectors.triage_new()
     show = "returned" if request.GET.get("show") == "returned" else "new"
+    # Each tab is read, and counted, in the order of its partial index (problem_triage_new,
+    # _returned).
     page = capped_page_of(
-        request, selectors.with_list_relations(returned if show == "returned" else new)
+        request,
+        selectors.with_list_relations(returned if show == "returned" else new),
+        count_in_order=True,
     )
     # Possible duplicates among other enterprises' open problems (并单): one query.
     duplicates = selectors.triage_duplicates(page.object_list)

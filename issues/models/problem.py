@@ -407,7 +407,32 @@ class Problem(models.Model):
                 name="problem_open_unnamed_dept",
                 condition=Q(status__in=OPEN_STATUSES, responsible_leader__isnull=True),
             ),
+            # Open problems not merged into another, by lead department, status and
+            # deadline: the department's desk (its inbox and in-progress tabs in order)
+            # and its counts, the overdue one included, read exactly their rows up to the
+            # cap, where the overdue count combined the department's index with two of
+            # every unfinished problem (issue 18).
+            models.Index(
+                fields=["lead_department", "status", "due_at"],
+                name="problem_open_unmerged_dept",
+                condition=Q(status__in=OPEN_STATUSES, merged_into__isnull=True),
+            ),
+            # The same without a named leader: a district leader's own overdue problems
+            # through the departments they supervise (home page), which otherwise combined
+            # indexes of every open and every unfinished problem (issue 18).
+            models.Index(
+                fields=["lead_department", "due_at"],
+                name="problem_open_unnamed_unmerged",
+                condition=Q(
+                    status__in=OPEN_STATUSES,
+                    responsible_leader__isnull=True,
+                    merged_into__isnull=True,
+                ),
+            ),
             models.Index(fields=["enterprise", "-created_at"], name="problem_enterprise_created"),
+            # An enterprise's problems by status: its home page's counts read its open and
+            # concluded problems only, up to the cap (issue 18).
+            models.Index(fields=["enterprise", "status"], name="problem_enterprise_status"),
             models.Index(fields=["status", "-created_at"], name="problem_status_created"),
             models.Index(fields=["-created_at", "-id"], name="problem_created"),
             # What changed since the dashboard summary was last refreshed (dashboard.figures).

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from issues import workflow
+from issues import selectors, workflow
 from issues.models import Category, ExtensionRequest, Problem, Satisfaction, Status
 from tests.twofactor import TWO_FACTOR_DEVICE
 
@@ -509,6 +509,58 @@ def test_it_caps_the_desk_counts(client_as, lead_staff, small_cap, make_problem)
     assert response.context["counts"]["in_progress"] == 0
 
 
+@pytest.mark.parametrize("persona", ["office", "lead_staff", "co_staff"])
+@pytest.mark.parametrize("ordering", [None, "due", "-reference"])
+def test_it_shows_every_page_in_the_lists_order(
+    client_as, request, small_cap, rows, make_problem, persona, ordering
+):
+    # Past the first page the paginator reads the page's keys, then those rows with their
+    # relations (liaison.pages.CappedPaginator.page): each page still holds exactly the
+    # rows the list's order puts there, ties broken by id, co-handled problems included.
+    rows(7)
+    make_problem(Status.IN_PROGRESS, now=at("2025-09-25 09:00"))
+    user = request.getfixturevalue(persona)
+    keys = {None: ("-created_at", "-id"), "due": ("due_at", "id"), "-reference": ("-reference",)}
+    expected = list(
+        selectors.visible_to(user)
+        .order_by(*keys[ordering], "-id")
+        .values_list("reference", flat=True)
+    )
+    client = client_as(user)
+    params = {"ordering": ordering} if ordering else {}
+
+    shown = [
+        reference
+        for number in range(1, 5)
+        for reference in listed(client.get(LIST_URL, {**params, "page": number}))
+    ]
+
+    assert len(expected) == (8 if persona != "co_staff" else 7)
+    assert shown == expected
+
+
+def test_it_shows_every_page_of_a_search_in_order(client_as, office, small_cap, rows, make_problem):
+    # The keys of a page past the first are read with the search's own conditions.
+    rows(5)
+    make_problem(Status.IN_PROGRESS, title="电力增容", now=at("2025-09-25 09:00"))
+    expected = list(
+        selectors.visible_to(office)
+        .filter(title__contains="危废")
+        .order_by("-created_at", "-id")
+        .values_list("reference", flat=True)
+    )
+    client = client_as(office)
+
+    shown = [
+        reference
+        for number in range(1, 4)
+        for reference in listed(client.get(LIST_URL, {"q": "危废", "page": number}))
+    ]
+
+    assert len(expected) == 5
+    assert shown == expected
+
+
 @pytest.mark.parametrize(
     "page, expected_number",
     [("abc", 1), ("0", 2), ("999", 2), ("", 1), ("99999999999999999999", 2), ("1e999", 1)],
@@ -779,6 +831,37 @@ def test_it_counts_list_queries_for_officials(
     with django_assert_num_queries(9 + TWO_FACTOR_DEVICE):
         response = client.get(LIST_URL)
     assert len(listed(response)) == min(n, 25)
+
+
+def test_it_counts_the_queries_of_a_page_past_the_first(
+    client_as, office, rows, warm_calendar, django_assert_num_queries
+):
+    client = client_as(office)
+    rows(30)
+
+    # The 9 of the first page: the second reads its keys in the page's own query
+    with django_assert_num_queries(9 + TWO_FACTOR_DEVICE) as captured:
+        response = client.get(LIST_URL, {"page": "2"})
+    assert len(listed(response)) == 5
+    assert "OFFSET 25" in captured.captured_queries[-1]["sql"]
+
+
+def test_it_counts_triage_in_the_order_of_its_index(
+    client_as, office, make_problem, django_assert_num_queries
+):
+    make_problem()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client_as(office).get(TRIAGE_URL)
+        client_as(office).get(LIST_URL)
+
+    # The paginator's count of a triage tab keeps the tab's order (its partial index);
+    # the main list's count has none (no index orders every filter's rows).
+    paged = [q["sql"] for q in captured.captured_queries if ") subquery" in q["sql"]]
+    assert len(paged) == 2
+    assert "ORDER BY" in paged[0] and "ORDER BY" not in paged[1]
 
 
 @pytest.mark.parametrize("n", SIZES)
