@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0016_leader_home_indexes"),
+        ("issues", "0018_open_escalated_created_index"),
         ("liaison", "0005_district_settings"),
         ("meetings", "0002_consultation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
