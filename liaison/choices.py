@@ -21,12 +21,14 @@ change whose new version could not be written while the cache was down).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language
@@ -34,6 +36,10 @@ from django.utils.translation import get_language
 VERSION_PREFIX = "liaison:choices:"
 MAX_AGE_SECONDS = 300
 
+# The version keys of the models `watch` was given.
+_watched: set[str] = set()
+# In a request: whether one is being answered, and the versions read in it.
+_request = threading.local()
 # (list name, language) -> (versions, read at (monotonic), [(value, label), ...])
 _lists: dict[tuple[str, str], tuple[tuple, float, tuple]] = {}
 
@@ -44,6 +50,7 @@ def _version_key(model) -> str:
 
 def _bump(model) -> None:
     _lists.clear()  # this process at once, even if the cache does not answer
+    _request.versions = None
     try:
         cache.set(_version_key(model), uuid.uuid4().hex, timeout=None)
     except Exception:  # a cache outage must not stop an edit (MAX_AGE_SECONDS bounds it)
@@ -68,6 +75,7 @@ def watch(*models) -> None:
     """Connect the models' saves and deletes to `invalidate` (from an AppConfig.ready)."""
     for model in models:
         uid = f"liaison.choices.{model._meta.label_lower}"
+        _watched.add(_version_key(model))
         post_save.connect(_changed, sender=model, dispatch_uid=uid + ".save")
         post_delete.connect(_changed, sender=model, dispatch_uid=uid + ".delete")
 
@@ -77,7 +85,7 @@ def clear() -> None:
     _lists.clear()
 
 
-def _versions(keys: list[str]) -> tuple | None:
+def _read_versions(keys) -> dict | None:
     try:
         found = cache.get_many(keys)
         missing = [key for key in keys if found.get(key) is None]
@@ -87,8 +95,34 @@ def _versions(keys: list[str]) -> tuple | None:
             found = cache.get_many(keys)
     except Exception:
         return None
+    return found
+
+
+def _versions(keys: list[str]) -> tuple | None:
+    """The versions of `keys`; in a request, every watched model's read in one round trip
+    the first time and kept until the request ends (a page shows several lists)."""
+    if not getattr(_request, "active", False):
+        found = _read_versions(keys)
+    else:
+        found = _request.versions
+        if found is None or not all(key in found for key in keys):
+            found = _request.versions = _read_versions(sorted({*_watched, *keys}))
+    if found is None:
+        return None
     versions = tuple(found.get(key) for key in keys)
     return None if None in versions else versions
+
+
+def _request_started(**kwargs) -> None:
+    _request.active, _request.versions = True, None
+
+
+def _request_finished(**kwargs) -> None:
+    _request.active, _request.versions = False, None
+
+
+request_started.connect(_request_started, dispatch_uid="liaison.choices.started")
+request_finished.connect(_request_finished, dispatch_uid="liaison.choices.finished")
 
 
 def cached(name: str, models, load) -> tuple:

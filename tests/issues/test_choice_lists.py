@@ -151,3 +151,21 @@ def test_a_cache_that_does_not_answer_reads_the_lists(
     lead_department.name = "区生态环境局"
     lead_department.save()  # the edit goes through
     assert "区生态环境局" in options(client.get(LIST_URL), "lead_department")
+
+
+def test_a_page_reads_the_versions_once(monkeypatch, client_as, office, lists):
+    """Every list on a page is checked with one round trip to the cache."""
+    client = client_as(office)
+    client.get(LIST_URL)
+    client.get(DASHBOARD_URL)
+    calls = []
+    read = choices.cache.get_many
+
+    def get_many(keys, *args, **kwargs):
+        calls.append(sorted(keys))
+        return read(keys, *args, **kwargs)
+
+    monkeypatch.setattr(choices.cache, "get_many", get_many)
+    client.get(LIST_URL)
+    client.get(DASHBOARD_URL)
+    assert len(calls) == 2
