@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from issues import workflow
 from issues.models import Problem
 from issues.workflow import NotAllowed
-from liaison import permissions
+from liaison import choices, permissions
 from liaison.models import ENTERPRISE_DETAILS, Enterprise, Profile, Role
 from liaison.validators import normalise_credit_code
 
@@ -87,6 +87,7 @@ def client_update(
     client.rate_per_minute = rate_per_minute
     client.save(update_fields=["name", "contact", "scopes", "rate_per_minute"])
     get_user_model().objects.filter(pk=client.user_id).update(first_name=name[:150])
+    choices.invalidate(get_user_model())  # no post_save for an UPDATE (liaison.choices)
     return client
 
 
@@ -100,6 +101,7 @@ def client_revoke(*, actor, client_id: int) -> bool:
     client.revoked_by = actor
     client.save(update_fields=["revoked_at", "revoked_by"])
     get_user_model().objects.filter(pk=client.user_id).update(is_active=False)
+    choices.invalidate(get_user_model())  # no post_save for an UPDATE (liaison.choices)
     return True
 
 

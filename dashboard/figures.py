@@ -185,19 +185,26 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-# Each count's own list parameters, encoded once: none of their names is a filter's
-# (list_params), so a link is the filter's query followed by these.
-_LIST_QUERIES = {name: urlencode(query, doseq=True) for name, query in _LIST_FILTERS.items()}
+# Each count's own parameters, encoded once: a page has a few hundred links.
+_ENCODED_FILTERS = {name: urlencode(query, doseq=True) for name, query in _LIST_FILTERS.items()}
+
+
+def _links(params: dict, base: str) -> dict[str, str]:
+    """problem_list_url(params, name, base=base) for every count, with `params` encoded
+    once: the group's parameters, then the count's (as the merged dictionary is encoded
+    when no key is in both; where one is, the count's value replaces the group's)."""
+    encoded = urlencode(params, doseq=True)
+    links = {}
+    for name, query in _LIST_FILTERS.items():
+        if params.keys() & query.keys():
+            links[name] = problem_list_url(params, name, base=base)
+        else:
+            links[name] = f"{base}?{'&'.join(p for p in (encoded, _ENCODED_FILTERS[name]) if p)}"
+    return links
 
 
 def _figures(key, label: str, counts: dict, params: dict, **extra) -> Figures:
-    # The same links as problem_list_url for each count, the filter encoded once for the
-    # nine (a page has some eighty rows: urlencode was a tenth of its time).
-    prefix = f"{reverse('issues:list')}?{urlencode(params, doseq=True)}"
-    links = {
-        name: f"{prefix}&{query}" if query and params else f"{prefix}{query}"
-        for name, query in _LIST_QUERIES.items()
-    }
+    links = _links(params, reverse("issues:list"))
     return Figures(key=key, label=label, counts=metrics.with_rates(counts), links=links, **extra)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,11 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from issues.filters import LeaderFilter
 from issues.forms import leader_queryset
 from issues.models import AppealType, Category, Problem
-from liaison import workdays
+from liaison import choices, workdays
 from liaison.forms import HtmlDateInput
-from liaison.models import Department
+from liaison.models import Department, Profile
 from liaison.validators import validate_date_window
 from meetings.models import Meeting
+
+User = get_user_model()
 
 YEARS_OFFERED = 8
 # A date range covers at most this many months (ten years): what the page builds (one row
@@ -98,6 +101,14 @@ class DashboardFilter(django_filters.FilterSet):
             data["department"] = str(department.pk)
         super().__init__(data, *args, **kwargs)
         self.forced_department = department
+        # The lists every user sees (liaison.choices): not a department head's own one.
+        fields = self.form.fields
+        if department is None:
+            choices.use_cached_choices(fields["department"], "dashboard.departments", Department)
+        choices.use_cached_choices(fields["category"], "dashboard.categories", Category)
+        choices.use_cached_choices(fields["town"], "dashboard.towns", Department)
+        choices.use_cached_choices(fields["meeting"], "dashboard.meetings", Meeting)
+        choices.use_cached_choices(fields["leader"], "leaders", User, Profile)
         if department is not None:
             field = self.form.fields["department"]
             field.queryset = Department.objects.filter(pk=department.pk)

@@ -6,37 +6,43 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.forms.models import ModelChoiceIterator
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from liaison import choices
 from liaison.forms import HtmlDateInput
-from liaison.models import Department, Enterprise
+from liaison.models import Department, Enterprise, Profile
 from liaison.validators import validate_date_window
 
 from . import metrics, search, selectors
 from .forms import LeaderChoiceField, leader_queryset
 from .models import OPEN_STATUSES, AppealType, Category, Problem, Satisfaction, Status
 
+User = get_user_model()
+
 
 class LeaderFilter(django_filters.ModelChoiceFilter):
     field_class = LeaderChoiceField
 
 
-def _share_choices(*fields) -> None:
-    """Selects offering the same objects read them once (one query, not one per select)."""
-    loaded: list = []
-
-    def choices():
-        if not loaded:
-            # iter(): list.extend would ask the iterator's length, a COUNT query.
-            loaded.extend(iter(ModelChoiceIterator(fields[0])))
-        return loaded
-
-    for field in fields:
-        field.choices = choices
+def use_cached_lists(form) -> None:
+    """The selects' departments, categories, enterprises and leaders: lists kept between
+    requests until one of them changes (liaison.choices), the same for every user (the
+    querysets do not depend on the user). Both leader selects show the one list."""
+    fields = form.fields
+    choices.use_cached_choices(fields["lead_department"], "problems.departments", Department)
+    choices.use_cached_choices(fields["category"], "problems.categories", Category)
+    choices.use_cached_choices(fields["enterprise"], "problems.enterprises", Enterprise)
+    choices.use_cached_choices(
+        fields["responsible_leader"],
+        "leaders",
+        User,
+        Profile,
+        shared_with=[fields["district_leader"]],
+    )
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -166,7 +172,7 @@ class ProblemFilter(django_filters.FilterSet):
     def form(self):
         if not hasattr(self, "_form"):
             form = super().form
-            _share_choices(form.fields["responsible_leader"], form.fields["district_leader"])
+            use_cached_lists(form)
         return self._form
 
     def active(self) -> list[tuple[str, str]]:

@@ -9,4 +9,11 @@ class LiaisonConfig(AppConfig):
     def ready(self) -> None:
         # The readiness checks of the database, broker and worker (/readyz); calendar
         # cache invalidation and role groups; the session stamps written at login.
-        from . import readiness, sessions, signals  # noqa: F401
+        # The filter forms' choice lists (liaison.choices) showing these are read again
+        # when one changes.
+        from django.contrib.auth import get_user_model
+
+        from . import choices, readiness, sessions, signals  # noqa: F401
+        from .models import Department, Enterprise, Profile
+
+        choices.watch(Department, Enterprise, Profile, get_user_model())

@@ -17,6 +17,7 @@ only on deadlines of the revision in force.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import threading
 import time
@@ -45,6 +46,8 @@ class WorkdayResult(NamedTuple):
 class _Calendar:
     def __init__(self) -> None:
         self.exceptions: dict[dt.date, bool] = {}
+        # (exceptions, their days sorted), for the copy of `exceptions` it was made from.
+        self.ordered: tuple[dict[dt.date, bool], list[dt.date]] | None = None
         self.confirmed_years: frozenset[int] = frozenset()
         self.revision = 0  # the database's CalendarRevision when this copy was read
         self.version: object = None
@@ -206,13 +209,33 @@ def working_days_between(a: dt.date, b: dt.date) -> WorkdayResult:
     if a == b:
         return WorkdayResult(0, _provisional(a, b))
     lo, hi, sign = (a, b, 1) if a < b else (b, a, -1)
-    # The weekdays in (lo, hi] counted by whole weeks, then corrected by the calendar's
-    # exceptions in that range (a few a year): the same count as testing each day, which
-    # took a page of escalated problems (20 of them, a year overdue) 10 ms.
+    return WorkdayResult(sign * _working_days_after(lo, hi), _provisional(lo, hi))
+
+
+def _working_days_after(lo: dt.date, hi: dt.date) -> int:
+    """Working days in (lo, hi], lo < hi, counted without walking the days (the dashboard
+    counts how overdue each escalated problem is, some by years): Monday to Friday in
+    whole weeks and the days left over, then each exception in the range (a holiday on a
+    weekday one less, a make-up day on a weekend one more)."""
     days = (hi - lo).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5 + sum((lo.weekday() + i) % 7 < 5 for i in range(1, rest + 1))
-    for day, working in _calendar.exceptions.items():
-        if lo < day <= hi and working != (day.weekday() < 5):
-            count += 1 if working else -1
-    return WorkdayResult(sign * count, _provisional(lo, hi))
+    weeks, left = divmod(days, 7)
+    count = weeks * 5
+    first_weekday = (lo.weekday() + 1) % 7  # the first day after lo
+    count += sum(1 for i in range(left) if (first_weekday + i) % 7 < 5)
+    exceptions, ordered = _exceptions_in_order()
+    for day in ordered[bisect.bisect_right(ordered, lo) : bisect.bisect_right(ordered, hi)]:
+        weekday = day.weekday() < 5
+        if exceptions[day] and not weekday:
+            count += 1
+        elif not exceptions[day] and weekday:
+            count -= 1
+    return count
+
+
+def _exceptions_in_order() -> tuple[dict[dt.date, bool], list[dt.date]]:
+    """The calendar's exceptions and their days in order (sorted once per copy read)."""
+    exceptions = _calendar.exceptions
+    known = _calendar.ordered
+    if known is None or known[0] is not exceptions:
+        known = _calendar.ordered = (exceptions, sorted(exceptions))
+    return known

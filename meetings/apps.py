@@ -9,6 +9,11 @@ class MeetingsConfig(AppConfig):
     def ready(self) -> None:
         # What issues' workflow and pages ask of meetings: issues builds below meetings,
         # so meetings registers it here (issues.extensions).
+        from liaison import choices
+
         from .hooks import register
+        from .models import Meeting
 
         register()
+        # The dashboard's meeting list (liaison.choices) is read again on a change.
+        choices.watch(Meeting)

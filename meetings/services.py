@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues import workflow
 from issues.models import Problem
-from liaison import permissions, workdays
+from liaison import choices, permissions, workdays
 from liaison.locking import StaleVersion, check_version, lock_versioned
 from liaison.models import Department, Enterprise
 
@@ -136,6 +136,8 @@ def _renumber(counter: MeetingCounter) -> None:
         Meeting.objects.filter(pk__in=moved).update(
             number=Case(*(When(pk=pk, then=Value(wanted[pk])) for pk in moved))
         )
+        # An UPDATE sends no post_save: the dashboard's meeting list shows the numbers.
+        choices.invalidate(Meeting)
     if counter.last_number != len(rows):
         counter.last_number = len(rows)
         counter.save(update_fields=["last_number"])

@@ -218,6 +218,20 @@ def no_content_types_carried_over():
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def choice_lists_fresh(settings):
+    """Each test reads the filter forms' choice lists (liaison.choices) from its own
+    database, and with the lists kept between requests whatever the cache (LocMemCache
+    without REDIS_URL is shared by the one process a test runs in), so that the query
+    counts are the same on SQLite and on PostgreSQL with Redis."""
+    from liaison import choices
+
+    settings.LIAISON_CHOICES_CACHE = True
+    choices.clear()
+    yield
+    choices.clear()
+
+
 @pytest.fixture
 def celery_eager():
     """Queued tasks run at once, in this process (as a worker would run them)."""

@@ -29,6 +29,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The filter forms' choice lists kept in each process until a version in the shared cache
+# says they changed (liaison.choices): only with a cache all processes share.
+LIAISON_CHOICES_CACHE = env.bool("LIAISON_CHOICES_CACHE", default=bool(REDIS_URL))
 if DATABASE_REPLICA_URL and not REDIS_URL:
     # The pin that reads a user's own writes back from the primary lives in the cache: in
     # each process's memory, a user's next request to another process would not see it.

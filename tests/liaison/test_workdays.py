@@ -472,3 +472,34 @@ def test_load_calendar_leaves_a_manual_day_alone():
 
     day = CalendarDay.objects.get(date=d("2025-10-08"))
     assert (day.kind, day.name, day.source) == ("workday", "corrected by hand", "manual")
+
+
+def test_working_days_between_counts_as_walking_the_days_does():
+    """The count without walking the days (whole weeks, the days left over, then each
+    exception in the range) is the walk's for every pair of days over three years of
+    holidays and make-up days, both ways, and after a calendar edit."""
+    import random
+
+    from liaison.models import CalendarDay
+
+    def walked(a, b):
+        lo, hi, sign = (a, b, 1) if a <= b else (b, a, -1)
+        count, day = 0, lo
+        while day < hi:
+            day += dt.timedelta(days=1)
+            count += workdays.is_working_day(day)
+        return sign * count
+
+    chooser = random.Random(18)
+    first = d("2024-12-20")
+    for _ in range(400):
+        a = first + dt.timedelta(days=chooser.randrange(0, 900))
+        b = a + dt.timedelta(days=chooser.randrange(-60, 400))
+        assert workdays.working_days_between(a, b).value == walked(a, b), (a, b)
+    CalendarDay.objects.create(
+        date=d("2025-03-08"), kind=CalendarDay.Kind.WORKDAY, name="test make-up day"
+    )
+    workdays.invalidate()
+    assert workdays.working_days_between(d("2025-03-01"), d("2025-03-31")).value == walked(
+        d("2025-03-01"), d("2025-03-31")
+    )
