@@ -1415,3 +1415,22 @@ def test_an_events_kind_label_is_djangos(language):
         for kind in [*EventKind.values, "no-such-kind"]:
             event = ProblemEvent(kind=kind)
             assert event.get_kind_display() == Model._get_FIELD_display(event, field)
+
+
+def test_it_counts_submit_post_queries(
+    client_as, enterprise_user, office, submission, warm_calendar, django_assert_num_queries
+):
+    client = client_as(enterprise_user)
+
+    # 1 session, 2 user, 3 profile, 4 its enterprise, 5 the meetings it is invited to
+    # (the meeting choice), 6 the category chosen; in one transaction (7 BEGIN, 8 a
+    # savepoint) 9 the enterprise's row locked (its submissions take turns), 10 its
+    # earlier submissions (the double-submit check), 11 the year's reference counted on
+    # (one statement), 12 the problem, 13 its timeline event, then the notifications:
+    # 14 who is told (the office), 15 their contact details, 16 the problem with its
+    # enterprise and lead department, 17 the outbox rows (one INSERT), 18 the savepoint
+    # released, 19 COMMIT
+    with django_assert_num_queries(19):
+        response = client.post(SUBMIT_URL, submission())
+    assert response.status_code == 302
+    assert Problem.objects.count() == 1
