@@ -35,6 +35,9 @@ class MeetingHooks:
     # (department_id) -> a Q over Problem: the problems the department holds an action
     # item of a coordination meeting for (visible_to lets it open them).
     action_item_problems: Callable[..., object] | None = None
+    # () -> annotations for the query loading a problem for its page (name -> Exists):
+    # what problem_coordination may then skip reading.
+    coordination_annotations: Callable[[], dict] | None = None
 
 
 _meetings: MeetingHooks | None = None

@@ -315,13 +315,13 @@ def problem_actions(*, user, problem: Problem, pending_extension=None) -> frozen
     return frozenset(names)
 
 
-def problem_page_context(*, user, problem: Problem) -> dict:
-    """Everything the problem page shows to `user`, and the actions they may take.
-
-    `allowed_actions`: problem_actions(); the view makes their forms (a selector only reads).
-    """
-    problem = (
-        Problem.objects.select_related(
+def _with_page_relations(problems: QuerySet[Problem], user) -> QuerySet[Problem]:
+    """`problems` loaded as the problem page reads one, in one query with its relations:
+    for officials also whether it has a pending extension request, key tasks and (the
+    meetings app's) coordination meetings and consultation requests, so that the page
+    reads those only if there are some."""
+    problems = (
+        problems.select_related(
             *DISTRICT_LEADER_RELATIONS,
             "enterprise",
             "category",
@@ -334,8 +334,39 @@ def problem_page_context(*, user, problem: Problem) -> dict:
         .prefetch_related("co_departments")
         # Whether problems are merged into it (并单): the list is read only if so.
         .annotate(has_merged=Exists(Problem.objects.filter(merged_into=OuterRef("pk"))))
-        .get(pk=problem.pk)
     )
+    if not permissions.can_see_internal_events(user):
+        return problems
+    annotations = {
+        "has_pending_extension": Exists(
+            ExtensionRequest.objects.filter(
+                problem_id=OuterRef("pk"), decision=ExtensionRequest.Decision.PENDING
+            )
+        ),
+        "has_key_tasks": Exists(
+            Problem.key_tasks.through.objects.filter(problem_id=OuterRef("pk"))
+        ),
+    }
+    coordination = extensions.meetings().coordination_annotations
+    if coordination is not None:
+        annotations.update(coordination())
+    return problems.annotate(**annotations)
+
+
+def problem_page_queryset(user) -> QuerySet[Problem]:
+    """The problems `user` may see (visible_to), each loaded as its page reads it: the
+    problem page's permission check and its load are one query."""
+    return _with_page_relations(visible_to(user), user)
+
+
+def problem_page_context(*, user, problem: Problem, loaded: bool = False) -> dict:
+    """Everything the problem page shows to `user`, and the actions they may take.
+
+    `loaded`: `problem` comes from problem_page_queryset(user) (else it is read again so).
+    `allowed_actions`: problem_actions(); the view makes their forms (a selector only reads).
+    """
+    if not loaded:
+        problem = _with_page_relations(Problem.objects.all(), user).get(pk=problem.pk)
     status = problem.status
     context: dict = {
         "problem": problem,
@@ -354,9 +385,11 @@ def problem_page_context(*, user, problem: Problem) -> dict:
             user=user, problem=problem
         )
         # The key tasks the problem is linked to (keytasks builds on issues): one query.
-        context["key_tasks"] = list(problem.key_tasks.order_by("-year", "number"))
+        context["key_tasks"] = (
+            list(problem.key_tasks.order_by("-year", "number")) if problem.has_key_tasks else []
+        )
     pending = None
-    if status == Status.IN_PROGRESS and context["show_internal"]:
+    if status == Status.IN_PROGRESS and context["show_internal"] and problem.has_pending_extension:
         pending = pending_extension(problem)
     context["pending_extension"] = pending
     context["can_print_dispatch_sheet"] = (

@@ -177,8 +177,9 @@ def problem_register(request):
 @login_required
 @require_GET
 def problem_detail(request, reference: str):
-    problem = _load(request, reference)
-    context = _problem_page_context(request.user, problem)
+    # The permission check (404 unless visible) and the page's load: one query.
+    problem = get_object_or_404(selectors.problem_page_queryset(request.user), reference=reference)
+    context = _problem_page_context(request.user, problem, loaded=True)
     context["now"] = timezone.now()
     if not context["is_enterprise"]:
         # An official read an enterprise's problem (the enterprise reading its own is not).
@@ -251,13 +252,15 @@ def _action_forms(
     return actions
 
 
-def _problem_page_context(user, problem: Problem, bound: dict | None = None) -> dict:
+def _problem_page_context(
+    user, problem: Problem, bound: dict | None = None, *, loaded: bool = False
+) -> dict:
     """The problem page's context: the selector's data, and a form for each allowed action.
 
     `bound`: forms the user sent that were refused, by action name; each replaces the
     empty form of that action (if the page offers it) and keeps only its fields.
     """
-    context = selectors.problem_page_context(user=user, problem=problem)
+    context = selectors.problem_page_context(user=user, problem=problem, loaded=loaded)
     actions = _action_forms(
         context["problem"],
         context["allowed_actions"],

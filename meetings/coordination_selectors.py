@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -199,14 +199,35 @@ class ProblemCoordination:
     can_request: bool = False
 
 
+def coordination_annotations() -> dict:
+    """Whether a problem has coordination meetings and consultation requests, as
+    annotations of the query that loads it (issues.selectors.problem_page_queryset): a
+    problem that has none then costs problem_coordination no query."""
+    return {
+        "has_coordination_meetings": Exists(
+            CoordinationMeeting.problems.through.objects.filter(problem_id=OuterRef("pk"))
+        ),
+        "has_consultation_requests": Exists(
+            ConsultationRequest.objects.filter(problem_id=OuterRef("pk"))
+        ),
+    }
+
+
 def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = None):
     """The problem's coordination meetings, action items and consultation requests (two
-    queries, three if it has meetings).
+    queries, three if it has meetings; none for what coordination_annotations, if the
+    problem was loaded with them, says it has none of).
 
     Items that name no problem belong to every problem of their meeting.
     """
-    meetings = list(
-        problem.coordination_meetings.select_related("convened_by").order_by("-starts_at", "-pk")
+    meetings = (
+        list(
+            problem.coordination_meetings.select_related("convened_by").order_by(
+                "-starts_at", "-pk"
+            )
+        )
+        if getattr(problem, "has_coordination_meetings", True)
+        else []
     )
     items: list[ActionItem] = []
     if meetings:
@@ -221,10 +242,14 @@ def problem_coordination(*, user, problem: Problem, now: dt.datetime | None = No
         for item in items:
             item.meeting = by_id[item.meeting_id]  # already loaded: no query per item
         _mark_items(items, user=user, today=today_of(now))
-    consultations = list(
-        problem.consultation_requests.select_related(
-            "requested_by", "leader", "decided_by"
-        ).order_by("-requested_at", "-pk")
+    consultations = (
+        list(
+            problem.consultation_requests.select_related(
+                "requested_by", "leader", "decided_by"
+            ).order_by("-requested_at", "-pk")
+        )
+        if getattr(problem, "has_consultation_requests", True)
+        else []
     )
     for consultation in consultations:
         consultation.can_decide = (

@@ -111,6 +111,7 @@ def register() -> None:
             held_start=held_start,
             open_for_submission=lambda **kw: selectors.open_for_submission(**kw),
             problem_coordination=lambda **kw: coordination_selectors.problem_coordination(**kw),
+            coordination_annotations=lambda: coordination_selectors.coordination_annotations(),
             action_item_problems=lambda department_id: coordination_selectors.action_item_problems(
                 department_id
             ),

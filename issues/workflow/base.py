@@ -163,14 +163,22 @@ def _save_and_record(
 
 
 def _next_reference(year: int) -> str:
-    """Next `YYYY-NNNNN` of the year; the counter row stays locked until commit, so no gaps."""
-    ReferenceCounter.objects.bulk_create(
-        [ReferenceCounter(year=year, last_number=0)], ignore_conflicts=True
-    )
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{year:04d}-{counter.last_number:05d}"
+    """Next `YYYY-NNNNN` of the year; the counter row stays locked until commit, so no gaps.
+
+    One statement (PostgreSQL and SQLite both take it): the year's row made if missing,
+    else counted on, the row's lock held to the end of the transaction as the UPDATE
+    takes it (three statements before: insert-if-missing, select for update, update).
+    """
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{year:04d}-{number:05d}"
 
 
 def _clean_text(text: str, message) -> str:

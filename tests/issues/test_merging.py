@@ -418,13 +418,13 @@ def test_the_merged_problem_page_is_constant_in_queries(
     main, submitted, led_elsewhere = group
     merge(office, main, *([submitted, led_elsewhere][:merged]))
     client = client_as(other_enterprise_user)
-    # 1 session, 2 user, 3 profile, 4 the problem (404 check), 5 the problem with its
-    # relations and main problem, 6 co-departments, 7 events, 8 attachments, 9 the main
+    # 1 session, 2 user, 3 profile, 4 the problem if visible (the 404 check) with its
+    # relations and main problem, 5 co-departments, 6 events, 7 attachments, 8 the main
     # problem's public events.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(detail_url(submitted))
     client = client_as(office)
     # the office on the main problem: the official page plus the merged problems (one
     # query, only as some are merged: the problem's query says so).
-    with django_assert_num_queries(14 + TWO_FACTOR_DEVICE):
+    with django_assert_num_queries(9 + TWO_FACTOR_DEVICE):
         client.get(detail_url(main))
