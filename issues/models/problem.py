@@ -392,6 +392,18 @@ class Problem(models.Model):
                     status__in=OPEN_STATUSES, escalation_level__gte=1, merged_into__isnull=True
                 ),
             ),
+            # The escalated open problems due before they were received, or with no
+            # deadline: an exception (a meeting's clock started before the problem was
+            # recorded), which the dashboard's "needs a leader" panel reads apart from its
+            # walk of problem_open_escalated from the period's first day (issue 18).
+            models.Index(
+                fields=["created_at", "id"],
+                name="problem_escalated_due_early",
+                condition=Q(
+                    status__in=OPEN_STATUSES, escalation_level__gte=1, merged_into__isnull=True
+                )
+                & (Q(due_at__isnull=True) | Q(due_at__lt=F("created_at"))),
+            ),
             # The same by lead department: a district leader's own escalations through the
             # departments they supervise (home page), without reading every department's.
             models.Index(

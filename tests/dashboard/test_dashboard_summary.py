@@ -227,23 +227,61 @@ def test_a_period_not_on_month_boundaries_equals_the_live_figures(summed, first,
     assert_same(*both({"date_from": first, "date_to": last, "category": summed["c1"].pk}))
 
 
-def test_a_short_periods_needs_a_leader_list_is_in_the_same_order(summed):
+def test_the_needs_a_leader_list_is_every_periods_escalated_problems_most_overdue_first(summed):
+    """The panel walks the deadlines from the period's first day: it must still find a
+    problem due before it was received (a meeting's clock) and one with no deadline, and
+    keep the order of sorting all the period's escalated problems."""
+    department = summed["district"].department
     make_problem(
         summed,
         Status.IN_PROGRESS,
         created="2025-04-02 10:00",
-        department=summed["district"].department,
+        department=department,
         due_at=at("2025-04-20 23:59:59"),
         escalation_level=1,
     )
-    chosen = DashboardFilter(
-        {"date_from": "2025-03-15", "date_to": "2025-05-10"}, queryset=Problem.objects.all()
+    # Recorded for a meeting whose clock had started (and run out) before: due before
+    # it was received, before the period's first day.
+    due_early = make_problem(
+        summed,
+        Status.IN_PROGRESS,
+        created="2025-04-09 10:00",
+        department=department,
+        due_at=at("2025-03-10 23:59:59"),
+        escalation_level=1,
     )
-    assert chosen.is_valid()
-    by_deadline = dashboard.needs_a_leader(chosen.qs, now=NOW)
-    short = dashboard.needs_a_leader(chosen.qs, now=NOW, period=chosen.period())
-    assert len(short) == 2
-    assert short == by_deadline
+    # Waiting for its meeting (escalated once before it was returned and dispatched to
+    # wait): no deadline.
+    no_deadline = make_problem(
+        summed,
+        Status.DISPATCHED,
+        created="2025-05-02 09:00",
+        department=department,
+        meeting=summed["meeting"],
+        clock_started_at=None,
+        due_at=None,
+        original_due_at=None,
+        escalation_level=1,
+    )
+    for first, last in [
+        ("2025-03-15", "2025-05-10"),
+        ("2025-01-01", "2025-12-31"),
+        *PARTIAL_PERIODS,
+    ]:
+        chosen = DashboardFilter(
+            {"date_from": first, "date_to": last}, queryset=Problem.objects.all()
+        )
+        assert chosen.is_valid()
+        received = chosen.qs.filter(dashboard.ESCALATED_NOW)
+        expected = sorted(received, key=lambda p: (p.due_at or p.created_at, p.pk))
+        listed = dashboard.needs_a_leader(chosen.qs, now=NOW, period=chosen.period())
+        assert [row.problem for row in listed] == expected[: dashboard.NEEDS_A_LEADER_ROWS]
+        assert listed == dashboard.needs_a_leader(chosen.qs, now=NOW)
+        if (first, last) == ("2025-03-15", "2025-05-10"):
+            # The world's own escalated problem, the three above, the earliest due first.
+            assert len(listed) == 4
+            assert listed[0].problem == due_early
+            assert no_deadline in [row.problem for row in listed]
 
 
 def test_partial_months_count_the_right_problems(summed):
