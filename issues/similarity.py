@@ -13,15 +13,25 @@ make trigrams of CJK text, but a Chinese sentence has no spaces, so it is one lo
 "毛衫企业用电成本高" / "毛衫厂电费负担重" 0.12 with pg_trgm. Bigrams are what Chinese text
 search uses (the pg_bigm extension, Lucene's CJK analyser); pg_bigm is not in
 PostgreSQL's contrib, so the bigrams are computed here over the bounded candidates.
+
+What a triage page costs (issue 18): the candidates are read with only the columns the
+comparison and the panels show, the description cut to TEXT_CHARS by the database; each
+text's bigrams are kept between requests in a bounded per-process cache keyed by the
+compared text itself (so an edited title or description is a new key, never a stale
+set); and a pair whose set sizes alone keep it under the threshold is not intersected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from heapq import nsmallest
 
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from .models import OPEN_STATUSES, Problem
@@ -34,6 +44,15 @@ THRESHOLD = 0.3
 SHOWN = 5
 # Only the start of a long description is compared.
 TEXT_CHARS = 600
+# The texts whose bigrams a process keeps: the candidates and a few pages of new
+# problems, with room for the candidates to turn over (each at most a few KB).
+CACHED_TEXTS = 4096
+
+# What a candidate is read with: what the comparison needs (its enterprise, its text:
+# the title and DESCRIPTION_START) and what the duplicates panels show of it (its
+# reference and title, its enterprise's name).
+CANDIDATE_FIELDS = ("pk", "reference", "title", "enterprise__name")
+DESCRIPTION_START = "description_start"
 
 _TOKEN = re.compile(r"[a-z0-9]+|[^\W\d_a-z]", re.IGNORECASE | re.UNICODE)
 
@@ -58,7 +77,20 @@ def dice(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def problem_text(problem: Problem) -> str:
-    return f"{problem.title}\n{(problem.description or '')[:TEXT_CHARS]}"
+    """The compared text: the title and the start of the description (read whole, or cut
+    by the database as DESCRIPTION_START: the same text)."""
+    start = getattr(problem, DESCRIPTION_START, None)
+    if start is None:
+        start = (problem.description or "")[:TEXT_CHARS]
+    return f"{problem.title}\n{start}"
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def text_bigrams(text: str) -> frozenset[str]:
+    """bigrams(text), kept per process. Keyed by the compared text itself, so an edited
+    title or description (however it was edited) is a new key, never a stale set; the
+    bigrams are interned, so the texts kept share their common ones."""
+    return frozenset(map(sys.intern, bigrams(text)))
 
 
 @dataclass(frozen=True)
@@ -72,7 +104,9 @@ class Match:
 
 
 def candidates(*, now: dt.datetime | None = None) -> list[Problem]:
-    """The open problems a new one is compared with: one query, at most CANDIDATES rows."""
+    """The open problems a new one is compared with: one query, at most CANDIDATES rows,
+    each with CANDIDATE_FIELDS and DESCRIPTION_START only (any other field read later
+    costs a query)."""
     now = now or timezone.now()
     return list(
         Problem.objects.filter(
@@ -80,7 +114,9 @@ def candidates(*, now: dt.datetime | None = None) -> list[Problem]:
             merged_into__isnull=True,
             created_at__gte=now - dt.timedelta(days=CANDIDATE_DAYS),
         )
-        .select_related("enterprise", "lead_department")
+        .select_related("enterprise")
+        .only(*CANDIDATE_FIELDS)
+        .annotate(**{DESCRIPTION_START: Substr("description", 1, TEXT_CHARS)})
         .order_by("-created_at", "-id")[:CANDIDATES]
     )
 
@@ -89,20 +125,50 @@ def possible_duplicates(
     problem: Problem, pool: Iterable[Problem], *, threshold: float = THRESHOLD
 ) -> list[Match]:
     """The problems of `pool` from other enterprises most like `problem`, best first."""
-    own = bigrams(problem_text(problem))
-    matches = []
+    return _best(text_bigrams(problem_text(problem)), problem, _entries(pool), threshold)
+
+
+def possible_duplicates_of_each(
+    problems: Iterable[Problem], pool: Iterable[Problem], *, threshold: float = THRESHOLD
+) -> dict[int, list[Match]]:
+    """possible_duplicates of each of `problems` in the same pool, by primary key."""
+    entries = _entries(pool)
+    return {p.pk: _best(text_bigrams(problem_text(p)), p, entries, threshold) for p in problems}
+
+
+# A candidate as compared: the problem, its primary key and enterprise (read once, not
+# per pair), its bigrams and their number.
+Entry = tuple[Problem, int, int, frozenset[str], int]
+
+
+def _entries(pool: Iterable[Problem]) -> list[Entry]:
+    entries = []
     for other in pool:
-        if other.pk == problem.pk or other.enterprise_id == problem.enterprise_id:
+        grams = text_bigrams(problem_text(other))
+        entries.append((other, other.pk, other.enterprise_id, grams, len(grams)))
+    return entries
+
+
+def _best(
+    own: frozenset[str], problem: Problem, entries: list[Entry], threshold: float
+) -> list[Match]:
+    size = len(own)
+    pk, enterprise_id = problem.pk, problem.enterprise_id
+    # (-score, -pk, position): the order shown, best first, the higher primary key first
+    # among equals.
+    found = []
+    for position, (_, other_pk, other_enterprise_id, grams, other_size) in enumerate(entries):
+        if other_pk == pk or other_enterprise_id == enterprise_id:
             continue
-        score = dice(own, _bigrams_of(other))
+        if not size or not other_size:
+            score = 0.0
+        else:
+            total = size + other_size
+            # |A∩B| ≤ min(|A|,|B|): a pair that would not reach the threshold even so is
+            # not intersected (the same division, so the same rounding: exact).
+            if 2 * (size if size < other_size else other_size) / total < threshold:
+                continue
+            score = 2 * len(own & grams) / total
         if score >= threshold:
-            matches.append(Match(other, score))
-    matches.sort(key=lambda m: (-m.score, -m.problem.pk))
-    return matches[:SHOWN]
-
-
-def _bigrams_of(problem: Problem) -> frozenset[str]:
-    cached = getattr(problem, "_bigrams", None)
-    if cached is None:
-        cached = problem._bigrams = bigrams(problem_text(problem))
-    return cached
+            found.append((-score, -other_pk, position))
+    return [Match(entries[position][0], -score) for score, _, position in nsmallest(SHOWN, found)]
