@@ -359,16 +359,21 @@ def plain_duplicates(problem, pool, threshold=similarity.THRESHOLD) -> list[tupl
 
     own = grams(problem)
     scored = [
-        (similarity.dice(own, grams(other)), other.pk)
+        (similarity.dice(own, grams(other)), other)
         for other in pool
         if other.pk != problem.pk and other.enterprise_id != problem.enterprise_id
     ]
-    kept = sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], -s[1]))
-    return [(pk, score) for score, pk in kept[: similarity.SHOWN]]
+    kept = sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], -s[1].pk))
+    return [shown(other, score) for score, other in kept[: similarity.SHOWN]]
 
 
-def found(matches) -> list[tuple[int, float]]:
-    return [(m.problem.pk, m.score) for m in matches]
+def shown(problem, score) -> tuple:
+    """What a duplicates panel shows of a match."""
+    return problem.pk, problem.reference, problem.title, problem.enterprise.name, score
+
+
+def found(matches) -> list[tuple]:
+    return [shown(m.problem, m.score) for m in matches]
 
 
 PHRASES = [
@@ -460,20 +465,30 @@ def test_triage_duplicates_use_the_current_titles_and_descriptions(
     varied_pool, django_assert_num_queries
 ):
     page = list(varied_pool)
+
+    def expected():
+        return {p.pk: plain_duplicates(p, plain_candidates(LATER)) for p in page}
+
+    def duplicates():
+        return {pk: found(m) for pk, m in selectors.triage_duplicates(page).items()}
+
     with time_machine.travel(LATER, tick=False):
         with django_assert_num_queries(1):
-            before = {pk: found(m) for pk, m in selectors.triage_duplicates(page).items()}
-        assert before == {p.pk: plain_duplicates(p, plain_candidates(LATER)) for p in page}
-        # Edited behind the workflow's back (no version, no updated_at): the next page
-        # compares the new texts, on both sides. A shown candidate now has no bigram.
-        problem = next(p for p in page if before[p.pk])
-        shown = before[problem.pk][0][0]
-        Problem.objects.filter(pk=shown).update(title="。", description="")
-        page[1].description = "毛衫企业用电成本高"
-        Problem.objects.filter(pk=page[1].pk).update(description=page[1].description)
-        after = {pk: found(m) for pk, m in selectors.triage_duplicates(page).items()}
-    assert after == {p.pk: plain_duplicates(p, plain_candidates(LATER)) for p in page}
-    assert shown not in [pk for pk, _ in after[problem.pk]]
+            before = duplicates()
+        assert before == expected()
+        # The same candidates, a problem of the page edited: its new text is compared.
+        edited = next(p for p in page if before[p.pk])
+        edited.title, edited.description = "。", ""
+        assert duplicates() == expected()
+        assert not duplicates()[edited.pk]
+        # A shown candidate edited behind the workflow's back (no version, no updated_at):
+        # its new text is compared, here without a single bigram.
+        problem = next(p for p in page if before[p.pk] and p != edited)
+        edited_candidate = before[problem.pk][0][0]
+        Problem.objects.filter(pk=edited_candidate).update(title="。", description="")
+        after = duplicates()
+    assert after == expected()
+    assert edited_candidate not in [m[0] for m in after[problem.pk]]
 
 
 # --- pages and permissions ----------------------------------------------------------------
