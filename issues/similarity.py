@@ -49,9 +49,9 @@ SHOWN = 5
 # Only the start of a long description is compared.
 TEXT_CHARS = 600
 # The texts whose bigrams a process keeps, and the problems whose matches it keeps: the
-# candidates and many pages of new problems. A text's bigrams are interned strings
-# shared between texts, so a kept text costs its set's table: at most ~32 KB (720
-# different bigrams), mostly far less.
+# candidates and many pages of new problems. A kept text costs its set's table (at most
+# ~33 KB, for 720 different bigrams; mostly far less) and those of its bigrams no other
+# kept text has (they are interned strings, shared: Chinese texts share most).
 CACHED_TEXTS = 1024
 
 # The start of the description a candidate is compared with, cut by the database.
