@@ -563,5 +563,4 @@ def triage_duplicates(problems: Iterable[Problem]) -> dict[int, list]:
     problems = list(problems)
     if not problems:
         return {}
-    pool = similarity.candidates()
-    return {p.pk: similarity.possible_duplicates(p, pool) for p in problems}
+    return similarity.possible_duplicates_of_each(problems, similarity.candidates())

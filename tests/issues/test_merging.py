@@ -5,6 +5,7 @@ count the group once; possible duplicates at triage."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 import time_machine
@@ -12,11 +13,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from issues import deadlines, metrics, selectors, similarity, workflow
-from issues.models import EventKind, Problem, Satisfaction, Status
+from issues.models import OPEN_STATUSES, EventKind, Problem, Satisfaction, Status
 from liaison.models import Enterprise, Role
 from tests.twofactor import TWO_FACTOR_DEVICE
 
-from .conftest import NOW, credit_code, make_user, snapshot
+from .conftest import NOW, copy_problems, credit_code, make_user, snapshot
 
 LATER = NOW + dt.timedelta(hours=5)
 
@@ -336,6 +337,158 @@ def test_possible_duplicates_come_from_other_enterprises_open_problems(
     with django_assert_num_queries(1):
         matches = similarity.possible_duplicates(new, similarity.candidates(now=LATER))
     assert [m.problem for m in matches] == [open_one]
+
+
+# The same comparison written plainly (issues.similarity before issue 18): full rows,
+# every pair intersected. The optimised one must give exactly its matches and scores.
+def plain_candidates(now: dt.datetime) -> list[Problem]:
+    return list(
+        Problem.objects.filter(
+            status__in=OPEN_STATUSES,
+            merged_into__isnull=True,
+            created_at__gte=now - dt.timedelta(days=similarity.CANDIDATE_DAYS),
+        )
+        .select_related("enterprise")
+        .order_by("-created_at", "-id")[: similarity.CANDIDATES]
+    )
+
+
+def plain_duplicates(problem, pool, threshold=similarity.THRESHOLD) -> list[tuple[int, float]]:
+    def grams(p):
+        return similarity.bigrams(f"{p.title}\n{p.description[: similarity.TEXT_CHARS]}")
+
+    own = grams(problem)
+    scored = [
+        (similarity.dice(own, grams(other)), other)
+        for other in pool
+        if other.pk != problem.pk and other.enterprise_id != problem.enterprise_id
+    ]
+    kept = sorted((s for s in scored if s[0] >= threshold), key=lambda s: (-s[0], -s[1].pk))
+    return [shown(other, score) for score, other in kept[: similarity.SHOWN]]
+
+
+def shown(problem, score) -> tuple:
+    """What a duplicates panel shows of a match."""
+    return problem.pk, problem.reference, problem.title, problem.enterprise.name, score
+
+
+def found(matches) -> list[tuple]:
+    return [shown(m.problem, m.score) for m in matches]
+
+
+PHRASES = [
+    "毛衫企业",
+    "用电成本高",
+    "企业招工困难问题",
+    "园区企业招工难",
+    "污水管网破损",
+    "环评审批慢",
+    "ABC公司",
+    "2025年",
+    "用电增容",
+    "融资难",
+    "物流不畅",
+    "停车难",
+    "道路积水",
+    "Wi-Fi 5G",
+]
+
+
+@pytest.fixture
+def varied_pool(make_problem, lead_staff):
+    """Open problems of five enterprises with varied titles and descriptions (empty ones,
+    one token, ties, long descriptions differing only past TEXT_CHARS), some that are not
+    candidates (merged, too old, concluded), and 12 submitted problems to compare."""
+    rng = random.Random(18)
+    firms = [
+        Enterprise.objects.create(name=f"比对测试企业{k}", credit_code=credit_code(40 + k))
+        for k in range(5)
+    ]
+    opened = make_problem(Status.IN_PROGRESS)
+    submitted = make_problem(Status.SUBMITTED)
+    long_start = "".join(rng.choice(PHRASES) for _ in range(80))[: similarity.TEXT_CHARS]
+
+    def text() -> tuple[str, str]:
+        kind = rng.randrange(6)
+        title = "".join(rng.sample(PHRASES, rng.randint(1, 3)))
+        if kind == 0:
+            return title, ""
+        if kind == 1:
+            return rng.choice(["A", "用", "。", "2025"]), rng.choice(["", "。。"])
+        if kind == 2:
+            return title, long_start + "".join(rng.sample(PHRASES, 3))
+        return title, "，".join(rng.sample(PHRASES, rng.randint(1, 6)))
+
+    def copy(prototype, n, **changes):
+        made = []
+        for k in range(n):
+            title, description = text()
+            fields = {
+                "enterprise_id": firms[k % len(firms)].pk,
+                "title": title,
+                "description": description,
+                "created_at": NOW - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 100)),
+                **changes,
+            }
+            made += copy_problems(prototype, 1, **fields)
+        return made
+
+    copy(opened, 60)
+    # The same text from two enterprises: a tie, ranked by the newer problem first.
+    copy_problems(opened, 2, enterprise_id=firms[0].pk, title="毛衫企业用电成本高")
+    copy_problems(opened, 1, enterprise_id=firms[1].pk, title="毛衫企业用电成本高")
+    # Not candidates: merged, submitted too long ago, concluded.
+    copy(opened, 3, merged_into_id=opened.pk, merged_at=NOW)
+    copy(opened, 3, created_at=NOW - dt.timedelta(days=similarity.CANDIDATE_DAYS + 1))
+    copy(submitted, 3)
+    page = copy(submitted, 12)
+    return Problem.objects.filter(pk__in=[p.pk for p in page]).select_related("enterprise")
+
+
+@pytest.mark.parametrize("threshold", [similarity.THRESHOLD, 0.0, 0.6])
+def test_possible_duplicates_are_exactly_the_plain_computations(varied_pool, threshold):
+    page = list(varied_pool)
+    expected = {p.pk: plain_duplicates(p, plain_candidates(LATER), threshold) for p in page}
+    # Twice: the second time from the kept bigrams.
+    for _ in range(2):
+        pool = similarity.candidates(now=LATER)
+        assert len(pool) == len(plain_candidates(LATER))
+        assert {
+            p.pk: found(similarity.possible_duplicates(p, pool, threshold=threshold)) for p in page
+        } == expected
+    assert any(expected.values())
+    if threshold == 0.0:
+        assert all(len(m) == similarity.SHOWN for m in expected.values())
+
+
+def test_triage_duplicates_use_the_current_titles_and_descriptions(
+    varied_pool, django_assert_num_queries
+):
+    page = list(varied_pool)
+
+    def expected():
+        return {p.pk: plain_duplicates(p, plain_candidates(LATER)) for p in page}
+
+    def duplicates():
+        return {pk: found(m) for pk, m in selectors.triage_duplicates(page).items()}
+
+    with time_machine.travel(LATER, tick=False):
+        with django_assert_num_queries(1):
+            before = duplicates()
+        assert before == expected()
+        # The same candidates, a problem of the page edited: its new text is compared.
+        edited = next(p for p in page if before[p.pk])
+        edited.title, edited.description = "。", ""
+        assert duplicates() == expected()
+        assert not duplicates()[edited.pk]
+        # A shown candidate edited behind the workflow's back (no version, no updated_at):
+        # its new text is compared, here without a single bigram.
+        problem = next(p for p in page if before[p.pk] and p != edited)
+        edited_candidate = before[problem.pk][0][0]
+        Problem.objects.filter(pk=edited_candidate).update(title="。", description="")
+        after = duplicates()
+    assert after == expected()
+    assert edited_candidate not in [m[0] for m in after[problem.pk]]
 
 
 # --- pages and permissions ----------------------------------------------------------------

@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -931,6 +932,33 @@ def test_it_counts_triage_queries(
     with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
         response = client.get(TRIAGE_URL, {"show": show})
     assert len(listed(response)) == min(n, 25)
+
+
+@pytest.mark.parametrize("show", ["new", "returned"])
+def test_it_counts_triage_queries_with_possible_duplicates(
+    client_as,
+    office,
+    make_problem,
+    lead_staff,
+    other_enterprise_user,
+    warm_calendar,
+    django_assert_num_queries,
+    show,
+):
+    client = client_as(office)
+    first = returned_problem(make_problem, lead_staff) if show == "returned" else make_problem()
+    copy_problems(first, 3)
+    # Another enterprise's open problem, the same description: shown beside each of them.
+    alike = make_problem(Status.IN_PROGRESS, submitter=other_enterprise_user)
+
+    # The queries of test_it_counts_triage_queries: the duplicates shown (reference,
+    # title, enterprise) come with query 7, nothing more is read for them.
+    with time_machine.travel(alike.created_at + dt.timedelta(hours=5), tick=False):
+        with django_assert_num_queries(7 + TWO_FACTOR_DEVICE):
+            response = client.get(TRIAGE_URL, {"show": show})
+    panel = response.content.decode().split('id="triage-duplicates"')[1]
+    assert panel.count(f'data-merge-into="{alike.reference}"') == 4
+    assert alike.title in panel and alike.enterprise.name in panel
 
 
 @pytest.mark.parametrize("n", SIZES)
