@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from liaison import choices
 from liaison.forms import HtmlDateInput
+from liaison.forms_rendering import ListSelect
 from liaison.models import Department, Enterprise, Profile
 from liaison.validators import validate_date_window
 
@@ -85,11 +86,13 @@ class ProblemFilter(django_filters.FilterSet):
         distinct=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
+    # ListSelect: the options of the lists kept between requests (use_cached_lists) are
+    # written once per list and language, not for every request (issue 18).
     lead_department = django_filters.ModelChoiceFilter(
-        label=_("Lead department"), queryset=Department.objects.all()
+        label=_("Lead department"), queryset=Department.objects.all(), widget=ListSelect
     )
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=Category.objects.all()
+        label=_("Category"), queryset=Category.objects.all(), widget=ListSelect
     )
     appeal_type = django_filters.MultipleChoiceFilter(
         label=_("Appeal type"),
@@ -97,16 +100,19 @@ class ProblemFilter(django_filters.FilterSet):
         distinct=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    responsible_leader = LeaderFilter(label=_("Responsible leader"), queryset=leader_queryset())
+    responsible_leader = LeaderFilter(
+        label=_("Responsible leader"), queryset=leader_queryset(), widget=ListSelect
+    )
     # "My area" on a leader's home page: the problem's district leader (models.DISTRICT_LEADER).
     district_leader = LeaderFilter(
         label=_("District leader"),
         queryset=leader_queryset(),
+        widget=ListSelect,
         method="filter_district_leader",
         help_text=_("The responsible leader, else the lead department's supervising leader."),
     )
     enterprise = django_filters.ModelChoiceFilter(
-        label=_("Enterprise"), queryset=Enterprise.objects.all()
+        label=_("Enterprise"), queryset=Enterprise.objects.all(), widget=ListSelect
     )
     overdue = django_filters.BooleanFilter(
         label=_("Overdue now"),

@@ -128,20 +128,24 @@ request_finished.connect(_request_finished, dispatch_uid="liaison.choices.finish
 def cached(name: str, models, load) -> tuple:
     """The list `name` (whose labels show `models`): `load()` once per versions and
     language in this process."""
+    return _cached(name, models, load)[1]
+
+
+def _cached(name: str, models, load) -> tuple[tuple | None, tuple]:
+    """The list `name` and what identifies it as read: its name, the language, the
+    versions and when it was read (None when it is not kept)."""
     keys = [_version_key(model) for model in models]
     if not settings.LIAISON_CHOICES_CACHE:
-        return tuple(load())
+        return None, tuple(load())
     versions = _versions(keys)
     if versions is None:
-        return tuple(load())
+        return None, tuple(load())
     list_key = (name, get_language() or "")
     entry = _lists.get(list_key)
     now = time.monotonic()
-    if entry is not None and entry[0] == versions and now - entry[1] < MAX_AGE_SECONDS:
-        return entry[2]
-    value = tuple(load())
-    _lists[list_key] = (versions, now, value)
-    return value
+    if entry is None or entry[0] != versions or now - entry[1] >= MAX_AGE_SECONDS:
+        entry = _lists[list_key] = (versions, now, tuple(load()))
+    return (*list_key, *entry[:2]), entry[2]
 
 
 def use_cached_choices(field, name: str, *models, shared_with=()) -> None:
@@ -157,6 +161,7 @@ def use_cached_choices(field, name: str, *models, shared_with=()) -> None:
         ]
 
     read: list = []
+    identity: list = []
 
     def choices():
         if not read:
@@ -164,10 +169,21 @@ def use_cached_choices(field, name: str, *models, shared_with=()) -> None:
                 read.append(("", field.empty_label))
             if getattr(field, "null_label", None) is not None:
                 read.append((field.null_value, field.null_label))
-            read.extend(cached(name, models, load))
+            key, values = _cached(name, models, load)
+            read.extend(values)
+            # What the options shown depend on: the list as read, the labels in front.
+            identity.append(
+                None if key is None else (key, tuple((str(v), str(label)) for v, label in read[:2]))
+            )
         return read
+
+    def options_key():
+        choices()
+        return identity[0]
 
     # ChoiceField's own setter: django-filter's fields wrap what they are given in an
     # iterator of the queryset, which would read the database again.
     for each in (field, *shared_with):
         forms.ChoiceField.choices.fset(each, choices)
+        # A ListSelect writes the options once per list as read (forms_rendering).
+        each.widget.options_key = options_key

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import operator
 
-from django.forms.renderers import DjangoTemplates
+from django import forms
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.functional import cached_property
@@ -147,3 +148,74 @@ def render_textarea(widget: dict) -> str:
     if widget["value"]:
         html += _value(widget["value"], context)
     return (html + "</textarea>").strip()
+
+
+# (the list's key, widget class) -> each option: (its value as compared with the
+# selected ones, its HTML up to where " selected" goes, its HTML after).
+_options: dict[tuple, tuple[tuple[str, str, str], ...]] = {}
+MAX_KEPT_LISTS = 64
+
+
+class ListSelect(forms.Select):
+    """A <select> of a list kept between requests (liaison.choices.use_cached_choices
+    gives it `options_key`): its options are written once per list as read (the list's
+    versions and language) and reused; only which is selected is decided per request.
+    The HTML is render_select's, itself Django's templates'. Without a key (the list is
+    not kept), another renderer, or options in groups, it renders as a Select."""
+
+    options_key = None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        renderer = renderer or get_default_renderer()
+        key = self.options_key() if self.options_key is not None else None
+        if (
+            key is None
+            or not isinstance(renderer, FormRenderer)
+            or self.template_name != SELECT_TEMPLATE
+            or self.option_template_name != OPTION_TEMPLATE
+            or not renderer._in_python(SELECT_TEMPLATE, OPTION_TEMPLATE)
+        ):
+            return super().render(name, value, attrs, renderer)
+        options = _options.get((key, type(self)))
+        if options is None:
+            options = self._written_options()
+            if options is None:
+                return super().render(name, value, attrs, renderer)
+            if len(_options) >= MAX_KEPT_LISTS:
+                _options.clear()
+            _options[key, type(self)] = options
+        return mark_safe(self._render_with(options, name, value, attrs))
+
+    def _written_options(self) -> tuple[tuple[str, str, str], ...] | None:
+        context = Context(autoescape=True)
+        written = []
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, list | tuple):
+                return None  # a group: left to Django
+            if option_value is None:
+                option_value = ""
+            written.append(
+                (
+                    str(option_value),
+                    '\n  <option value="' + _stringformat(option_value) + '"',
+                    ">" + _value(option_label, context) + "</option>\n",
+                )
+            )
+        return tuple(written)
+
+    def _render_with(self, options, name, value, attrs) -> str:
+        """ChoiceWidget.optgroups' choice of the selected options, render_select's HTML."""
+        context = Context(autoescape=True)
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        multiple = self.allow_multiple_selected
+        if multiple:
+            final_attrs["multiple"] = True
+        values = self.format_value(value)
+        parts = ['<select name="', _value(name, context), '"', _attrs(final_attrs, context), ">"]
+        has_selected = False
+        for compared, head, tail in options:
+            selected = (not has_selected or multiple) and compared in values
+            has_selected |= selected
+            parts.append(head + " selected" + tail if selected else head + tail)
+        parts.append("\n</select>")
+        return "".join(parts).strip()

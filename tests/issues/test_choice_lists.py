@@ -8,9 +8,13 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.forms.renderers import DjangoTemplates
 from django.urls import reverse
+from django.utils.translation import override
 
-from liaison import choices
+from issues.filters import ProblemFilter
+from liaison import choices, forms_rendering
+from liaison.forms_rendering import ListSelect
 from liaison.models import Department, Profile, Role
 from liaison.services import profile_set_role
 from tests.twofactor import TWO_FACTOR_DEVICE
@@ -169,3 +173,65 @@ def test_a_page_reads_the_versions_once(monkeypatch, client_as, office, lists):
     client.get(LIST_URL)
     client.get(DASHBOARD_URL)
     assert len(calls) == 2
+
+
+# --- the selects' options written once per list (liaison.forms_rendering.ListSelect) ---
+
+
+def selected(response, name: str) -> list[str]:
+    html = response.content.decode()
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    return re.findall(r"<option [^>]*selected>([^<]*)</option>", select.group(1))
+
+
+def test_a_kept_select_shows_each_change_at_once(client_as, office, lists, lead_department):
+    """The options kept as written: a renamed department, another language, another
+    selected value each show in the next request."""
+    client = client_as(office)
+    assert "区生态环境分局" in options(client.get(LIST_URL), "lead_department")
+    lead_department.name = "区生态环境局"
+    lead_department.save()
+    assert "区生态环境局" in options(client.get(LIST_URL), "lead_department")
+
+    assert options(client.get(LIST_URL), "category")[1] == "Environment"
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    assert options(client.get(LIST_URL), "category")[1] == "环保"
+
+    assert selected(client.get(LIST_URL), "lead_department") == ["---------"]
+    chosen = client.get(LIST_URL, {"lead_department": lead_department.pk})
+    assert selected(chosen, "lead_department") == ["区生态环境局"]
+    assert selected(client.get(LIST_URL), "lead_department") == ["---------"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"lead_department": "LEAD"},
+        {"lead_department": "999999", "category": "x"},
+        {"responsible_leader": "LEADER", "district_leader": "LEADER"},
+        {"enterprise": "ENTERPRISE", "category": "CATEGORY"},
+    ],
+)
+def test_a_kept_select_is_what_djangos_templates_write(
+    lists, lead_department, category, enterprise, leader, data, language
+):
+    ids = {
+        "LEAD": lead_department.pk,
+        "LEADER": leader.pk,
+        "ENTERPRISE": enterprise.pk,
+        "CATEGORY": category.pk,
+    }
+    data = {name: str(ids.get(value, value)) for name, value in data.items()}
+    with override(language):
+        for _ in range(2):  # written, then kept
+            form = ProblemFilter(data).form
+            form.is_valid()
+            for name in ["lead_department", "category", "enterprise", "responsible_leader"]:
+                assert isinstance(form.fields[name].widget, ListSelect)
+                shown = form[name].as_widget(attrs={"class": "form-select"})
+                renderer, form.renderer = form.renderer, DjangoTemplates()
+                assert shown == form[name].as_widget(attrs={"class": "form-select"})
+                form.renderer = renderer
+    assert forms_rendering._options  # the kept options were used
