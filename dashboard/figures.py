@@ -438,6 +438,9 @@ def needs_a_leader(
         chosen = escalated.order_by(*order).values("pk")[:NEEDS_A_LEADER_ROWS]
     else:
         began = workdays.start_of_day(period[0])
+        # What the split below rests on, whatever the caller filtered: received in the
+        # period (the dashboard's filter says so already; the same bound costs nothing).
+        escalated = escalated.filter(created_at__gte=began)
         walked = escalated.filter(due_at__gte=began).order_by("due_at", "id")
         early = escalated.filter(DUE_BEFORE_RECEIVED).exclude(due_at__gte=began).order_by(*order)
         if connection.features.supports_slicing_ordering_in_compound:

@@ -382,9 +382,10 @@ class Problem(models.Model):
                 name="problem_open_escalated",
                 condition=Q(status__in=OPEN_STATUSES, escalation_level__gte=1),
             ),
-            # The same by date received, with the deadline: the dashboard's "needs a leader"
-            # panel for a short period reads its escalated problems here (an index-only
-            # scan once vacuumed) and sorts them, instead of their rows (issue 18).
+            # The same by date received, with the deadline: the planner reads a short
+            # period's escalated problems here for the dashboard's "needs a leader" panel
+            # (a week; the exception due before received), index-only once vacuumed
+            # (issue 18).
             models.Index(
                 fields=["created_at", "due_at", "id"],
                 name="problem_open_escalated_created",
