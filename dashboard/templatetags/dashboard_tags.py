@@ -1,6 +1,7 @@
-"""The dashboard's tables of figures written in Python, character for character as their
-template loops wrote them (issue 18: about eighty rows of eight links each, a variable
-lookup, a filter or a tag per cell, were the largest part of the page's rendering).
+"""The dashboard's tables of figures and its escalated problems written in Python,
+character for character as their template loops wrote them (issue 18: about eighty rows
+of eight links each, a variable lookup, a filter or a tag per cell, and twenty escalated
+problems with a {% url %} each, were the largest part of the page's rendering).
 
 tests/dashboard/test_dashboard_rendering.py compares whole pages with the old template
 loops (tests/dashboard/reference_templates/).
@@ -9,13 +10,18 @@ loops (tests/dashboard/reference_templates/).
 from __future__ import annotations
 
 import html
+import re
 
 from django import template
 from django.conf import settings
 from django.template import Context
 from django.template.base import render_value_in_context
+from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+
+from liaison.templatetags.liaison_tags import person_name
 
 register = template.Library()
 
@@ -146,5 +152,58 @@ def league_rows(rows):
             '\n        <tr><td colspan="9" class="text-body-secondary">'
             + _value(gettext("No problem was accepted in this period."))
             + "</td></tr>\n        "
+        )
+    return mark_safe("".join(parts))
+
+
+# A reference a URL carries as it is (reverse() would quote nothing in it).
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9_.-]+")
+_MARK = "REFERENCE"
+
+
+@register.simple_tag
+def escalated_rows(rows):
+    """The rows of the "Escalated problems" list of dashboard/dashboard.html (its
+    {% for %} loop): one per dashboard.figures.NeedsALeader."""
+    # One reverse() for the list: each row's link is this one with its own reference.
+    prefix, _mark, suffix = reverse("issues:detail", kwargs={"reference": _MARK}).partition(_MARK)
+    leader_label = _value(gettext("Leader"))
+    principal = _value(gettext("escalated to the principal leaders"))
+    parts = []
+    for row in rows:
+        problem = row.problem
+        reference = problem.reference
+        if _PLAIN_REFERENCE.fullmatch(reference):
+            url = prefix + reference + suffix
+        else:
+            url = reverse("issues:detail", kwargs={"reference": reference})
+        days = row.overdue_working_days
+        department = problem.lead_department
+        parts.append(
+            '\n        <li class="list-group-item">'
+            '\n          <div class="d-flex flex-wrap gap-2 justify-content-between">'
+            '\n            <a href="'
+            + conditional_escape(url)
+            + '" class="fw-semibold">'
+            + _value(reference)
+            + " "
+            + _value(problem.title)
+            + '</a>\n            <span class="badge text-bg-danger align-self-start">'
+            + ngettext("%(days)s working day overdue", "%(days)s working days overdue", days)
+            % {"days": _value(days)}
+            + '</span>\n          </div>\n          <div class="small text-body-secondary">'
+            + _value(problem.enterprise.name)
+            + " · "
+            + (_value(department.short_name or department.name) if department else "")
+            + " · "
+            + leader_label
+            + ": "
+            + (_value(person_name(row.leader)) if row.leader else "—")
+            + (
+                ' · <span class="text-danger">' + principal + "</span>"
+                if problem.escalation_level >= 2
+                else ""
+            )
+            + "</div>\n        </li>\n        "
         )
     return mark_safe("".join(parts))

@@ -5,14 +5,18 @@ template loops (reference_templates/) and Django's own widget templates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from dashboard.summary import dashboard_refresh
+from issues.models import Problem
+from liaison import workdays
 from liaison.models import Role
 
 from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set, as `world`
@@ -99,3 +103,27 @@ def test_the_comparisons_cover_each_kind_of_row(client, world):
     html = page(client, URL, "en")
     assert "No problems received in this period." in html
     assert "No problem was accepted in this period." in html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_escalated_list_is_as_the_template_wrote_it(client, world, language):
+    """Escalated to the principal leaders, a title to escape, a second row due yesterday
+    (the singular or none)."""
+    district = world["district"]
+    escalated = world["problems"][4]
+    Problem.objects.filter(pk=escalated.pk).update(
+        escalation_level=2, title="漆渣 <b>&amp;</b> \"quoted\" 'single'"
+    )
+    other = Problem.objects.get(pk=world["problems"][5].pk)
+    yesterday = workdays.start_of_day(workdays.local_date(timezone.now())) - dt.timedelta(hours=1)
+    Problem.objects.filter(pk=other.pk).update(
+        escalation_level=1,
+        due_at=yesterday,
+        responsible_leader=None,
+    )
+    client.force_login(district.users[Role.LEADER])
+    url = URL + "?year=2025"
+    now = page(client, url, language)
+    with old_rendering():
+        assert page(client, url, language) == now
+    assert now.count('<li class="list-group-item">') >= 2 and "&lt;b&gt;" in now
