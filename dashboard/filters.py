@@ -23,6 +23,7 @@ from issues.forms import leader_queryset
 from issues.models import AppealType, Category, Problem
 from liaison import choices, workdays
 from liaison.forms import HtmlDateInput
+from liaison.forms_rendering import ListSelect
 from liaison.models import Department, Profile
 from liaison.validators import validate_date_window
 from meetings.models import Meeting
@@ -64,28 +65,35 @@ class DashboardFilter(django_filters.FilterSet):
         widget=HtmlDateInput(),
         validators=[validate_date_window],
     )
+    # ListSelect: the options of the lists kept between requests (liaison.choices) are
+    # written once per list and language, not for every request (issue 18). A department
+    # head's own department is not a kept list: its select renders as a Select.
     department = django_filters.ModelChoiceFilter(
         label=_("Lead department"),
         field_name="lead_department",
         queryset=Department.objects.all(),
+        widget=ListSelect,
     )
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=Category.objects.all()
+        label=_("Category"), queryset=Category.objects.all(), widget=ListSelect
     )
     town = django_filters.ModelChoiceFilter(
         label=_("Town or street"),
         field_name="enterprise__town",
         queryset=Department.objects.filter(kind=Department.Kind.TOWN).order_by("name"),
+        widget=ListSelect,
     )
     appeal_type = django_filters.ChoiceFilter(label=_("Appeal type"), choices=AppealType.choices)
     meeting = django_filters.ModelChoiceFilter(
         label=_("Face-to-face meeting"),
         queryset=Meeting.objects.order_by("-year", "-number"),
+        widget=ListSelect,
     )
     leader = LeaderFilter(
         label=_("Responsible leader"),
         field_name="responsible_leader",
         queryset=leader_queryset(),
+        widget=ListSelect,
     )
 
     class Meta:
