@@ -627,6 +627,29 @@ def test_it_orders_only_the_counts_asked_to_read_an_index_in_order(make_problem)
     assert captured.captured_queries[0]["sql"].count("ORDER BY") == 1
 
 
+def test_the_offices_escalation_count_reads_its_index_in_order_a_leaders_does_not(
+    client_as, office, leader, make_problem
+):
+    """The office's escalation list is exactly problem_open_escalated's rows in its order:
+    its capped count keeps that order (the database walks the index and stops at the
+    cap). A leader's list is only part of those rows: its count has no order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    problem = make_problem(Status.IN_PROGRESS)
+    Problem.objects.filter(pk=problem.pk).update(
+        escalation_level=1, due_at=NOW - dt.timedelta(days=3)
+    )
+
+    for user, ordered in ((office, True), (leader, False)):
+        with CaptureQueriesContext(connection) as captured:
+            response = client_as(user).get("/problems/escalations/")
+        assert response.status_code == 200
+        (count,) = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+        assert ("ORDER BY" in count) is ordered
+        assert problem.reference in response.content.decode()
+
+
 def test_it_lists_triage_oldest_first(client_as, office, make_problem):
     older = make_problem(now=at("2025-09-25 09:00"))
     newer = make_problem(now=NOW)
