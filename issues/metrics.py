@@ -159,8 +159,21 @@ class HandlingTime:
         return (Decimal(self.total_working_days) / self.count).quantize(Decimal("0.1"))
 
 
-# Problems that have a handling time: the clock ran and they were answered at least once.
-HAS_HANDLING_TIME = Q(clock_started_at__isnull=False, first_resolved_at__isnull=False) & COUNTED
+# Problems that have a handling time: the clock ran and they were answered at least once,
+# after the clock the problem has now started. A problem reopened after its first answer
+# (the enterprise unsatisfied) runs a new clock from the reopening: the start its first
+# answer was measured from is no longer stored, and counted from the new one its handling
+# time came out negative (every reopened problem lowered its department's average). It is
+# left out until that start is kept (a later change: the start stored with the answer, as
+# first_resolved_due_at keeps the deadline).
+HAS_HANDLING_TIME = (
+    Q(
+        clock_started_at__isnull=False,
+        first_resolved_at__isnull=False,
+        first_resolved_at__gte=F("clock_started_at"),
+    )
+    & COUNTED
+)
 
 
 def handling_time(problems: QuerySet, *, by: str | None = None) -> dict:

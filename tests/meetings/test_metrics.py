@@ -298,6 +298,31 @@ def test_handling_time_per_group(problems, district, category, django_assert_num
     ).filter(pk__in=result)
 
 
+def test_a_problem_reopened_after_its_first_answer_is_left_out_not_counted_negative(
+    problems, district, category
+):
+    """Reopening (the enterprise unsatisfied) starts a new clock: clock_started_at is the
+    reopening, after the first answer. Counted from it, the handling time was negative
+    (-2 here) and lowered the department's average; the problem is left out instead."""
+    make_problem(
+        district,
+        category,
+        Status.IN_PROGRESS,
+        due_at=FUTURE_DUE,
+        clock_started_at=at("2025-10-14 10:00"),
+        first_resolved_at=at("2025-10-10 09:00"),
+        last_resolved_at=at("2025-10-10 09:00"),
+        first_resolved_due_at=at("2025-10-16 23:59:59"),
+        satisfaction=Satisfaction.UNSATISFIED,
+        reopen_count=1,
+    )
+
+    result = metrics.handling_time(Problem.objects.all(), by="lead_department")
+
+    assert result[district.department.pk] == metrics.HandlingTime(6, 33)
+    assert all(h.total_working_days >= 0 for h in result.values())
+
+
 def test_handling_time_of_nothing():
     result = metrics.handling_time(Problem.objects.none())
 
