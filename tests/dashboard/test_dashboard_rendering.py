@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
@@ -24,6 +25,15 @@ from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set
 REFERENCE_TEMPLATES = Path(__file__).parent / "reference_templates"
 LANGUAGES = ["zh-hans", "en"]
 URL = "/dashboard/"
+
+
+@pytest.fixture(autouse=True)
+def clock_stopped():
+    """Both renderings of a comparison at the same moment: a page says when its figures
+    are from, to the minute, and how many working days a deadline has left (a comparison
+    across a minute's turn failed)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 def old_rendering():

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.template.loader import get_template
 from django.test import override_settings
@@ -51,6 +52,15 @@ def test_the_deadline_marker_is_the_templates(state, compact, language):
     with translation.override(language):
         expected = template.render({"state": state, "compact": compact})
         assert deadline_html(state, compact) == expected
+
+
+@pytest.fixture(autouse=True)
+def clock_stopped():
+    """Both renderings of a comparison at the same moment: a page says when its figures
+    are from, to the minute, and how many working days a deadline has left (a comparison
+    across a minute's turn failed)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 def old_rendering():
