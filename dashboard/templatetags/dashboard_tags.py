@@ -9,37 +9,18 @@ loops (tests/dashboard/reference_templates/).
 
 from __future__ import annotations
 
-import html
 import re
 
 from django import template
-from django.conf import settings
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
+from liaison.forms_rendering import template_value as _value
 from liaison.templatetags.liaison_tags import person_name
 
 register = template.Library()
-
-_AUTOESCAPE = Context(autoescape=True)
-
-
-def _value(value) -> str:
-    """{{ value }} in an autoescaping template: localised, made a string, escaped.
-
-    The two kinds of value of most cells the short way, with the same result: a plain
-    string (a link) only escaped (django.utils.html.escape is html.escape), a count as
-    str() (localize() leaves an integer as it is unless thousands are grouped)."""
-    kind = type(value)
-    if kind is str:
-        return html.escape(value)
-    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
-    return render_value_in_context(value, _AUTOESCAPE)
 
 
 def _link(href, count, text: str) -> str:

@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 
 from django import template
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +24,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, ngettext
 
 from liaison import formats, workdays
+from liaison.forms_rendering import template_value as _value
 
 from .. import metrics
 from ..models import OPEN_STATUSES, AppealType, Status
@@ -90,14 +89,6 @@ def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
         provisional=problem.deadline_provisional,
         on_time=on_time,
     )
-
-
-def _value(value) -> str:
-    """{{ value }} in an autoescaping template: localised, made a string, escaped."""
-    return render_value_in_context(value, _AUTOESCAPE)
-
-
-_AUTOESCAPE = Context(autoescape=True)
 
 
 def deadline_html(state: DeadlineState, compact: bool = False) -> str:
