@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,7 +24,7 @@ from keytasks.selectors import leader_home_tasks, leader_panel
 from liaison import permissions, workdays
 from liaison.models import Role
 from liaison.pages import role_required
-from liaison.replicas import reads_may_lag
+from liaison.replicas import is_pinned, reads_may_lag
 from liaison.templatetags.liaison_tags import person_name
 from liaison.xlsx import add_table, new_workbook, rate, workbook_bytes, xlsx_response
 from meetings.consultation_selectors import pending_for
@@ -33,6 +35,7 @@ from service.selectors import commissioner_of
 from .figures import LEAGUE_SORTS, Dashboard, dashboard, sort_league
 from .filters import DashboardFilter
 from .forms import NotificationSettingsForm
+from .kept import kept
 from .selectors import home_context
 
 HOME_TEMPLATES = {
@@ -115,9 +118,9 @@ def _figures(chosen: DashboardFilter) -> Dashboard:
     )
 
 
-def _load(request) -> tuple[DashboardFilter, Dashboard]:
-    """The user's filter and its figures; when it is not valid, the default filter's figures,
-    with a message, and the user's form (with its errors at the fields) kept for the page."""
+def _valid_filter(request) -> DashboardFilter:
+    """The user's filter; when it is not valid, the default filter, with a message, and the
+    user's form (with its errors at the fields) kept for the page."""
     chosen = _chosen(request)
     if not chosen.is_valid():
         messages.error(request, _("The filter was not applied: please correct it."))
@@ -128,7 +131,34 @@ def _load(request) -> tuple[DashboardFilter, Dashboard]:
         chosen.is_valid()
         chosen.shown_errors = refused.form.errors
         chosen.shown_form = refused.form
-    return chosen, _figures(chosen)
+    return chosen
+
+
+def _page_figures(request, chosen: DashboardFilter):
+    """The page's figures, relief totals and key-task panel for the valid filter `chosen`,
+    as counted in this process less than LIAISON_DASHBOARD_KEEP_SECONDS ago for the same
+    language, department and filter (dashboard.kept), or counted now."""
+    department = chosen.forced_department
+    key = (
+        "dashboard",
+        get_language(),
+        department.pk if department else None,
+        repr(sorted(chosen.list_params().items())),
+    )
+
+    def count():
+        figures = _figures(chosen)
+        year = figures.period[1].year
+        # A department head's page is about the department's problems only.
+        panel = leader_panel(year) if department is None else None
+        return figures, _relief(chosen), panel
+
+    return kept(
+        key,
+        count,
+        seconds=settings.LIAISON_DASHBOARD_KEEP_SECONDS,
+        fresh=is_pinned(request.user),
+    )
 
 
 def _relief(chosen: DashboardFilter) -> ReliefTotals:
@@ -222,7 +252,8 @@ def _headline_cards(figures: Dashboard) -> list[tuple[str, object, str, str, str
 @require_GET
 @reads_may_lag
 def dashboard_page(request):
-    chosen, figures = _load(request)
+    chosen = _valid_filter(request)
+    figures, relief, key_task_panel = _page_figures(request, chosen)
     sort = request.GET.get("sort", "")
     descending = request.GET.get("dir") != "asc"
     departments = sort_league(figures.departments, sort, descending) if sort else None
@@ -233,7 +264,6 @@ def dashboard_page(request):
         for key in LEAGUE_SORTS
     }
     own_department = _own_department(request.user)
-    relief = _relief(chosen)
     key_task_year = figures.period[1].year
     columns = [
         ("name", _("Lead department"), ""),
@@ -273,10 +303,9 @@ def dashboard_page(request):
             # A stale summary: the office and the administrator are told to check the
             # workers; officials only that the figures are counted live.
             "shows_operations": permissions.is_office(request.user),
-            # The year's key tasks per leader (one query); a department head's page is
-            # about the department's problems only.
+            # The year's key tasks per leader (one query); none on a department head's page.
             "key_task_year": key_task_year,
-            "key_task_panel": leader_panel(key_task_year) if own_department is None else None,
+            "key_task_panel": key_task_panel,
         },
     )
 

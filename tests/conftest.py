@@ -232,6 +232,18 @@ def choice_lists_fresh(settings):
     choices.clear()
 
 
+@pytest.fixture(autouse=True)
+def dashboard_counted_each_time(settings):
+    """The dashboard page counts its figures for every request (dashboard.kept), so that
+    a test sees at once what it changed; the tests of the kept figures turn it back on."""
+    from dashboard import kept
+
+    settings.LIAISON_DASHBOARD_KEEP_SECONDS = 0
+    kept.clear()
+    yield
+    kept.clear()
+
+
 @pytest.fixture
 def celery_eager():
     """Queued tasks run at once, in this process (as a worker would run them)."""

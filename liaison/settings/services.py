@@ -138,6 +138,13 @@ LIAISON_WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int(
 
 # How often the dashboard's summary is brought up to date (the page says "every minute").
 LIAISON_DASHBOARD_REFRESH_SECONDS = env.int("LIAISON_DASHBOARD_REFRESH_SECONDS", default=60)
+# How long each web process answers the dashboard page's same filter with the figures it
+# counted (dashboard.kept; 0: count them for every request). The page says the time they
+# are as of; a user who just wrote gets them counted again. At most a minute: the summary
+# behind them is refreshed every minute.
+LIAISON_DASHBOARD_KEEP_SECONDS = env.int("LIAISON_DASHBOARD_KEEP_SECONDS", default=10)
+if not 0 <= LIAISON_DASHBOARD_KEEP_SECONDS <= 60:
+    raise ImproperlyConfigured("LIAISON_DASHBOARD_KEEP_SECONDS must be from 0 to 60.")
 # How often the department assessment's provisional months (this month, last month until
 # it is frozen) are counted again for their ranking page (dashboard.assessment); a
 # snapshot three refreshes old is not shown: the page counts the month itself.
