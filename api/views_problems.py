@@ -123,7 +123,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     }
 
     def get_queryset(self):
-        problems = selectors.with_list_relations(selectors.visible_to(self.request.user))
+        problems = selectors.with_api_relations(selectors.visible_to(self.request.user))
         if getattr(self, "action", None) == "retrieve":
             problems = problems.prefetch_related("co_departments", "relief_outcomes")
         return problems
@@ -139,7 +139,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """
         if reload:
             problem = (
-                selectors.with_list_relations(Problem.objects.all())
+                selectors.with_api_relations(Problem.objects.all())
                 .prefetch_related("co_departments", "relief_outcomes")
                 .get(pk=problem.pk)
             )
