@@ -329,7 +329,11 @@ def _with_page_relations(problems: QuerySet[Problem], user) -> QuerySet[Problem]
     """`problems` loaded as the problem page reads one, in one query with its relations:
     for officials also whether it has a pending extension request, key tasks and (the
     meetings app's) coordination meetings and consultation requests, so that the page
-    reads those only if there are some."""
+    reads those only if there are some.
+
+    The problem it duplicates and the main problem it is merged into (rare) are read by
+    a query of their own when there is one: joined, those two more problem tables took
+    PostgreSQL's planning of the page's query from 2.4 to 3.3 ms (issue 18)."""
     problems = (
         problems.select_related(
             *DISTRICT_LEADER_RELATIONS,
@@ -337,9 +341,7 @@ def _with_page_relations(problems: QuerySet[Problem], user) -> QuerySet[Problem]
             "category",
             "handler",
             "submitted_by",
-            "duplicate_of",
             "meeting",
-            "merged_into",
         )
         .prefetch_related("co_departments")
         # Whether problems are merged into it (并单): the list is read only if so.
