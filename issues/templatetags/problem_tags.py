@@ -67,8 +67,12 @@ def deadline_state(problem, now: dt.datetime | None = None) -> DeadlineState:
     if due_at is None:
         meeting_date = None
         if problem.status == Status.DISPATCHED and problem.meeting_id is not None:
-            # The lists and the problem page select_related("meeting"): no query here.
-            meeting_date = problem.meeting.local_date
+            # No query here: the lists read the meeting's start with the problem
+            # (selectors.with_list_relations), the problem page the meeting itself.
+            if hasattr(problem, "meeting_starts_at"):
+                meeting_date = timezone.localtime(problem.meeting_starts_at).date()
+            else:
+                meeting_date = problem.meeting.local_date
         return DeadlineState(None, is_open, False, False, 0, 0, False, None, meeting_date)
     today, due_day = workdays.local_date(now), workdays.local_date(due_at)
     overdue = is_open and now > due_at

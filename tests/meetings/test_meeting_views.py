@@ -188,6 +188,26 @@ def test_the_page_says_when_an_early_dispatched_problem_starts_its_clock(
     assert f'href="/meetings/{meeting.pk}/"' in problem_page
 
 
+def test_the_lists_say_it_too_reading_the_meetings_start_with_the_problem(
+    client_as, office, busy_meeting, freeze
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    meeting, problem = busy_meeting
+    freeze(NOW + dt.timedelta(hours=2))
+    client = client_as(office)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/problems/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert problem.reference in page
+    assert "clock starts at the meeting on 30 Sep 2025" in page
+    # The start comes with the problems (selectors.with_list_relations), in no query of
+    # the meetings' own.
+    assert not [q for q in queries if q["sql"].startswith('SELECT "meetings_meeting"')]
+
+
 def test_the_office_plans_a_meeting(client_as, office, leader, lead_department, enterprise, freeze):
     freeze(NOW)
     response = client_as(office).post(
