@@ -22,7 +22,7 @@ from issues.filters import LeaderFilter
 from issues.forms import leader_queryset
 from issues.models import AppealType, Category, Problem
 from liaison import choices, workdays
-from liaison.forms import HtmlDateInput
+from liaison.forms import HtmlDateInput, OneFormPerFilterSet
 from liaison.forms_rendering import ListSelect
 from liaison.models import Department, Profile
 from liaison.validators import validate_date_window
@@ -46,7 +46,7 @@ def months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
-class DashboardFilter(django_filters.FilterSet):
+class DashboardFilter(OneFormPerFilterSet, django_filters.FilterSet):
     year = django_filters.ChoiceFilter(
         label=_("Year received"),
         choices=year_choices,

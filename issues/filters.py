@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from liaison import choices
-from liaison.forms import HtmlDateInput
+from liaison.forms import HtmlDateInput, OneFormPerFilterSet
 from liaison.forms_rendering import ListSelect
 from liaison.models import Department, Enterprise, Profile
 from liaison.validators import validate_date_window
@@ -75,7 +75,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 MAX_ID = 2**63 - 1  # a BigAutoField's largest value
 
 
-class ProblemFilter(django_filters.FilterSet):
+class ProblemFilter(OneFormPerFilterSet, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text", max_length=200)
     # distinct=False on the choice filters: each reads a column of the problem itself (no
     # join that could repeat a row), and a DISTINCT makes the database sort every matching

@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.filters import LeaderFilter
 from issues.forms import leader_queryset
+from liaison.forms import OneFormPerFilterSet
 from liaison.models import Department
 
 from .models import KeyTask
 
 
-class KeyTaskFilter(django_filters.FilterSet):
+class KeyTaskFilter(OneFormPerFilterSet, django_filters.FilterSet):
     leader = LeaderFilter(label=_("Leader"), queryset=leader_queryset())
     department = django_filters.ModelChoiceFilter(
         label=_("Department"),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison import workdays
-from liaison.forms import HtmlDateInput
+from liaison.forms import HtmlDateInput, OneFormPerFilterSet
 from liaison.models import Department
 from liaison.validators import validate_date_window
 
@@ -18,7 +18,7 @@ from .selectors import MONTHS_MAX, MONTHS_MIN, _months_before, officials
 SEARCH_MAX_LENGTH = 100
 
 
-class EnterpriseFilter(django_filters.FilterSet):
+class EnterpriseFilter(OneFormPerFilterSet, django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Name or credit code"), method="filter_text", max_length=SEARCH_MAX_LENGTH
     )
