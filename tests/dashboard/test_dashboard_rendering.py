@@ -6,12 +6,9 @@ template loops (reference_templates/) and Django's own widget templates."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pytest
-import time_machine
-from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
@@ -19,6 +16,8 @@ from dashboard.summary import dashboard_refresh
 from issues.models import Problem
 from liaison import workdays
 from liaison.models import Role
+from tests import rendering
+from tests.rendering import page
 
 from .test_dashboard import world_fixture  # noqa: F401 - the hand-made data set, as `world`
 
@@ -29,31 +28,16 @@ URL = "/dashboard/"
 
 @pytest.fixture(autouse=True)
 def clock_stopped():
-    """Both renderings of a comparison at the same moment: a page says when its figures
-    are from, to the minute, and how many working days a deadline has left (a comparison
-    across a minute's turn failed)."""
-    with time_machine.travel(timezone.now(), tick=False):
+    with rendering.clock_stopped():
         yield
 
 
 def old_rendering():
     """The site's templates with the old table loops, and Django's widget templates."""
-    engine = {
-        **settings.TEMPLATES[0],
-        "DIRS": [REFERENCE_TEMPLATES, *settings.TEMPLATES[0]["DIRS"]],
-    }
+    engine = rendering.engine_with(REFERENCE_TEMPLATES)
     return override_settings(
         TEMPLATES=[engine], FORM_RENDERER="django.forms.renderers.DjangoTemplates"
     )
-
-
-_TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
-
-
-def page(client, url, language):
-    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
-    assert response.status_code == 200
-    return _TOKENS.sub(r"\1…", response.content.decode())
 
 
 CASES = [

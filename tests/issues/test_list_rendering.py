@@ -7,12 +7,9 @@ as templates)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pytest
-import time_machine
-from django.conf import settings
 from django.template.loader import get_template
 from django.test import override_settings
 from django.urls import reverse
@@ -21,6 +18,8 @@ from django.utils import timezone, translation
 from issues import workflow
 from issues.models import Problem, Status
 from issues.templatetags.problem_tags import DeadlineState, deadline_html
+from tests import rendering
+from tests.rendering import page
 
 REFERENCE_TEMPLATES = Path(__file__).parent / "reference_templates"
 LANGUAGES = ["zh-hans", "en"]
@@ -56,33 +55,18 @@ def test_the_deadline_marker_is_the_templates(state, compact, language):
 
 @pytest.fixture(autouse=True)
 def clock_stopped():
-    """Both renderings of a comparison at the same moment: a page says when its figures
-    are from, to the minute, and how many working days a deadline has left (a comparison
-    across a minute's turn failed)."""
-    with time_machine.travel(timezone.now(), tick=False):
+    with rendering.clock_stopped():
         yield
 
 
 def old_rendering():
     """The site's templates with the old deadline tag and card loop."""
-    engine = {
-        **settings.TEMPLATES[0],
-        "DIRS": [REFERENCE_TEMPLATES, *settings.TEMPLATES[0]["DIRS"]],
-    }
+    engine = rendering.engine_with(REFERENCE_TEMPLATES)
     engine["OPTIONS"] = {
         **engine["OPTIONS"],
         "libraries": {"problem_tags": "tests.issues.reference_problem_tags"},
     }
     return override_settings(TEMPLATES=[engine])
-
-
-_TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
-
-
-def page(client, url, language):
-    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
-    assert response.status_code == 200
-    return _TOKENS.sub(r"\1…", response.content.decode())
 
 
 @pytest.fixture
