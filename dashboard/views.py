@@ -153,12 +153,9 @@ def _page_figures(request, chosen: DashboardFilter):
         panel = leader_panel(year) if department is None else None
         return figures, _relief(chosen), panel
 
-    return kept(
-        key,
-        count,
-        seconds=settings.LIAISON_DASHBOARD_KEEP_SECONDS,
-        fresh=is_pinned(request.user),
-    )
+    seconds = settings.LIAISON_DASHBOARD_KEEP_SECONDS
+    # Whether the user just wrote: a read of the cache, only when anything is kept.
+    return kept(key, count, seconds=seconds, fresh=seconds > 0 and is_pinned(request.user))
 
 
 def _relief(chosen: DashboardFilter) -> ReliefTotals:
