@@ -47,15 +47,28 @@ FAST_OUTBOX = {
 }
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str, interval=0.1):
-    """Poll `condition` until it is true; fail the test after `timeout` seconds."""
+def wait_for(
+    condition: Callable[[], object],
+    timeout: float,
+    what: str,
+    interval=0.1,
+    details: Callable[[], str] | None = None,
+):
+    """Poll `condition` until it is true; fail the test after `timeout` seconds.
+
+    `details`, if given, says what the processes were doing (their logs), for a failure
+    that cannot be run again at will.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"not within {timeout} s: {what}")
+    message = f"not within {timeout} s: {what}"
+    if details is not None:
+        message += "\n" + details()
+    pytest.fail(message)
 
 
 def _free_port(ports: range) -> int:
@@ -99,6 +112,24 @@ class RedisServer:
             return redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
         except redis.RedisError:
             return False
+
+    def state(self) -> str:
+        """Its clients and the queues' lengths, for a failure's message."""
+        import redis
+
+        try:
+            client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+            clients = "\n".join(
+                f"  {c['addr']} cmd={c['cmd']} age={c['age']} idle={c['idle']}"
+                for c in client.client_list()
+            )
+            queues = {
+                key.decode(): client.llen(key) if client.type(key) == b"list" else client.type(key)
+                for key in client.keys("*")
+            }
+        except redis.RedisError as error:
+            return f"--- redis-server on port {self.port}: {error!r}"
+        return f"--- redis-server on port {self.port}\nclients:\n{clients}\nkeys: {queues}"
 
     def kill(self) -> None:
         """Redis goes away at once (SIGKILL), as in a crash or a container restart."""
@@ -194,6 +225,10 @@ class SmtpServer:
                 data = []
                 while (chunk := rfile.readline()) not in (b".\r\n", b""):
                     data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
+                if not chunk:
+                    # The sender went away before the final ".": as any mail server does,
+                    # keep nothing of it (a worker killed mid-message sends it again).
+                    return
                 time.sleep(self.data_delay)
                 self.messages.append(email.message_from_bytes(b"".join(data)))
                 say("250 OK queued")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -57,11 +58,18 @@ def test_the_restart_loop_restarts_a_killed_worker_and_stops_with_it(stack, redi
     supervisor, log = stack.worker("deadlines,celery", supervised=True)
     worker_pid = _child_of(supervisor.pid)  # celery's main process
 
+    def details() -> str:
+        return f"{stack.logs()}\n{redis_server.state()}\n--- processes\n{_tree(supervisor.pid)}"
+
     os.kill(worker_pid, signal.SIGKILL)
-    wait_for(lambda: "restarting in" in log.read_text(), 10, "the supervisor noticed")
-    wait_for(lambda: log.read_text().count(" ready.") >= 2, 60, "a new worker ready")
+    wait_for(
+        lambda: "restarting in" in log.read_text(), 10, "the supervisor noticed", details=details
+    )
+    wait_for(
+        lambda: log.read_text().count(" ready.") >= 2, 60, "a new worker ready", details=details
+    )
     result = send(redis_server, ping)
-    wait_for(lambda: ran(log, result), 30, "the new worker ran a task")
+    wait_for(lambda: ran(log, result), 60, "the new worker ran a task", details=details)
     new_pid = _child_of(supervisor.pid)
     assert new_pid != worker_pid
 
@@ -75,6 +83,14 @@ def _child_of(pid: int) -> int:
     with open(f"/proc/{pid}/task/{pid}/children") as children:
         [child] = children.read().split()
     return int(child)
+
+
+def _tree(pid: int) -> str:
+    return subprocess.run(
+        ["ps", "-ww", "-o", "pid,ppid,stat,etime,args", "-s", str(os.getsid(pid))],
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def _alive(pid: int) -> bool:
