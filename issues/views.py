@@ -21,7 +21,12 @@ from audit.models import Action
 from liaison import permissions
 from liaison.downloads import stored_file_download
 from liaison.middleware import accepts_uploads
-from liaison.pages import form_errors_to_messages, role_required, safe_next
+from liaison.pages import (
+    form_errors_to_messages,
+    joins_planned_as_written,
+    role_required,
+    safe_next,
+)
 
 from . import attachments as files
 from . import extensions, forms, selectors, services, workflow
@@ -178,7 +183,10 @@ def problem_register(request):
 @require_GET
 def problem_detail(request, reference: str):
     # The permission check (404 unless visible) and the page's load: one query.
-    problem = get_object_or_404(selectors.problem_page_queryset(request.user), reference=reference)
+    with joins_planned_as_written(Problem):
+        problem = get_object_or_404(
+            selectors.problem_page_queryset(request.user), reference=reference
+        )
     context = _problem_page_context(request.user, problem, loaded=True)
     context["now"] = timezone.now()
     if not context["is_enterprise"]:

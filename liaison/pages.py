@@ -3,12 +3,14 @@ at a cap), "next" links and refused forms' errors as messages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +21,33 @@ PAGE_SIZE = 25
 COUNT_CAP = 1000
 # How far "Next" reaches: rows beyond are found by narrowing the filters.
 DEEPEST = 100 * COUNT_CAP
+
+
+@contextmanager
+def joins_planned_as_written(model) -> Iterator[None]:
+    """The queries inside (reads only) planned with their joins in the order written.
+
+    For a page's one row with the rows it points to (a problem by its reference, joined
+    to its enterprise, category, department, people and meeting): PostgreSQL otherwise
+    weighs every order of the seven joins against each of the problem table's indexes,
+    and spent 2.4 ms (quiet) to 6.9 ms (busy) planning a read that takes 0.3 ms; in the
+    order written, the row by its unique index then each joined row by its key, 1.6 ms
+    at most (issue 18). Only for reads that start from one row: a list filtered on a
+    joined table needs the planner's choice of order.
+
+    SET LOCAL lasts until the end of a transaction: the block is one of its own (a
+    savepoint inside another), rolled back at its end, which also undoes the setting.
+    Other databases: nothing to do.
+    """
+    using = router.db_for_read(model)
+    if connections[using].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
+        yield
+        transaction.set_rollback(True, using=using)
 
 
 def page_of(request, queryset):
