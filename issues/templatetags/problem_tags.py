@@ -1,11 +1,13 @@
-"""Template helpers for problems: the deadline marker, the list of problem cards and
-status badges.
+"""Template helpers for problems: the deadline marker, the list of problem cards, the
+problem page's timeline and status badges.
 
-The deadline marker and the cards are written in Python, character for character as
-their templates write them (issues/includes/deadline.html, and the loop that was in
-issues/includes/problem_rows.html; tests/issues/test_list_rendering.py compares them in
-both languages): a list page has 25 of each, and as templates (an inclusion tag, a
-`{% url %}`, a blocktranslate a row) they were a third of a list page's time (issue 18).
+The deadline marker, the cards and the timeline are written in Python, character for
+character as their templates write them (issues/includes/deadline.html, and the loops
+that were in issues/includes/problem_rows.html and issues/problem_detail.html;
+tests/issues/test_list_rendering.py compares them in both languages): a list page has
+25 cards, and as templates (an inclusion tag, a `{% url %}`, a blocktranslate a row)
+they were a third of a list page's time; a problem page's 21 events were 6 of its
+14 ms of template (issue 18).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils.translation import gettext, ngettext
 
 from liaison import formats, workdays
 from liaison.forms_rendering import template_value as _value
+from liaison.templatetags.liaison_tags import person_name
 
 from .. import metrics
 from ..models import OPEN_STATUSES, AppealType, Status
@@ -261,3 +264,164 @@ def appeal_type_label(value: str) -> str:
         return AppealType(value).label
     except ValueError:
         return value or "—"
+
+
+# --- the problem page's timeline ----------------------------------------------------------
+
+_SATISFACTION = {"satisfied": "Satisfied", "basically": "Basically satisfied"}
+_EVALUATIONS = ("evaluated", "reopened", "evaluated_by_callback")
+
+
+def _listed(names) -> str:
+    """{{ names|join:"、" }}: each name escaped."""
+    return conditional_escape("、").join(conditional_escape(name) for name in names)
+
+
+def _translated(translation: str, **values) -> str:
+    """A blocktranslate: its translation with `values` (escaped unless safe, as {{ }}
+    writes them). The message is written gettext("...") at each call, for makemessages."""
+    return translation % {key: _value(value) for key, value in values.items()}
+
+
+def _event_html(event, show_internal: bool, labels: dict) -> str:
+    """One event of the timeline: its <li>, as the loop in problem_detail.html wrote it."""
+    data = event.data or {}
+
+    def get(key):  # {{ event.data.key }}: "" when missing
+        return data.get(key, "") if isinstance(data, dict) else ""
+
+    kind, public = event.kind, event.is_public
+    created_at = template_localtime(event.created_at)
+    parts = [
+        '\n        <li class="list-group-item',
+        "" if public else " liaison-internal",
+        '">\n          <div class="d-flex flex-wrap justify-content-between gap-2">'
+        '\n            <span class="fw-semibold">',
+        _value(event.get_kind_display()),
+        "" if public else labels["internal badge"],
+        '</span>\n            <time class="small text-body-secondary" datetime="',
+        _value(date_filter(created_at, "c")),
+        '">',
+        _value(date_filter(created_at, "DATETIME_FORMAT")),
+        '</time>\n          </div>\n          <div class="small text-body-secondary">',
+    ]
+    actor = event.actor
+    if not actor:
+        parts.append(labels["System"])
+    elif show_internal:
+        parts.append(_value(person_name(actor)))
+    else:
+        profile = getattr(actor, "profile", None)
+        if profile is not None and profile.department_id:
+            parts.append(labels["Department"])
+        elif profile is not None and profile.enterprise_id:
+            parts.append(labels["Your enterprise"])
+        else:
+            parts.append(labels["Liaison office"])
+    parts.append("</div>\n          ")
+    if event.text and kind != "submitted":
+        parts.append('<p class="mb-0 mt-1 liaison-pre">' + _value(event.text) + "</p>")
+    parts.append("\n          ")
+    if show_internal and get("internal_note"):
+        parts.append(
+            '<p class="mb-0 mt-1 liaison-pre">'
+            + labels["internal badge"].lstrip()
+            + " "
+            + _value(get("internal_note"))
+            + "</p>"
+        )
+    parts.append("\n          ")
+    if kind == "appeal_type_changed":
+        old, new = appeal_type_label(get("from")), appeal_type_label(get("to"))
+        parts.append(
+            '<div class="small">'
+            + _translated(gettext("From “%(old)s” to “%(new)s”"), old=old, new=new)
+        )
+        parts.append("</div>")
+    parts.append("\n          ")
+    if kind == "dispatched" and get("lead_department_name"):
+        name = get("lead_department_name")
+        parts.append(
+            '<div class="small">' + _translated(gettext("To %(name)s"), name=name) + "</div>"
+        )
+    parts.append("\n          ")
+    if get("starts_at"):
+        starts_at = template_localtime(formats.from_iso(get("starts_at")))
+        parts.append(
+            '<div class="small">' + _value(date_filter(starts_at, "DATETIME_FORMAT")) + "</div>"
+        )
+    parts.append("\n          ")
+    if get("item_due_date"):
+        date = formats.deadline_date(get("item_due_date"))
+        parts.append(
+            '<div class="small">' + _translated(gettext("Due %(date)s"), date=date) + "</div>"
+        )
+    parts.append("\n          ")
+    if get("due_date"):
+        date = formats.deadline_date(get("due_date"))
+        parts.append(
+            '<div class="small">'
+            + _translated(gettext("New deadline: %(date)s"), date=date)
+            + "</div>"
+        )
+    parts.append("\n          ")
+    if kind in _EVALUATIONS and get("satisfaction"):
+        label = _SATISFACTION.get(get("satisfaction"), "Unsatisfied")
+        parts.append('<div class="small">' + labels[label] + "</div>")
+    parts.append("\n          ")
+    if kind == "escalated":
+        level, recipients = get("level"), get("recipients")
+        if recipients:
+            line = _translated(
+                gettext("Level %(level)s, to %(names)s"),
+                level=level,
+                names=mark_safe(_listed(recipients)),
+            )
+        else:
+            line = _translated(
+                gettext("Level %(level)s; no district leader is set, the office was told"),
+                level=level,
+            )
+        if get("told"):
+            line += "<br>" + _translated(
+                gettext("Also told: %(names)s"), names=mark_safe(_listed(get("told")))
+            )
+        parts.append('<div class="small">' + line + "</div>")
+    parts.append("\n          ")
+    if kind in ("warned", "escalation_withdrawn") and get("recipients"):
+        names = mark_safe(_listed(get("recipients")))
+        parts.append(
+            '<div class="small">' + _translated(gettext("Told: %(names)s"), names=names) + "</div>"
+        )
+    parts.append("\n          ")
+    if kind in ("extension_requested", "extension_approved"):
+        days = get("days")
+        text = ngettext("%(n)s working day", "%(n)s working days", days) % {"n": _value(days)}
+        parts.append('<div class="small">' + text + "</div>")
+    parts.append("\n        </li>\n        ")
+    return "".join(parts)
+
+
+@register.simple_tag
+def problem_timeline(events, show_internal=False):
+    """The problem page's timeline: each event an <li> (the loop that was in
+    issues/problem_detail.html, written in Python as the problem cards are: a busy
+    problem's page has dozens of events, each a dozen template conditions)."""
+    labels = {
+        label: conditional_escape(translation)
+        for label, translation in (
+            ("System", gettext("System")),
+            ("Department", gettext("Department")),
+            ("Your enterprise", gettext("Your enterprise")),
+            ("Liaison office", gettext("Liaison office")),
+            ("Satisfied", gettext("Satisfied")),
+            ("Basically satisfied", gettext("Basically satisfied")),
+            ("Unsatisfied", gettext("Unsatisfied")),
+        )
+    }
+    labels["internal badge"] = (
+        ' <span class="badge text-bg-secondary">'
+        + conditional_escape(gettext("internal"))
+        + "</span>"
+    )
+    return mark_safe("".join(_event_html(event, show_internal, labels) for event in events))

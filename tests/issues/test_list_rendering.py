@@ -1,8 +1,8 @@
-"""The deadline marker and the problem cards written in Python (issues.templatetags.
-problem_tags) give the HTML their templates gave, in both languages: each marker state
-against issues/includes/deadline.html, and whole pages against the old rendering path
-(reference_problem_tags.py and reference_templates/: the inclusion tag and the card loop
-as templates)."""
+"""The deadline marker, the problem cards and the problem page's timeline written in
+Python (issues.templatetags.problem_tags) give the HTML their templates gave, in both
+languages: each marker state against issues/includes/deadline.html, and whole pages
+against the old rendering path (reference_problem_tags.py and reference_templates/: the
+inclusion tag, the card loop and the timeline loop as templates)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from issues import workflow
-from issues.models import Problem, Status
+from issues.models import EventKind, Problem, ProblemEvent, Status
 from issues.templatetags.problem_tags import DeadlineState, deadline_html
 from tests import rendering
 from tests.rendering import page
@@ -132,3 +132,102 @@ def test_the_problem_page_is_as_the_templates_wrote_it(client_as, office, variet
     now = page(client, url, language)
     with old_rendering():
         assert page(client, url, language) == now
+
+
+# --- the problem page's timeline (issues.templatetags.problem_tags.problem_timeline) ----
+
+HOSTILE = "<script>alert(1)</script> & \"quoted\" 'single'"
+TO = "complaint"
+
+
+@pytest.fixture
+def every_event(make_problem, office, lead_staff, enterprise_user, superuser):
+    """A problem whose timeline has every kind of event and every line an event shows:
+    each kind of actor (none, department, enterprise, office, no role), public and
+    internal, text to escape, data missing, empty, odd or None."""
+    problem = make_problem(Status.IN_PROGRESS)
+    start = timezone.now() - dt.timedelta(days=3)
+    names = ["张伟", HOSTILE]
+    entries = [
+        (EventKind.SUBMITTED, enterprise_user, True, "not shown", {}),
+        (EventKind.DISPATCHED, office, True, "", {"lead_department_name": HOSTILE}),
+        (EventKind.DISPATCHED, office, True, "", {}),
+        (EventKind.PROGRESS, lead_staff, True, HOSTILE + "\n第二行", {}),
+        (EventKind.PROGRESS, lead_staff, False, "内部", {"internal_note": HOSTILE}),
+        (EventKind.APPEAL_TYPE_CHANGED, office, False, "", {"from": "consultation", "to": TO}),
+        (EventKind.APPEAL_TYPE_CHANGED, office, False, "", {"from": "", "to": "nonsense"}),
+        (EventKind.APPEAL_TYPE_CHANGED, office, False, "", {}),
+        (
+            EventKind.COORDINATION_CONVENED,
+            lead_staff,
+            True,
+            "协调",
+            {"starts_at": "2025-10-09T09:30:00+00:00", "item_due_date": "2025-10-20"},
+        ),
+        (EventKind.MEETING_HELD, None, True, "", {"starts_at": "2025-10-09T14:00:00"}),
+        (EventKind.ACTION_ITEM_ADDED, None, True, "", {"item_due_date": "not a date"}),
+        (EventKind.EXTENSION_REQUESTED, lead_staff, False, "理由", {"days": 1}),
+        (EventKind.EXTENSION_APPROVED, office, False, "", {"days": 5, "due_date": "2025-10-21"}),
+        (EventKind.EVALUATED, enterprise_user, True, "", {"satisfaction": "satisfied"}),
+        (EventKind.REOPENED, enterprise_user, True, "不满意", {"satisfaction": "unsatisfied"}),
+        (EventKind.EVALUATED_BY_CALLBACK, office, True, "", {"satisfaction": "basically"}),
+        (EventKind.EVALUATED, enterprise_user, True, "", {}),
+        (EventKind.ESCALATED, None, False, "", {"level": 1, "recipients": names, "told": names}),
+        (EventKind.ESCALATED, None, False, "", {"level": 2, "recipients": []}),
+        (EventKind.ESCALATED, None, False, "", {"level": None}),
+        (EventKind.WARNED, None, False, "", {"recipients": names}),
+        (EventKind.ESCALATION_WITHDRAWN, None, False, "", {}),
+        (EventKind.INSTRUCTED, superuser, True, "批示", ["not", "a", "dict"]),
+        (EventKind.REMINDED, superuser, False, "", {"internal_note": ""}),
+    ]
+    ProblemEvent.objects.bulk_create(
+        ProblemEvent(
+            problem=problem,
+            actor=actor,
+            kind=kind,
+            text=text,
+            is_public=public,
+            data=data,
+            created_at=start + dt.timedelta(minutes=i),
+        )
+        for i, (kind, actor, public, text, data) in enumerate(entries)
+    )
+    return problem
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("persona", ["office", "lead_staff", "enterprise_user"])
+def test_the_timeline_is_as_the_template_wrote_it(
+    client_as, request, every_event, persona, language
+):
+    client = client_as(request.getfixturevalue(persona))
+    url = reverse("issues:detail", args=[every_event.reference])
+    now = page(client, url, language)
+    with old_rendering():
+        before = page(client, url, language)
+    assert now == before
+    assert (
+        "<script>" not in now.split('<ol class="list-group list-group-flush liaison-timeline">')[1]
+    )
+
+
+def test_the_timeline_comparison_sees_every_line(client_as, office, every_event):
+    """(What the comparison above covers.)"""
+    html = page(client_as(office), reverse("issues:detail", args=[every_event.reference]), "en")
+    for text in [
+        "To &lt;script&gt;",
+        "liaison-internal",
+        "From “Consultation” to “Complaint”",
+        "Due ",
+        "New deadline: ",
+        "1 working day<",
+        "5 working days",
+        "Basically satisfied",
+        "Unsatisfied",
+        "Level 1, to 张伟、&lt;script&gt;",
+        "<br>Also told: ",
+        "no district leader is set",
+        "Told: 张伟",
+        "System",
+    ]:
+        assert text in html, text
