@@ -6,8 +6,8 @@ character as their templates write them (issues/includes/deadline.html, and the 
 that were in issues/includes/problem_rows.html and issues/problem_detail.html;
 tests/issues/test_list_rendering.py compares them in both languages): a list page has
 25 cards, and as templates (an inclusion tag, a `{% url %}`, a blocktranslate a row)
-they were a third of a list page's time; a problem page's 21 events were 6 of its
-14 ms of template (issue 18).
+they were a third of a list page's time; a problem page's 21 events took 5.3 of its
+12.4 ms of template, 1.5 ms so (issue 18).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django import template
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import join as join_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
@@ -30,7 +31,7 @@ from liaison.forms_rendering import template_value as _value
 from liaison.templatetags.liaison_tags import person_name
 
 from .. import metrics
-from ..models import OPEN_STATUSES, AppealType, Status
+from ..models import OPEN_STATUSES, AppealType, EventKind, Status
 
 register = template.Library()
 
@@ -269,12 +270,14 @@ def appeal_type_label(value: str) -> str:
 # --- the problem page's timeline ----------------------------------------------------------
 
 _SATISFACTION = {"satisfied": "Satisfied", "basically": "Basically satisfied"}
-_EVALUATIONS = ("evaluated", "reopened", "evaluated_by_callback")
+_EVALUATIONS = (EventKind.EVALUATED, EventKind.REOPENED, EventKind.EVALUATED_BY_CALLBACK)
+_TOLD = (EventKind.WARNED, EventKind.ESCALATION_WITHDRAWN)
+_EXTENSIONS = (EventKind.EXTENSION_REQUESTED, EventKind.EXTENSION_APPROVED)
 
 
 def _listed(names) -> str:
-    """{{ names|join:"、" }}: each name escaped."""
-    return conditional_escape("、").join(conditional_escape(name) for name in names)
+    """{{ names|join:"、" }} (Django's filter: each name escaped, the whole safe)."""
+    return join_filter(names, "、")
 
 
 def _translated(translation: str, **values) -> str:
@@ -319,7 +322,7 @@ def _event_html(event, show_internal: bool, labels: dict) -> str:
         else:
             parts.append(labels["Liaison office"])
     parts.append("</div>\n          ")
-    if event.text and kind != "submitted":
+    if event.text and kind != EventKind.SUBMITTED:
         parts.append('<p class="mb-0 mt-1 liaison-pre">' + _value(event.text) + "</p>")
     parts.append("\n          ")
     if show_internal and get("internal_note"):
@@ -331,15 +334,15 @@ def _event_html(event, show_internal: bool, labels: dict) -> str:
             + "</p>"
         )
     parts.append("\n          ")
-    if kind == "appeal_type_changed":
+    if kind == EventKind.APPEAL_TYPE_CHANGED:
         old, new = appeal_type_label(get("from")), appeal_type_label(get("to"))
         parts.append(
             '<div class="small">'
             + _translated(gettext("From “%(old)s” to “%(new)s”"), old=old, new=new)
+            + "</div>"
         )
-        parts.append("</div>")
     parts.append("\n          ")
-    if kind == "dispatched" and get("lead_department_name"):
+    if kind == EventKind.DISPATCHED and get("lead_department_name"):
         name = get("lead_department_name")
         parts.append(
             '<div class="small">' + _translated(gettext("To %(name)s"), name=name) + "</div>"
@@ -369,13 +372,13 @@ def _event_html(event, show_internal: bool, labels: dict) -> str:
         label = _SATISFACTION.get(get("satisfaction"), "Unsatisfied")
         parts.append('<div class="small">' + labels[label] + "</div>")
     parts.append("\n          ")
-    if kind == "escalated":
+    if kind == EventKind.ESCALATED:
         level, recipients = get("level"), get("recipients")
         if recipients:
             line = _translated(
                 gettext("Level %(level)s, to %(names)s"),
                 level=level,
-                names=mark_safe(_listed(recipients)),
+                names=_listed(recipients),
             )
         else:
             line = _translated(
@@ -384,17 +387,17 @@ def _event_html(event, show_internal: bool, labels: dict) -> str:
             )
         if get("told"):
             line += "<br>" + _translated(
-                gettext("Also told: %(names)s"), names=mark_safe(_listed(get("told")))
+                gettext("Also told: %(names)s"), names=_listed(get("told"))
             )
         parts.append('<div class="small">' + line + "</div>")
     parts.append("\n          ")
-    if kind in ("warned", "escalation_withdrawn") and get("recipients"):
-        names = mark_safe(_listed(get("recipients")))
+    if kind in _TOLD and get("recipients"):
+        names = _listed(get("recipients"))
         parts.append(
             '<div class="small">' + _translated(gettext("Told: %(names)s"), names=names) + "</div>"
         )
     parts.append("\n          ")
-    if kind in ("extension_requested", "extension_approved"):
+    if kind in _EXTENSIONS:
         days = get("days")
         text = ngettext("%(n)s working day", "%(n)s working days", days) % {"n": _value(days)}
         parts.append('<div class="small">' + text + "</div>")
