@@ -62,20 +62,21 @@ def attachment_add_many(
 
 def problem_submit_with_files(*, uploads: list, **submit_kwargs) -> Problem:
     """Submit a problem and its attachments atomically: all of it, or nothing."""
+    if not uploads:
+        return workflow.problem_submit(**submit_kwargs)  # atomic on its own
     stored: list[str] = []
     try:
         with transaction.atomic():
             problem = workflow.problem_submit(**submit_kwargs)
-            if uploads:
-                event = problem.events.get(kind=EventKind.SUBMITTED)
-                attachment_add_many(
-                    problem=problem,
-                    actor=submit_kwargs["actor"],
-                    uploads=uploads,
-                    stored=stored,
-                    event=event,
-                    now=event.created_at,
-                )
+            event = problem.events.get(kind=EventKind.SUBMITTED)
+            attachment_add_many(
+                problem=problem,
+                actor=submit_kwargs["actor"],
+                uploads=uploads,
+                stored=stored,
+                event=event,
+                now=event.created_at,
+            )
     except Exception:
         for name in stored:
             files.discard(name)

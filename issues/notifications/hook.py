@@ -56,7 +56,11 @@ def event_recorded(event: ProblemEvent) -> None:
         return
     recipients = recipients_for(event)
     if recipients:
-        write_for_events([(event, recipients)])
+        # Those told were just read with their profiles, the actor is this request's (or
+        # task's) user, read so, and the problem was just saved: not read again.
+        actor = [event.actor] if ProblemEvent.actor.is_cached(event) and event.actor else []
+        problem = [event.problem] if ProblemEvent.problem.is_cached(event) else []
+        write_for_events([(event, recipients)], known=[*recipients, *actor], problems=problem)
     transaction.on_commit(lambda: event_committed(event.pk))
 
 

@@ -33,7 +33,11 @@ EARLY_DISPATCH = "dispatched_early"
 
 
 def write_for_events(
-    pairs: Sequence[tuple[ProblemEvent, Iterable]], *, group_above: int | None = None
+    pairs: Sequence[tuple[ProblemEvent, Iterable]],
+    *,
+    group_above: int | None = None,
+    known: Iterable = (),
+    problems: Iterable[Problem] = (),
 ) -> int:
     """Write the outbox rows for each (event, recipients) pair; return how many were new.
 
@@ -48,6 +52,10 @@ def write_for_events(
     events of one kind in this call gets one message listing them ("37 problems were
     escalated to you") instead of one message per problem: a leader's phone should
     not ring 37 times, and 10,000 escalations stay a few hundred rows.
+
+    `known`, `problems`: users just read with their profiles (notifications.people) and
+    problems just saved: not read again (a problem only with its enterprise and lead
+    department loaded).
     """
     # Events that share one recipients list (the sweep passes a handful of lists for
     # thousands of events) are sorted out once per list: who is told, and who not.
@@ -60,7 +68,7 @@ def write_for_events(
     lists = {id(users): users for _, users in pairs}
     user_ids = {outbox.pk_of(u) for users in lists.values() for u in users}
     user_ids |= {event.actor_id for event, _ in pairs if event.actor_id}
-    people = outbox.people(user_ids)
+    people = outbox.people(user_ids, known=known)
     audiences: dict[tuple, list[Person]] = {}
     # Who is told about what: (event, person, its group) once each, in the order given.
     told: list[tuple[ProblemEvent, Person, tuple]] = []
@@ -84,12 +92,14 @@ def write_for_events(
     problem_ids = {event.problem_id for event, _ in singles}
     for events in groups.values():
         problem_ids.update(event.problem_id for event in events[:GROUP_LISTED])
-    problems = {
-        problem.pk: problem
-        for problem in Problem.objects.select_related("enterprise", "lead_department").filter(
-            pk__in=list(problem_ids)
+    problems = _problems_in_hand(problems, problem_ids)
+    if problem_ids - problems.keys():
+        problems.update(
+            (problem.pk, problem)
+            for problem in Problem.objects.select_related("enterprise", "lead_department").filter(
+                pk__in=list(problem_ids - problems.keys())
+            )
         )
-    }
     renderer = _EventRenderer()
     rows = []
     # Recipients who read the same language get the same text: render it once per event.
@@ -141,6 +151,18 @@ def write_for_events(
                 )
             )
     return outbox.write(rows, now)
+
+
+def _problems_in_hand(problems: Iterable[Problem], problem_ids: set[int]) -> dict[int, Problem]:
+    """Those of `problems` a message needs (in `problem_ids`) that hold what it reads of
+    them, their enterprise and lead department."""
+    return {
+        problem.pk: problem
+        for problem in problems
+        if problem.pk in problem_ids
+        and Problem.enterprise.is_cached(problem)
+        and (problem.lead_department_id is None or Problem.lead_department.is_cached(problem))
+    }
 
 
 # A grouped message lists this many problems and says how many more there are.

@@ -33,6 +33,7 @@ from ..clock import (
     remind_at_from,
 )
 from .base import (
+    RESUBMIT_RECENT,
     RESUBMIT_WINDOW,
     ClaimLost,
     DuplicateSubmission,
@@ -109,6 +110,7 @@ __all__ = [
     "MEETING_GROUP_ABOVE",
     "MEETING_HELD_DEDUPE_KEY",
     "NotAllowed",
+    "RESUBMIT_RECENT",
     "RESUBMIT_WINDOW",
     "SECOND_ESCALATION_WORKING_DAYS",
     "SWEPT_TIMES",

@@ -46,6 +46,8 @@ class StaleProblem(TransitionError, StaleVersion):
 
 # A problem submitted again with the same title and text within this time is a duplicate.
 RESUBMIT_WINDOW = dt.timedelta(minutes=30)
+# Of those, the enterprise's latest this many are compared (intake._earlier_submissions).
+RESUBMIT_RECENT = 50
 
 
 class DuplicateSubmission(TransitionError):

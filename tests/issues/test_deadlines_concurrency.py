@@ -87,8 +87,13 @@ def test_two_sweeps_share_the_work_and_both_finish(make_problem, office, leader,
 
     results = _in_parallel(2, lambda: deadlines.sweep(ESCALATED, batch_size=50))
     # Small batches: each sweep claims 50 at a time; whatever is left, the next run does.
-    while Problem.objects.filter(status__in=["dispatched", "in_progress"], escalated_at=None):
+    # (Bounded: a sweep that fails each time must fail the test, not hang it.)
+    for _ in range(PROBLEMS // 50 + 5):
+        if not Problem.objects.filter(status__in=["dispatched", "in_progress"], escalated_at=None):
+            break
         results += [deadlines.sweep(ESCALATED, batch_size=50)]
+
+    assert all(not r.failed for r in results)
 
     assert sum(r.escalated for r in results) == PROBLEMS
     assert ProblemEvent.objects.filter(kind=EventKind.ESCALATED).count() == PROBLEMS
