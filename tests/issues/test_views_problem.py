@@ -204,6 +204,53 @@ def test_it_offers_deciding_a_pending_extension(
     assert (decide in html) == ("decide_extension" in offered)
 
 
+def test_each_viewer_s_kept_page_query_shows_them_what_they_may_see(
+    client_as,
+    problem_in,
+    make_problem,
+    office,
+    leader,
+    lead_staff,
+    co_staff,
+    other_staff,
+    enterprise_user,
+    other_enterprise_user,
+    no_profile_user,
+):
+    """The problem page's query is built once per role, department and enterprise and
+    kept (selectors.problem_page_queryset): whoever read a page before, each sees their
+    own problems and a 404 for the others', in either order."""
+    problem = problem_in(Status.IN_PROGRESS)
+    others = make_problem(Status.IN_PROGRESS, submitter=other_enterprise_user, lead=other_staff)
+    sees = {
+        office: {problem, others},
+        leader: {problem, others},
+        lead_staff: {problem},
+        co_staff: {problem},
+        other_staff: {others},
+        enterprise_user: {problem},
+        other_enterprise_user: {others},
+        no_profile_user: set(),
+    }
+    for viewers in (list(sees), list(reversed(sees))):
+        for user in viewers:
+            client = client_as(user)
+            for shown in (problem, others):
+                expected = 200 if shown in sees[user] else 404
+                assert client.get(detail_url(shown)).status_code == expected, (user, shown)
+
+
+def test_the_kept_page_query_is_copied_for_each_use(lead_staff, problem_in):
+    from issues import selectors
+
+    problem = problem_in(Status.IN_PROGRESS)
+    first = selectors.problem_page_queryset(lead_staff)
+    assert list(first) == [problem]
+    second = selectors.problem_page_queryset(lead_staff)
+    assert second is not first and second._result_cache is None
+    assert list(second.filter(pk=problem.pk)) == [problem]
+
+
 def test_it_hides_a_pending_extension_from_the_enterprise(
     client_as, enterprise_user, problem_in, lead_staff
 ):
