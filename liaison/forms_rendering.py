@@ -1,6 +1,7 @@
 """The site's form renderer (FORM_RENDERER): Django's own widget templates, except that a
-<select>, an <input> and a <textarea> are written in Python, character for character as
-Django's templates write them.
+<select>, an <input> (a checkbox and a file input too), a radio's or a checkbox's option
+and a <textarea> are written in Python, character for character as Django's templates
+write them.
 
 Each option of a select was an {% include %} of django/forms/widgets/select_option.html,
 which includes attrs.html in turn: a filter form's few hundred options (enterprises,
@@ -36,9 +37,13 @@ INPUT_TEMPLATES = frozenset(
     WIDGETS + f"{kind}.html"
     for kind in (
         "input", "text", "password", "hidden", "number", "email", "url", "date",
-        "datetime", "time", "search", "tel", "color",
+        "datetime", "time", "search", "tel", "color", "checkbox", "file",
     )
 )  # fmt: skip
+# A radio's or a checkbox's option, as {{ choice.tag }} writes it: input_option.html.
+INPUT_OPTION_TEMPLATE = WIDGETS + "input_option.html"
+OPTION_TEMPLATES = frozenset(WIDGETS + f"{kind}_option.html" for kind in ("radio", "checkbox"))
+CLEARABLE_FILE_TEMPLATE = WIDGETS + "clearable_file_input.html"
 _DJANGO_FORMS = "django/forms/templates/"
 
 
@@ -69,6 +74,13 @@ class FormRenderer(DjangoTemplates):
         elif template_name == TEXTAREA_TEMPLATE:
             if self._in_python(TEXTAREA_TEMPLATE):
                 html = render_textarea(context["widget"])
+        elif template_name == CLEARABLE_FILE_TEMPLATE and not context["widget"]["is_initial"]:
+            # No file yet (the upload forms): only its last line, an <input> without value.
+            if self._in_python(CLEARABLE_FILE_TEMPLATE):
+                html = render_input({**context["widget"], "value": None})
+        elif template_name in OPTION_TEMPLATES:
+            if self._in_python(template_name, INPUT_OPTION_TEMPLATE, INPUT_TEMPLATE):
+                html = render_input_option(context["widget"])
         if html is not None:
             return html
         return super().render(template_name, context, request)
@@ -158,6 +170,19 @@ def render_input(widget: dict) -> str:
     if operator.ne(widget["value"], None):  # the template's `widget.value != None`
         html += ' value="' + _stringformat(widget["value"]) + '"'
     return html + _attrs(widget["attrs"], context) + ">"
+
+
+def render_input_option(widget: dict) -> str:
+    """django/forms/widgets/input_option.html (which includes input.html, its closing
+    newline kept), through radio_option.html or checkbox_option.html, stripped as the
+    renderer strips."""
+    html = render_input(widget)
+    if not widget["wrap_label"]:
+        return html
+    context = Context(autoescape=True)
+    element_id = widget["attrs"].get("id")
+    label = '<label for="' + _value(element_id, context) + '">' if element_id else "<label>"
+    return label + html + "\n " + _value(widget["label"], context) + "</label>"
 
 
 def render_textarea(widget: dict) -> str:

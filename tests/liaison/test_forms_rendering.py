@@ -77,12 +77,20 @@ def test_it_writes_model_choices_as_the_templates_do():
             assert "经信局 &amp; &lt;co&gt;" in expected or "用电" in expected
 
 
+class _StoredFile:
+    url = "/media/a%20b.pdf?x=1&y=2"
+
+    def __str__(self) -> str:
+        return "a <b>.pdf"
+
+
 def test_it_is_the_sites_renderer_and_leaves_other_widgets_to_the_templates():
     assert isinstance(get_default_renderer(), FormRenderer)
     for widget, value in (
         (forms.RadioSelect(choices=CHOICES), 1),
         (forms.CheckboxSelectMultiple(choices=GROUPED), [1]),
         (forms.SelectDateWidget(), dt.date(2026, 12, 7)),
+        (forms.ClearableFileInput(), _StoredFile()),  # a file already there: its link
     ):
         expected, written = _both(widget, "w", value, {"class": "c"})
         assert written == expected
@@ -117,6 +125,14 @@ def test_an_option_with_a_template_of_its_own_goes_through_the_templates():
         (forms.TelInput(), "13900000001", None),
         (forms.ColorInput(), "#ff0000", None),
         (forms.Textarea(), "line 1\n<b>line</b> 2 ", {"rows": 6, "class": "form-control"}),
+        (forms.CheckboxInput(), True, {"class": "form-check-input"}),
+        (forms.CheckboxInput(), False, None),
+        (forms.CheckboxInput(), "on", {"checked": True}),
+        (forms.CheckboxInput(check_test=lambda v: v == "x"), "x", None),
+        (forms.FileInput(), None, {"accept": ".pdf,.png", "multiple": True}),
+        (forms.FileInput(), "name.pdf", None),
+        (forms.ClearableFileInput(), None, {"accept": "image/*", "class": "form-control"}),
+        (forms.ClearableFileInput(attrs={"required": True}), "", None),
         (forms.Textarea(), "", None),
         (forms.Textarea(), None, {"required": True}),
         (forms.Textarea(), "\nleading", None),
@@ -129,6 +145,32 @@ def test_it_writes_inputs_and_text_areas_as_the_templates_do(widget, value, attr
     assert written == expected
 
 
+@pytest.mark.parametrize("widget_class", [forms.RadioSelect, forms.CheckboxSelectMultiple])
+@pytest.mark.parametrize("wrap_label", [False, True])
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_it_writes_radio_and_checkbox_options_as_the_templates_do(
+    widget_class, wrap_label, auto_id, language
+):
+    """{{ choice.tag }} (the field template's radios and checkboxes), with and without
+    the label wrapped around, ids and a value chosen."""
+    hostile = [("a", 'A & "B"'), ("<b>", "<script>x</script>"), (3, "丙")]
+    multiple = widget_class is forms.CheckboxSelectMultiple
+    field_class = forms.MultipleChoiceField if multiple else forms.ChoiceField
+
+    class Form(forms.Form):
+        f = field_class(choices=hostile, widget=widget_class(attrs={"class": "c"}))
+
+    written = {}
+    for renderer in (DjangoTemplates(), FormRenderer()):
+        data = {"f": ["a", "3"] if multiple else "<b>"}
+        with override(language):
+            form = Form(data=data, auto_id=auto_id, renderer=renderer)
+            written[type(renderer)] = [choice.tag(wrap_label=wrap_label) for choice in form["f"]]
+    assert written[FormRenderer] == written[DjangoTemplates]
+    assert len(written[FormRenderer]) == 3
+
+
 def test_selects_inputs_and_text_areas_do_not_go_through_the_templates():
     renderer = FormRenderer()
     with mock.patch.object(DjangoTemplates, "render", side_effect=AssertionError("templates")):
@@ -136,3 +178,11 @@ def test_selects_inputs_and_text_areas_do_not_go_through_the_templates():
         forms.TextInput().render("t", "x", renderer=renderer)
         forms.HiddenInput().render("h", 1, renderer=renderer)
         forms.Textarea().render("a", "x", renderer=renderer)
+        forms.CheckboxInput().render("c", True, renderer=renderer)
+        forms.FileInput().render("f", None, renderer=renderer)
+        forms.ClearableFileInput().render("f", None, renderer=renderer)
+
+        class Form(forms.Form):
+            r = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect)
+
+        assert [choice.tag() for choice in Form(renderer=renderer)["r"]]
