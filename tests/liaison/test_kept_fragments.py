@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 MAIN_MENU = "liaison/includes/main_menu.html"
 USER_LINKS = "liaison/includes/user_menu_links.html"
+HEAD_ASSETS = "liaison/includes/head_assets.html"
 ROLES = [
     Role.OFFICE,
     Role.ENTERPRISE,
@@ -60,6 +61,7 @@ def test_each_role_gets_its_own_menus_whoever_was_served_before(client, district
         can_use_admin = user.is_staff and role in (Role.OFFICE, Role.ADMIN)
         links = fresh(USER_LINKS, language, role=role, can_use_admin=can_use_admin)
         assert links in html
+        assert fresh(HEAD_ASSETS, language) in html
         assert "{#" not in html and "#}" not in html and "{%" not in html
     # What tells them apart, read in English.
     client.force_login(district.user(Role.ENTERPRISE))
@@ -117,7 +119,7 @@ def test_the_kept_fragments_are_bounded_and_still_right_past_the_bound(
     assert len(liaison_tags._kept) == 3
 
 
-@pytest.mark.parametrize("template", [MAIN_MENU, USER_LINKS])
+@pytest.mark.parametrize("template", [MAIN_MENU, USER_LINKS, HEAD_ASSETS])
 @pytest.mark.parametrize("role", [*ROLES, None])
 def test_the_kept_templates_read_nothing_but_their_values(district, template, role):
     """Rendered with the whole page context (request, user, everything the context
