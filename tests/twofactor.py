@@ -36,7 +36,8 @@ def totp_device_for(user) -> TOTPDevice:
 
 
 def code_at(device: TOTPDevice, t: int) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    """The code of absolute time step `t` (the device's drift not added)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
     totp.time = device.t0 + t * device.step
     return f"{totp.token():0{device.digits}d}"
 
@@ -47,10 +48,15 @@ def current_t(device: TOTPDevice) -> int:
 
 def next_code(device: TOTPDevice) -> str:
     """A code the device accepts now: never one of a time step already used (last_t),
-    waiting for the next step when two sign-ins of one user come within it."""
+    waiting for the next step when two sign-ins of one user come within it.
+
+    All in absolute time steps: the device accepts the steps within `tolerance` of the
+    current step plus its drift, and later than last_t. The drift moves by one each time
+    a code is checked in a step other than the one it was made in (a sign-in across a
+    step's boundary can make it negative), so it is read back and added, never assumed."""
     device.refresh_from_db()
-    t = max(current_t(device), device.last_t + 1)
-    while t > current_t(device) + device.tolerance:
+    t = max(current_t(device) + device.drift, device.last_t + 1)
+    while t > current_t(device) + device.drift + device.tolerance:
         time.sleep(0.5)
     return code_at(device, t)
 
