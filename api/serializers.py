@@ -141,7 +141,7 @@ class ProblemDetailSerializer(ProblemSerializer):
     )
     actions = serializers.SerializerMethodField(
         help_text="What the caller may do now: acknowledge, progress, resolve, extension, "
-        "evaluate, ... (issues.selectors.problem_actions)."
+        "evaluate, ... (issues.problem_page.problem_actions)."
     )
 
     class Meta(ProblemSerializer.Meta):

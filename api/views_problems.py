@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 import audit
 from audit.models import Action
-from issues import selectors, workflow
+from issues import problem_page, selectors, workflow
 from issues.filters import ProblemFilter
 from issues.models import Category, Channel, Problem, Status
 from issues.views_lists import ENTERPRISE_FILTERS
@@ -149,7 +149,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         ):
             pending = selectors.pending_extension(problem)
         actions = (
-            selectors.problem_actions(
+            problem_page.problem_actions(
                 user=self.request.user, problem=problem, pending_extension=pending
             )
             - WEB_ONLY_ACTIONS

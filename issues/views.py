@@ -29,7 +29,7 @@ from liaison.pages import (
 )
 
 from . import attachments as files
-from . import extensions, forms, selectors, services, workflow
+from . import extensions, forms, problem_page, selectors, services, workflow
 from .models import ACCEPTED_STATUSES, Attachment, ExtensionRequest, Problem
 
 # The body a view taking a problem's attachments accepts (liaison.middleware).
@@ -185,7 +185,7 @@ def problem_detail(request, reference: str):
     # The permission check (404 unless visible) and the page's load: one query.
     with joins_planned_as_written(Problem):
         problem = get_object_or_404(
-            selectors.problem_page_queryset(request.user), reference=reference
+            problem_page.problem_page_queryset(request.user), reference=reference
         )
     context = _problem_page_context(request.user, problem, loaded=True)
     context["now"] = timezone.now()
@@ -223,7 +223,7 @@ def dispatch_sheet(request, reference: str):
 def _action_forms(
     problem: Problem, allowed: frozenset[str], *, is_enterprise: bool, outcomes=()
 ) -> dict:
-    """The empty form of each action in `allowed` (selectors.problem_actions), by name."""
+    """The empty form of each action in `allowed` (problem_page.problem_actions), by name."""
     version = {"version": problem.version}
     makers = {
         # The id, not the department: the form's choices hold it, no query needed.
@@ -268,7 +268,7 @@ def _problem_page_context(
     `bound`: forms the user sent that were refused, by action name; each replaces the
     empty form of that action (if the page offers it) and keeps only its fields.
     """
-    context = selectors.problem_page_context(user=user, problem=problem, loaded=loaded)
+    context = problem_page.problem_page_context(user=user, problem=problem, loaded=loaded)
     actions = _action_forms(
         context["problem"],
         context["allowed_actions"],
@@ -305,7 +305,7 @@ def _refused(request, problem: Problem, action: str, form):
 def _action_view(form_class, *, action: str, needs_problem_in_form=False):
     """Decorator for POST-only actions on one problem: load, validate, act, redirect.
 
-    `action`: the form's name on the problem page (selectors.problem_actions).
+    `action`: the form's name on the problem page (problem_page.problem_actions).
     """
 
     def decorator(handler):

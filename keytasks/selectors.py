@@ -103,7 +103,7 @@ def task_for_page(user, pk: int, today: dt.date) -> QuerySet[KeyTask]:
 def task_actions(*, user, task: KeyTask) -> frozenset[str]:
     """The names of the actions `user` may take on `task` now.
 
-    The convention of issues.selectors.problem_actions: the view makes a form for each
+    The convention of issues.problem_page.problem_actions: the view makes a form for each
     name (context `actions`), the template asks `{% if actions.<name> %}`. A done
     milestone has nothing to tick: the template asks that of each milestone.
     """

@@ -128,7 +128,7 @@ def _mark_items(items: list[ActionItem], *, user, today: dt.date, meeting=None) 
 def coordination_actions(*, user, meeting: CoordinationMeeting) -> frozenset[str]:
     """The names of the actions `user` may take on the coordination `meeting` now (no query).
 
-    The convention of issues.selectors.problem_actions: the view makes a form for each
+    The convention of issues.problem_page.problem_actions: the view makes a form for each
     name (context `actions`), the template asks `{% if actions.<name> %}`. "edit" is a
     link to the edit page (its form lives there). Ticking an item off is asked of each
     item (`can_complete`, set by the page's selector).
@@ -201,7 +201,7 @@ class ProblemCoordination:
 
 def coordination_annotations() -> dict:
     """Whether a problem has coordination meetings and consultation requests, as
-    annotations of the query that loads it (issues.selectors.problem_page_queryset): a
+    annotations of the query that loads it (issues.problem_page.problem_page_queryset): a
     problem that has none then costs problem_coordination no query."""
     return {
         "has_coordination_meetings": Exists(

@@ -83,7 +83,7 @@ def meeting_for_page(meeting_id: int, user) -> Meeting:
 def meeting_actions(*, user, meeting: Meeting, now) -> frozenset[str]:
     """The names of the actions `user` may take on `meeting` at `now` (no query).
 
-    The convention of issues.selectors.problem_actions: the view makes a form for each
+    The convention of issues.problem_page.problem_actions: the view makes a form for each
     name (context `actions`), the template asks `{% if actions.<name> %}`.
     """
     if not permissions.can_manage_meetings(user):

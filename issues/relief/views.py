@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import selectors, workflow
+from .. import problem_page, selectors, workflow
 from ..forms import VersionedForm
 from .forms import outcome_formset
 
@@ -17,7 +17,7 @@ from .forms import outcome_formset
 @require_http_methods(["GET", "POST"])
 def relief_edit(request, reference: str):
     problem = get_object_or_404(selectors.visible_to(request.user), reference=reference)
-    if not selectors.can_edit_relief(request.user, problem):
+    if not problem_page.can_edit_relief(request.user, problem):
         messages.error(
             request,
             _(
@@ -26,7 +26,7 @@ def relief_edit(request, reference: str):
             ),
         )
         return redirect("issues:detail", reference=problem.reference)
-    outcomes = selectors.relief_outcomes_of(problem)
+    outcomes = problem_page.relief_outcomes_of(problem)
     version = VersionedForm(request.POST or None, initial={"version": problem.version})
     formset = outcome_formset(request.POST or None, outcomes=outcomes)
     if request.method == "POST" and version.is_valid() and formset.is_valid():

@@ -218,7 +218,7 @@ def test_each_viewer_s_kept_page_query_shows_them_what_they_may_see(
     no_profile_user,
 ):
     """The problem page's query is built once per role, department and enterprise and
-    kept (selectors.problem_page_queryset): whoever read a page before, each sees their
+    kept (problem_page.problem_page_queryset): whoever read a page before, each sees their
     own problems and a 404 for the others', in either order."""
     problem = problem_in(Status.IN_PROGRESS)
     others = make_problem(Status.IN_PROGRESS, submitter=other_enterprise_user, lead=other_staff)
@@ -241,12 +241,12 @@ def test_each_viewer_s_kept_page_query_shows_them_what_they_may_see(
 
 
 def test_the_kept_page_query_is_copied_for_each_use(lead_staff, problem_in):
-    from issues import selectors
+    from issues import problem_page
 
     problem = problem_in(Status.IN_PROGRESS)
-    first = selectors.problem_page_queryset(lead_staff)
+    first = problem_page.problem_page_queryset(lead_staff)
     assert list(first) == [problem]
-    second = selectors.problem_page_queryset(lead_staff)
+    second = problem_page.problem_page_queryset(lead_staff)
     assert second is not first and second._result_cache is None
     assert list(second.filter(pk=problem.pk)) == [problem]
 

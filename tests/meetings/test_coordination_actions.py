@@ -1,5 +1,5 @@
 """coordination_actions: what each role may do on a coordination meeting, planned or held
-(the house convention of issues.selectors.problem_actions)."""
+(the house convention of issues.problem_page.problem_actions)."""
 
 from __future__ import annotations
 
