@@ -348,7 +348,7 @@ def add_events(problem: Problem, n: int, actors: list) -> None:
 
 # 1 session, 2 user, 3 profile, 4 the problem if visible (the 404 check) with
 # enterprise, category, lead department, leaders, handler and meeting, in the order
-# written (JOIN_ORDER: PostgreSQL's SET LOCAL, and a test's savepoint around it) (for
+# written (JOIN_ORDER: PostgreSQL's SET before and after) (for
 # officials also whether it has a pending extension request, key tasks, coordination
 # meetings and consultation requests: each is read only if there are some, see
 # test_it_reads_what_the_problem_has), 5 its co-departments, 6 the visible events with

@@ -4,7 +4,7 @@ only for them (PostgreSQL; elsewhere the block does nothing)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from issues.models import Problem
 from liaison.pages import joins_planned_as_written
@@ -27,9 +27,8 @@ def test_the_order_is_fixed_inside_the_block_only(postgresql):
     default = join_collapse_limit()
     with joins_planned_as_written(Problem):
         assert join_collapse_limit() == "1"
-        assert connection.in_atomic_block
+        assert not connection.in_atomic_block  # no transaction of its own
     assert join_collapse_limit() == default
-    assert not connection.in_atomic_block
 
 
 @pytest.mark.django_db
@@ -49,6 +48,34 @@ def test_an_error_inside_leaves_the_connection_as_it_was(postgresql):
             Problem.objects.get(reference="no-such-problem")
     assert join_collapse_limit() == default
     assert Problem.objects.count() == 0  # the connection still answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_failing_inside_a_transaction_is_rolled_back_with_the_setting(postgresql):
+    """The failed query aborts the caller's transaction: its rollback undoes the SET
+    (setting it back would fail, and hide the error)."""
+    default = join_collapse_limit()
+    with pytest.raises(DatabaseError, match="division by zero"):
+        with transaction.atomic():
+            with joins_planned_as_written(Problem):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1 / 0")
+    assert join_collapse_limit() == default
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_rolled_back_inside_the_block_leaves_it_set_back_after(postgresql):
+    default = join_collapse_limit()
+    with transaction.atomic():
+        with joins_planned_as_written(Problem):
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT 1 / 0")
+            except DatabaseError:
+                pass
+            assert join_collapse_limit() == "1"
+        assert join_collapse_limit() == default
+    assert join_collapse_limit() == default
 
 
 @pytest.mark.django_db
