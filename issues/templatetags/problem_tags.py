@@ -428,3 +428,67 @@ def problem_timeline(events, show_internal=False):
         + "</span>"
     )
     return mark_safe("".join(_event_html(event, show_internal, labels) for event in events))
+
+
+@register.simple_tag
+def duplicate_items(duplicates):
+    """Triage's possible duplicates: for each (problem, matches) of `duplicates`, an <li>
+    per match with its link to merge (the loop that was in issues/triage.html, written
+    in Python as the problem cards are: a page of 25 problems alike has 125 of them, and
+    the loop cost as much as the rest of the page)."""
+    detail = reverse("issues:detail", args=[_MARK]).partition(_MARK)[::2]
+    merge_prefix, _, merge_suffix = reverse("issues:merge", args=[_MARK]).partition(_MARK)
+    same_as = conditional_escape(gettext("may be the same as"))
+    merge_into = conditional_escape(gettext("Merge into it"))
+    alike = gettext("%(p)s%% alike")
+    parts = []
+    for problem, matches in duplicates:
+        reference = _value(problem.reference)
+        problem_url = conditional_escape(_detail_url(problem.reference, detail))
+        if _PLAIN_REFERENCE.fullmatch(problem.reference):
+            merge_url = merge_prefix + problem.reference + merge_suffix
+        else:
+            merge_url = reverse("issues:merge", args=[problem.reference])
+        about = (
+            '\n    <li class="list-group-item d-flex flex-wrap align-items-center gap-2">'
+            '\n      <span class="me-auto"><a class="font-monospace" href="'
+            + problem_url
+            + '">'
+            + reference
+            + "</a> "
+            + _value(problem.title)
+            + ' <span class="small text-body-secondary">('
+            + _value(problem.enterprise.name)
+            + ")</span><br>\n        "
+            + '<span class="small">'
+            + same_as
+            + ' <a class="font-monospace" href="'
+        )
+        for match in matches:
+            other = match.problem
+            other_reference = _value(other.reference)
+            parts.append(
+                about
+                + conditional_escape(_detail_url(other.reference, detail))
+                + '">'
+                + other_reference
+                + "</a> "
+                + _value(other.title)
+                + ' <span class="text-body-secondary">· '
+                + _value(other.enterprise.name)
+                + " · "
+                + _translated(alike, p=match.percent)
+                + "</span></span></span>"
+                + '\n      <a class="btn btn-sm btn-outline-primary" data-merge="'
+                + reference
+                + '" data-merge-into="'
+                + other_reference
+                + '" href="'
+                + conditional_escape(merge_url)
+                + "?into="
+                + other_reference
+                + '">'
+                + merge_into
+                + "</a>\n    </li>\n    "
+            )
+    return mark_safe("".join(parts))

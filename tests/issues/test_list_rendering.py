@@ -2,7 +2,7 @@
 Python (issues.templatetags.problem_tags) give the HTML their templates gave, in both
 languages: each marker state against issues/includes/deadline.html, and whole pages
 against the old rendering path (reference_problem_tags.py and reference_templates/: the
-inclusion tag, the card loop and the timeline loop as templates)."""
+inclusion tag, the card loop, the timeline loop and triage's duplicates as templates)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,37 @@ def test_the_office_list_shows_every_kind_of_card(client_as, office, variety):
     html = page(client_as(office), reverse("issues:list"), "en")
     for text in ["Escalated (level 2)", "overdue", "working day", "answered on time", "&lt;b&gt;"]:
         assert text in html, text
+
+
+@pytest.fixture
+def alike(make_problem, other_enterprise_user):
+    """New problems each alike another enterprise's open ones (triage's possible
+    duplicates, with their links to merge), with a title and a name to escape."""
+    hostile = "漆渣 <b>&amp;</b> \"quoted\" 'single' 危废处置渠道不畅"
+    enterprise = other_enterprise_user.profile.enterprise
+    enterprise.name = '<i>恶意</i> & "企业"'
+    enterprise.save()
+    earlier = timezone.now() - dt.timedelta(hours=4)
+    for k in range(3):
+        make_problem(
+            Status.IN_PROGRESS, submitter=other_enterprise_user, title=f"{hostile} {k}", now=earlier
+        )
+    for k in range(2):
+        make_problem(Status.SUBMITTED, title=f"{hostile} 新 {k}", now=earlier)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_triages_possible_duplicates_are_as_the_template_wrote_them(
+    client_as, office, alike, language
+):
+    client = client_as(office)
+    url = reverse("issues:triage")
+    now = page(client, url, language)
+    with old_rendering():
+        assert page(client, url, language) == now
+    assert now.count("data-merge-into=") == 2 * 3
+    assert "&lt;i&gt;恶意&lt;/i&gt; &amp; &quot;企业&quot;" in now
+    assert "<i>恶意" not in now
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
