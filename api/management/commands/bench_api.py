@@ -24,8 +24,8 @@ from api import services
 from api.models import Binding, Scope
 from api.throttling import ClientRateThrottle
 from issues.management.commands.bench_pages import Command as PagesBench
-from issues.models import Problem
-from liaison.bench import Report, Rollback, time_calls
+from issues.models import Problem, ProblemEvent
+from liaison.bench import Report, Rollback, time_calls, vacuum_rolled_back
 
 URL = "/api/v1/problems/"
 
@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def register(self, c: dict) -> dict[str, APIClient]:
         def make(name, binding, **kwargs):

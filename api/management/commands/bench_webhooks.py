@@ -32,7 +32,8 @@ from api.webhooks import sending
 from api.webhooks import services as webhooks
 from issues import deadlines, extensions
 from issues.management.commands.bench_deadlines import Command as DeadlinesBench
-from liaison.bench import Report, Rollback, time_calls
+from issues.models import Problem, ProblemEvent
+from liaison.bench import Report, Rollback, time_calls, vacuum_rolled_back
 from liaison.models import Department, Role
 
 from ...webhooks.fanout import deliveries_for_events
@@ -86,6 +87,7 @@ class Command(BaseCommand):
             pass
         finally:
             receiver.stop()
+        vacuum_rolled_back(Problem, ProblemEvent, WebhookEvent, WebhookDelivery)
 
     def subscribe(self, receiver: _Receiver) -> None:
         office = get_user_model().objects.filter(profile__role=Role.OFFICE).first()

@@ -28,7 +28,7 @@ from dashboard.assessment.models import DEFAULT_WEIGHTS, AssessmentMonth
 from dashboard.assessment.services import month_freeze, provisionals_refresh_due
 from issues.models import ExtensionRequest, Problem, ProblemEvent
 from liaison import workdays
-from liaison.bench import Report, Rollback, page_getter, time_calls
+from liaison.bench import Report, Rollback, page_getter, time_calls, vacuum_rolled_back
 
 from .bench_dashboard import Command as DashboardBench
 
@@ -97,6 +97,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def add_assessment_data(self, context: dict, n: int) -> None:
         office = context["office"]

@@ -21,8 +21,9 @@ from django.utils import timezone
 from dashboard.bulletin.models import Bulletin, BulletinThresholds
 from dashboard.bulletin.sections import build_snapshot, previous_month, received_in
 from dashboard.bulletin.services import bulletin_generate
+from issues.models import Problem, ProblemEvent
 from liaison import workdays
-from liaison.bench import Report, Rollback, page_getter, time_calls
+from liaison.bench import Report, Rollback, page_getter, time_calls, vacuum_rolled_back
 
 from .bench_dashboard import Command as DashboardBench
 
@@ -80,3 +81,4 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)

@@ -32,9 +32,9 @@ from dashboard.figures import dashboard
 from dashboard.filters import DashboardFilter
 from dashboard.models import DashboardCell, DashboardDayCell, DashboardRefresh
 from dashboard.summary import dashboard_refresh
-from issues.models import Category, Problem, Status
+from issues.models import Category, Problem, ProblemEvent, Status
 from liaison import workdays
-from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
+from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls, vacuum_rolled_back
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
 from meetings.models import Meeting
@@ -166,6 +166,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def build(self, n: int) -> dict:
         departments = Department.objects.bulk_create(

@@ -36,7 +36,7 @@ from issues import deadlines, notifications, workflow
 from issues.models import Category, Problem, ProblemEvent, Status
 from issues.recompute import deadlines_recompute
 from liaison import workdays
-from liaison.bench import Report, Rollback, credit_code, time_calls
+from liaison.bench import Report, Rollback, credit_code, time_calls, vacuum_rolled_back
 from liaison.models import CalendarRevision, Department, Enterprise, Profile, Role
 from liaison.services import role_groups_ensure
 
@@ -126,6 +126,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def settle(self, now: dt.datetime) -> int:
         """Do the real problems' due work at `now`, inside the outer transaction (rolled

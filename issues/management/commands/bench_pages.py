@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from issues.models import Category, Problem, ProblemEvent, Status
 from liaison import workdays
-from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
+from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls, vacuum_rolled_back
 from liaison.models import Department, Enterprise, Role
 from liaison.services import profile_set_role
 
@@ -107,6 +107,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def analyze(self) -> None:
         if connection.vendor == "postgresql":

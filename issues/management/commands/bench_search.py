@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from issues import search
 from issues.demo_topics import TOPICS
-from issues.models import Category, Problem
+from issues.models import Category, Problem, ProblemEvent
 from liaison import workdays
-from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls
+from liaison.bench import Report, Rollback, credit_code, page_getter, time_calls, vacuum_rolled_back
 from liaison.models import Enterprise, Role
 from liaison.services import profile_set_role
 
@@ -100,6 +100,7 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        vacuum_rolled_back(Problem, ProblemEvent)
 
     def build(self, n: int):
         enterprises = Enterprise.objects.bulk_create(
