@@ -14,6 +14,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 PAGE_SIZE = 25
 # A list a person waits for counts its rows up to this many and then says "1000+": a
@@ -59,8 +60,6 @@ def joins_planned_as_written(model) -> Iterator[None]:
 
 def _transaction_aborted(connection) -> bool:
     """The connection is in a transaction a failed query aborted (or is closed)."""
-    from psycopg2.extensions import TRANSACTION_STATUS_INERROR
-
     if connection.connection is None:
         return True
     return connection.connection.get_transaction_status() == TRANSACTION_STATUS_INERROR

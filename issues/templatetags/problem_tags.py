@@ -182,10 +182,16 @@ _PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9_.-]+")
 _MARK = "REFERENCE"
 
 
-def _detail_url(reference: str, around: tuple[str, str]) -> str:
+def _around(name: str) -> tuple[str, str]:
+    """What the URL `name` of a problem puts before and after its reference."""
+    return reverse(name, args=[_MARK]).partition(_MARK)[::2]
+
+
+def _detail_url(reference: str, around: tuple[str, str], name: str = "issues:detail") -> str:
+    """The URL `name` of the problem `reference`, `around` being _around(name)."""
     if _PLAIN_REFERENCE.fullmatch(reference):
         return around[0] + reference + around[1]
-    return reverse("issues:detail", args=[reference])
+    return reverse(name, args=[reference])
 
 
 @register.simple_tag(takes_context=True)
@@ -195,8 +201,7 @@ def problem_cards(context, problems, hide_enterprise=False):
     what, the deadline marker."""
     now = context.get("now")
     # One reverse() for the list: each card's link is this one with its own reference.
-    prefix, _, suffix = reverse("issues:detail", args=[_MARK]).partition(_MARK)
-    around = (prefix, suffix)
+    around = _around("issues:detail")
     lead = gettext("Lead")
     parts = []
     for problem in problems:
@@ -436,8 +441,7 @@ def duplicate_items(duplicates):
     per match with its link to merge (the loop that was in issues/triage.html, written
     in Python as the problem cards are: a page of 25 problems alike has 125 of them, and
     the loop cost as much as the rest of the page)."""
-    detail = reverse("issues:detail", args=[_MARK]).partition(_MARK)[::2]
-    merge_prefix, _, merge_suffix = reverse("issues:merge", args=[_MARK]).partition(_MARK)
+    detail, merge = _around("issues:detail"), _around("issues:merge")
     same_as = conditional_escape(gettext("may be the same as"))
     merge_into = conditional_escape(gettext("Merge into it"))
     alike = gettext("%(p)s%% alike")
@@ -445,10 +449,7 @@ def duplicate_items(duplicates):
     for problem, matches in duplicates:
         reference = _value(problem.reference)
         problem_url = conditional_escape(_detail_url(problem.reference, detail))
-        if _PLAIN_REFERENCE.fullmatch(problem.reference):
-            merge_url = merge_prefix + problem.reference + merge_suffix
-        else:
-            merge_url = reverse("issues:merge", args=[problem.reference])
+        merge_url = conditional_escape(_detail_url(problem.reference, merge, "issues:merge"))
         about = (
             '\n    <li class="list-group-item d-flex flex-wrap align-items-center gap-2">'
             '\n      <span class="me-auto"><a class="font-monospace" href="'
@@ -484,7 +485,7 @@ def duplicate_items(duplicates):
                 + '" data-merge-into="'
                 + other_reference
                 + '" href="'
-                + conditional_escape(merge_url)
+                + merge_url
                 + "?into="
                 + other_reference
                 + '">'
